@@ -1,0 +1,3 @@
+from lenta.cli import main
+
+main()

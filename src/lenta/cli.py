@@ -1,0 +1,269 @@
+"""The ``lenta`` command line: thin over :class:`lenta.core.Lenta`.
+
+Every command opens the database from ``--db`` / ``LENTA_DB`` (default: a
+file in the user's data directory). lenta's own errors print as
+``Error: …`` with exit status 1; a feed that fails to refresh is reported
+but is not a failure of the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+
+import click
+
+from lenta import __version__
+from lenta.config import load_settings
+from lenta.core import Lenta
+from lenta.core import make_lenta
+from lenta.core import read_feed_document
+from lenta.exceptions import LentaError
+from lenta.types import RefreshSummary
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._lenta: Lenta | None = None
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return load_settings(db=self.db)
+
+    @property
+    def lenta(self) -> Lenta:
+        if self._lenta is None:
+            self._lenta = make_lenta(self.settings)
+        return self._lenta
+
+    def close(self) -> None:
+        if self._lenta is not None:
+            self._lenta.close()
+
+
+def lenta_errors(func: F) -> F:
+    """Turn lenta's errors into ``Error: …`` and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LentaError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="LENTA_DB", help="Database: file path, sqlite:///PATH or postgresql://… URL.")
+@click.version_option(__version__, prog_name="lenta")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """lenta: collect RSS, Atom and JSON feeds and publish them."""
+    state = Context(db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+pass_state = click.make_pass_decorator(Context)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--title", help="Title to show instead of the feed's own.")
+@click.option("--category", help="Category (created if it does not exist).")
+@click.option("--refresh", type=int, help="Seconds between checks (Drupal's choices, 900…2419200); 0 = never.")
+@pass_state
+@lenta_errors
+def add(state: Context, url: str, title: str | None, category: str | None, refresh: int | None) -> None:
+    """Add a feed. A web page URL works too: its feed is found by autodiscovery."""
+    feed = asyncio.run(state.lenta.add_feed(url, title=title, category=category, refresh=refresh))
+    click.echo(f"Added feed {feed.id}: {feed.url}")
+    if feed.error:
+        click.echo(f"Warning: {feed.error} (the feed is kept; `lenta refresh` tries again)", err=True)
+
+
+@main.command()
+@click.argument("feed")
+@pass_state
+@lenta_errors
+def remove(state: Context, feed: str) -> None:
+    """Remove a feed (by id or URL) and its items."""
+    removed = state.lenta.remove_feed(feed)
+    click.echo(f"Removed feed {removed.id}: {removed.url}")
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_state
+@lenta_errors
+def list_(state: Context, as_json: bool) -> None:
+    """List feeds: id, title, URL, items, last check, next check, last error."""
+    feeds = state.lenta.list_feeds()
+    if as_json:
+        rows = [
+            {
+                "id": f.id, "title": f.title, "url": f.url, "items": f.item_count,
+                "checked_at": f.checked_at.isoformat() if f.checked_at else None,
+                "next_check_at": f.next_check_at.isoformat() if f.next_check_at else None,
+                "http_status": f.http_status, "error": f.error, "error_kind": f.error_kind, "gone": f.gone,
+            }
+            for f in feeds
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    header = ("ID", "TITLE", "URL", "ITEMS", "LAST CHECK", "NEXT CHECK", "LAST ERROR")
+    table = [header] + [
+        (
+            str(f.id), f.title[:40], f.url, str(f.item_count), _when(f.checked_at),
+            "gone" if f.gone else _when(f.next_check_at), (f.error or "-")[:80],
+        )
+        for f in feeds
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def summary_line(summary: RefreshSummary) -> str:
+    total = summary.ok + summary.not_modified + summary.failed
+    return (
+        f"{total} feeds: {summary.ok} ok, {summary.not_modified} not modified, {summary.failed} failed; "
+        f"{summary.new_items} new items, {summary.updated_items} updated"
+    )
+
+
+@main.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Refresh every feed, not only the due ones.")
+@click.argument("feeds", nargs=-1)
+@pass_state
+@lenta_errors
+def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
+    """Fetch the feeds that are due (every feed with --all, or the given ids/URLs)."""
+    show_bar = sys.stderr.isatty()
+    bar: Any = None
+
+    def on_start(count: int) -> None:
+        nonlocal bar
+        if show_bar:
+            bar = click.progressbar(length=count, label="Refreshing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+
+    def progress(outcome: Any) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        summary = asyncio.run(state.lenta.refresh(feeds, all_feeds=all_feeds, progress=progress, on_start=on_start))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for url, error in summary.failures:
+        click.echo(f"failed: {url}: {error}", err=True)
+    click.echo(summary_line(summary))
+
+
+@main.command(name="import")
+@click.argument("file", type=click.File("rb"))
+@pass_state
+@lenta_errors
+def import_(state: Context, file: Any) -> None:
+    """Import feeds from an OPML file (folders become categories)."""
+    result = state.lenta.import_opml(file.read())
+    for url, why in result.invalid:
+        click.echo(f"skipped: {url}: {why}", err=True)
+    click.echo(
+        f"Imported {len(result.added)} feeds ({len(result.existing)} already present, "
+        f"{len(result.invalid)} skipped, {len(result.categories_created)} new categories)"
+    )
+
+
+@main.command()
+@pass_state
+@lenta_errors
+def export(state: Context) -> None:
+    """Write every feed as OPML 2.0 to standard output."""
+    sys.stdout.buffer.write(state.lenta.export_opml())
+    sys.stdout.buffer.flush()
+
+
+@main.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print the normalized feed as JSON.")
+@pass_state
+@lenta_errors
+def parse(state: Context, target: str, as_json: bool) -> None:
+    """Show what lenta makes of a feed (a file path or a URL)."""
+    parsed = asyncio.run(read_feed_document(target, state.settings))
+    if as_json:
+        click.echo(json.dumps(parsed.to_json_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{parsed.title or '(untitled)'} [{parsed.format}] {parsed.link or ''}".rstrip())
+    for item in parsed.items:
+        date = item.published or item.updated
+        click.echo(f"- {item.title or '(untitled)'}  {date.isoformat() if date else ''}  {item.link or ''}".rstrip())
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Give the user the admin role.")
+@pass_state
+@lenta_errors
+def user_add(state: Context, name: str, admin: bool) -> None:
+    """Create a user; the password is asked for, or read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    created = state.lenta.add_user(name, password, is_admin=admin)
+    click.echo(f"Created {'admin ' if created.is_admin else ''}user {created.name}")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (LENTA_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (LENTA_PORT, default 8080).")
+@click.option("--no-scheduler", is_flag=True, help="Serve pages only; do not refresh feeds in the background.")
+@pass_state
+@lenta_errors
+def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool) -> None:
+    """Run the web UI and the background refresher."""
+    import uvicorn
+
+    from lenta.web import create_app
+
+    settings = load_settings(db=state.db, host=host, port=port)
+    if no_scheduler:
+        settings = settings.replace(scheduler=False)
+    app = create_app(settings)
+    click.echo(f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator (database {settings.database})")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
+
+
+@main.command()
+@pass_state
+@lenta_errors
+def worker(state: Context) -> None:
+    """Run only the refresher (no web UI)."""
+    from lenta.scheduler import run_forever
+
+    asyncio.run(run_forever(state.lenta))

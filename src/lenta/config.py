@@ -1,0 +1,146 @@
+"""Deployment settings: one declarative table, loaded once, passed explicitly.
+
+Every setting is a ``LENTA_*`` environment variable with a default, a cast
+and a help line. :func:`load_settings` reads them (from ``os.environ`` or a
+mapping the caller gives) into a frozen :class:`Settings`; nothing in lenta
+reads the environment anywhere else. A test checks that every setting here
+is documented in the README.
+
+Site settings an admin changes at run time (allowed HTML tags, retention,
+items per source) live in the database instead: see
+:mod:`lenta.site_settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from lenta import __version__
+from lenta.exceptions import InvalidInputError
+
+PROJECT_URL = "https://github.com/lenta-aggregator/lenta"
+DEFAULT_USER_AGENT = f"lenta/{__version__} (+{PROJECT_URL}; feed aggregator)"
+
+
+def default_database() -> str:
+    """A file in the user's data directory (created on first use)."""
+    return str(Path(platformdirs.user_data_dir("lenta")) / "lenta.sqlite")
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("not a boolean (use true/false)")
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _language(value: str) -> str:
+    value = value.strip().lower()
+    if value not in {"", "en", "ru"}:
+        raise ValueError("must be empty (negotiate), en or ru")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str  # the Settings attribute; the variable is LENTA_<NAME>
+    default: str
+    cast: Callable[[str], Any]
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "LENTA_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "", str, "Database: a file path, sqlite:///PATH or postgresql://… URL. "
+            "Default: lenta.sqlite in the user's data directory."),
+    Setting("host", "127.0.0.1", str, "Address `lenta serve` listens on."),
+    Setting("port", "8080", int, "Port `lenta serve` listens on."),
+    Setting("base_url", "", str, "Public base URL of this site (for links in RSS/OPML and WebSub callbacks)."),
+    Setting("secret_key", "", str, "Key that signs session cookies. Default: generated once and kept in the database."),
+    Setting("language", "", _language, "Force the UI language (en or ru); empty negotiates from Accept-Language."),
+    Setting("fetch_allow", "", str, "Comma-separated host[:port] and CIDR entries the fetcher may reach even though "
+            "they are not public addresses (e.g. 127.0.0.1, 10.0.0.0/8, intranet.example:8080)."),
+    Setting("fetch_timeout", "20", _positive_float, "Connect and read timeout of one request, in seconds."),
+    Setting("fetch_deadline", "60", _positive_float, "Total wall-clock deadline of one fetch, redirects included, in seconds."),
+    Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "Largest feed body lenta downloads (decompressed), in bytes."),
+    Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
+    Setting("concurrency", "32", _positive_int, "Most feeds fetched at once."),
+    Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
+    Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),
+    Setting("scheduler", "true", _bool, "Whether `lenta serve` runs the background refresher."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""
+    secret_key: str = ""
+    language: str = ""
+    fetch_allow: str = ""
+    fetch_timeout: float = 20.0
+    fetch_deadline: float = 60.0
+    fetch_max_bytes: int = 20 * 1024 * 1024
+    user_agent: str = DEFAULT_USER_AGENT
+    concurrency: int = 32
+    per_host: int = 2
+    scheduler_tick: float = 30.0
+    scheduler: bool = True
+
+    @property
+    def database(self) -> str:
+        """The database URL or path, with the default filled in."""
+        return self.db or default_database()
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every setting from ``environ`` (default ``os.environ``).
+
+    ``overrides`` (already-typed values, e.g. from command-line options)
+    win over the environment. A value that does not cast raises
+    :class:`InvalidInputError` naming the variable.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env, setting.default)
+        try:
+            values[setting.name] = setting.cast(raw)
+        except ValueError as exc:
+            raise InvalidInputError(
+                "{name}={value!r} is not valid: {reason}", name=setting.env, value=raw, reason=str(exc)
+            ) from None
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return Settings(**values)

@@ -1,0 +1,466 @@
+"""The ``Lenta`` facade: the one object the CLI, the web UI, the APIs and the
+scheduler call. Methods validate, delegate to the engines and translate;
+they do not reach around each other.
+
+Network-touching methods (adding a feed with autodiscovery, refreshing,
+reading a document by URL) are ``async``; the rest are plain methods that
+run quick database work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lenta import auth
+from lenta.config import Settings
+from lenta.exceptions import FeedExistsError
+from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import FetchError
+from lenta.exceptions import FetchErrorKind
+from lenta.exceptions import InvalidFeedURLError
+from lenta.exceptions import InvalidInputError
+from lenta.exceptions import UserNotFoundError
+from lenta.fetch.http import HTTPClient
+from lenta.parse import parse_feed
+from lenta.parse.discover import discover_feeds
+from lenta.parse.discover import looks_like_html
+from lenta.parse.model import ParsedFeed
+from lenta.parse.opml import OPMLFeed
+from lenta.parse.opml import parse_opml
+from lenta.parse.opml import render_opml
+from lenta.site_settings import SiteSettings
+from lenta.storage import Storage
+from lenta.storage import open_storage
+from lenta.types import REFRESH_CHOICES
+from lenta.types import Category
+from lenta.types import Feed
+from lenta.types import Item
+from lenta.types import Page
+from lenta.types import RefreshSummary
+from lenta.types import User
+from lenta.update import FeedOutcome
+from lenta.update import Pipeline
+from lenta.update import utcnow
+
+MAX_TITLE_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an OPML import did."""
+
+    added: tuple[str, ...] = ()
+    existing: tuple[str, ...] = ()
+    invalid: tuple[tuple[str, str], ...] = ()  # (url, why)
+    categories_created: tuple[str, ...] = ()
+
+
+def normalize_feed_url(url: str) -> str:
+    """Check a user-given feed URL; ``example.com/feed`` gets ``https://``.
+
+    Raises:
+        InvalidFeedURLError: not an http(s) URL with a host.
+    """
+    url = url.strip()
+    if not url:
+        raise InvalidFeedURLError("The URL is empty.")
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise InvalidFeedURLError("Only http and https URLs can be feeds, not {url}.", url=url)
+    if not parts.hostname:
+        raise InvalidFeedURLError("The URL {url} has no host.", url=url)
+    if any(ch.isspace() for ch in url):
+        raise InvalidFeedURLError("The URL {url} contains spaces.", url=url)
+    return url
+
+
+def validate_refresh(refresh: int | None) -> int | None:
+    if refresh is None or refresh == 0 or refresh in REFRESH_CHOICES:
+        return refresh
+    choices = ", ".join(str(c) for c in REFRESH_CHOICES)
+    raise InvalidInputError(
+        "Refresh must be 0 (never), empty (adaptive) or one of {choices} seconds, not {value}.",
+        choices=choices, value=refresh,
+    )
+
+
+def _title(title: str | None) -> str | None:
+    if title is None:
+        return None
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidInputError("A title can be at most {n} characters.", n=MAX_TITLE_LENGTH)
+    return title or None
+
+
+class Lenta:
+    """A feed aggregator over one database.
+
+    Args:
+        storage: the database (see :func:`lenta.storage.open_storage`).
+        settings: deployment settings (see :mod:`lenta.config`).
+        clock: returns aware UTC "now"; tests pass a fixed clock.
+    """
+
+    def __init__(self, storage: Storage, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+        # A long-running process (serve, worker) sets a shared client; one-off
+        # calls get a short-lived one.
+        self.http: HTTPClient | None = None
+
+    def close(self) -> None:
+        self.storage.close()
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[HTTPClient]:
+        if self.http is not None:
+            yield self.http
+            return
+        async with HTTPClient(self.settings) as client:
+            yield client
+
+    # -- feeds -----------------------------------------------------------
+
+    async def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        category_ids: Iterable[int] = (),
+        refresh: int | None = None,
+        discover: bool = True,
+    ) -> Feed:
+        """Add a feed; a web page URL is followed to its feed (autodiscovery).
+
+        The URL is fetched once to find the feed. If that fetch fails, or the
+        page has no feed, the feed is still added with the error stored, so
+        it shows in the feed list and is retried by refreshes.
+
+        Args:
+            url: the feed's URL, or a web page that links to one.
+            title: a title that overrides the feed's own.
+            category: a category title; created if missing.
+            category_ids: existing category ids.
+            refresh: seconds between checks (Drupal's choices), 0 never,
+                None adaptive.
+
+        Raises:
+            InvalidFeedURLError: not an http(s) URL.
+            FeedExistsError: the (discovered) URL is already a feed.
+        """
+        url = normalize_feed_url(url)
+        refresh = validate_refresh(refresh)
+        title = _title(title)
+        cat_ids = list(category_ids)
+        if category:
+            cat_ids.append(self.ensure_category(category).id)
+        self._ensure_new(url)
+        error: FetchError | None = None
+        if discover:
+            url, error = await self._discover(url)
+            self._ensure_new(url)
+        feed = self.storage.feeds.add(url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids)
+        if error is not None:
+            feed = self.storage.feeds.change(
+                feed.id,
+                {"error": str(error), "error_kind": str(error.kind), "http_status": error.status,
+                 "checked_at": self.clock()},
+            )
+        return feed
+
+    def _ensure_new(self, url: str) -> None:
+        try:
+            self.storage.feeds.get_by_url(url)
+        except FeedNotFoundError:
+            return
+        raise FeedExistsError(url)
+
+    async def _discover(self, url: str) -> tuple[str, FetchError | None]:
+        """The feed URL behind ``url``, and the error if the page could not be used."""
+        try:
+            async with self._client() as client:
+                result = await client.fetch(url)
+        except FetchError as error:
+            return url, error
+        body = result.body or b""
+        if not looks_like_html(body, result.content_type):
+            return url, None
+        found = discover_feeds(body, result.url, result.charset)
+        if not found:
+            return url, FetchError("No feed found on the page {url}.", kind=FetchErrorKind.NOT_A_FEED,
+                                   status=result.status, url=url)
+        return found[0].url, None
+
+    def get_feed(self, feed: int | str) -> Feed:
+        """A feed by id or URL. Raises FeedNotFoundError."""
+        if isinstance(feed, int) or (isinstance(feed, str) and feed.isdigit()):
+            return self.storage.feeds.get(int(feed))
+        return self.storage.feeds.get_by_url(feed)
+
+    def list_feeds(self, *, category_id: int | None = None) -> list[Feed]:
+        return self.storage.feeds.list(category_id=category_id)
+
+    def change_feed(
+        self,
+        feed_id: int,
+        *,
+        url: str,
+        title: str | None,
+        refresh: int | None,
+        category_ids: Iterable[int],
+    ) -> Feed:
+        """Edit a feed (the admin form). Raises FeedNotFoundError, FeedExistsError."""
+        url = normalize_feed_url(url)
+        changes: dict[str, object] = {"url": url, "custom_title": _title(title), "refresh": validate_refresh(refresh)}
+        current = self.storage.feeds.get(feed_id)
+        if url != current.url:
+            # A new URL starts over: no validators, checked at once.
+            changes.update(etag=None, last_modified=None, next_check_at=self.clock(), gone=False, error_count=0)
+        if refresh != current.refresh and url == current.url:
+            changes["next_check_at"] = self.clock()
+        for cid in category_ids:
+            self.storage.categories.get(cid)
+        return self.storage.feeds.change(feed_id, changes, category_ids=list(category_ids))
+
+    def remove_feed(self, feed: int | str) -> Feed:
+        """Delete a feed and its items. Raises FeedNotFoundError."""
+        found = self.get_feed(feed)
+        self.storage.feeds.delete(found.id)
+        return found
+
+    def remove_items(self, feed_id: int) -> int:
+        """Delete a feed's items and forget its validators so the next
+        refresh fetches everything again (Drupal's "remove items")."""
+        self.storage.feeds.get(feed_id)
+        removed = self.storage.items.delete_for_feed(feed_id)
+        self.storage.feeds.change(
+            feed_id, {"etag": None, "last_modified": None, "next_check_at": self.clock(), "modified_at": None}
+        )
+        return removed
+
+    async def refresh(
+        self,
+        feeds: Iterable[int | str] = (),
+        *,
+        all_feeds: bool = False,
+        progress: Callable[[FeedOutcome], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> RefreshSummary:
+        """Fetch feeds and store what is new.
+
+        With ``feeds`` given, those feeds; with ``all_feeds``, every feed
+        (gone ones included); otherwise the feeds that are due. A failing
+        feed is stored as a per-feed error and counted in the summary.
+        """
+        if feeds:
+            targets = [self.get_feed(f) for f in feeds]
+        elif all_feeds:
+            targets = self.list_feeds()
+        else:
+            targets = self.storage.feeds.due(self.clock(), limit=100_000)
+        if on_start is not None:
+            on_start(len(targets))
+        async with self._client() as client:
+            pipeline = Pipeline(
+                self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock
+            )
+            return await pipeline.refresh(targets, progress)
+
+    # -- items -----------------------------------------------------------
+
+    def items_page(
+        self, page: int = 0, per_page: int = 20, *, feed_id: int | None = None, category_id: int | None = None
+    ) -> Page[Item]:
+        """Items newest first; ``page`` is zero-based (Drupal's ``?page=N``)."""
+        if page < 0:
+            raise InvalidInputError("The page number cannot be negative.")
+        return self.storage.items.page(page, per_page, feed_id=feed_id, category_id=category_id)
+
+    def latest_items_per_feed(self, feed_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
+        return self.storage.items.latest_per_feed(feed_ids, limit)
+
+    def latest_items(self, limit: int, *, category_id: int | None = None) -> list[Item]:
+        return self.storage.items.latest(limit, category_id=category_id)
+
+    # -- categories ------------------------------------------------------
+
+    def list_categories(self) -> list[Category]:
+        return self.storage.categories.list()
+
+    def get_category(self, category_id: int) -> Category:
+        return self.storage.categories.get(category_id)
+
+    def add_category(self, title: str, description: str | None = None) -> Category:
+        clean = _title(title)
+        if not clean:
+            raise InvalidInputError("A category needs a title.")
+        return self.storage.categories.add(clean, (description or "").strip() or None)
+
+    def ensure_category(self, title: str) -> Category:
+        clean = _title(title)
+        if not clean:
+            raise InvalidInputError("A category needs a title.")
+        return self.storage.categories.find(clean) or self.storage.categories.add(clean)
+
+    def change_category(self, category_id: int, title: str, description: str | None = None) -> Category:
+        clean = _title(title)
+        if not clean:
+            raise InvalidInputError("A category needs a title.")
+        return self.storage.categories.change(category_id, title=clean, description=(description or "").strip() or None)
+
+    def delete_category(self, category_id: int) -> None:
+        self.storage.categories.delete(category_id)
+
+    # -- OPML ------------------------------------------------------------
+
+    def import_opml(self, data: bytes) -> ImportResult:
+        """Add every feed of an OPML document; folders become categories.
+
+        Feeds already present are left as they are; URLs that are not
+        http(s) are reported, not fatal. Raises OPMLError for a document
+        that is not OPML.
+        """
+        document = parse_opml(data)
+        added: list[str] = []
+        existing: list[str] = []
+        invalid: list[tuple[str, str]] = []
+        before = {c.title.lower() for c in self.list_categories()}
+        for outline in document.outlines:
+            try:
+                url = normalize_feed_url(outline.url)
+            except InvalidFeedURLError as error:
+                invalid.append((outline.url, str(error)))
+                continue
+            cat_ids = [self.ensure_category(name).id for name in outline.categories if _title(name)]
+            try:
+                self._ensure_new(url)
+                self.storage.feeds.add(url, now=self.clock(), custom_title=_title(outline.title)
+                                       if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None,
+                                       category_ids=cat_ids)
+                added.append(url)
+            except FeedExistsError:
+                existing.append(url)
+        created = tuple(c.title for c in self.list_categories() if c.title.lower() not in before)
+        return ImportResult(tuple(added), tuple(existing), tuple(invalid), created)
+
+    def export_opml(self) -> bytes:
+        """OPML 2.0 of every feed, categories as folder outlines."""
+        names = {c.id: c.title for c in self.list_categories()}
+        outlines = [
+            OPMLFeed(
+                url=feed.url,
+                title=feed.title,
+                site_url=feed.site_url,
+                categories=tuple(names[cid] for cid in feed.category_ids if cid in names),
+            )
+            for feed in self.list_feeds()
+        ]
+        return render_opml(self.site_settings().site_name, outlines, date_created=self.clock())
+
+    # -- documents -------------------------------------------------------
+
+    async def fetch_document(self, url: str) -> bytes:
+        """Download a document (e.g. an OPML file) through the outbound
+        client. Raises InvalidFeedURLError, FetchError."""
+        async with self._client() as client:
+            result = await client.fetch(normalize_feed_url(url), accept="text/x-opml, application/xml, text/xml, */*")
+        return result.body or b""
+
+    async def parse_document(self, target: str) -> ParsedFeed:
+        """Read a feed from a URL or a local file and return lenta's
+        normalized view of it (what ``lenta parse`` prints)."""
+        return await read_feed_document(target, self.settings, self.http)
+
+    # -- users -----------------------------------------------------------
+
+    def add_user(self, name: str, password: str, *, is_admin: bool = False) -> User:
+        """Create a user. Raises InvalidInputError, UserExistsError."""
+        name = name.strip()
+        if not name or len(name) > 60 or any(ch.isspace() or not ch.isprintable() for ch in name):
+            raise InvalidInputError("A user name is 1 to 60 characters, without spaces.")
+        if len(password) < auth.MIN_PASSWORD_LENGTH:
+            raise InvalidInputError("A password needs at least {n} characters.", n=auth.MIN_PASSWORD_LENGTH)
+        return self.storage.users.add(name, auth.hash_password(password), is_admin=is_admin, now=self.clock())
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user if the password matches, else None (same cost either way)."""
+        try:
+            user, password_hash = self.storage.users.get_with_hash(name)
+        except UserNotFoundError:
+            auth.verify_password(auth.DUMMY_HASH, password)
+            return None
+        if not auth.verify_password(password_hash, password):
+            return None
+        if auth.needs_rehash(password_hash):
+            self.storage.users.set_password_hash(name, auth.hash_password(password))
+        return user
+
+    def get_user(self, name: str) -> User:
+        return self.storage.users.get(name)
+
+    def has_users(self) -> bool:
+        return bool(self.storage.users.list())
+
+    # -- settings --------------------------------------------------------
+
+    def site_settings(self) -> SiteSettings:
+        return SiteSettings.from_strings(self.storage.settings.all())
+
+    def save_site_settings(self, values: dict[str, str]) -> SiteSettings:
+        """Validate and store the admin's settings. Raises InvalidInputError."""
+        merged = {**self.site_settings().to_strings(), **values}
+        site = SiteSettings.from_strings(merged)
+        self.storage.settings.put(site.to_strings())
+        return site
+
+    def secret_key(self) -> str:
+        """The session-signing key: LENTA_SECRET_KEY, else one kept in the database."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        stored = self.storage.settings.all().get("secret_key")
+        if stored:
+            return stored
+        key = secrets.token_urlsafe(48)
+        self.storage.settings.put({"secret_key": key})
+        return key
+
+
+async def read_feed_document(target: str, settings: Settings, client: HTTPClient | None = None) -> ParsedFeed:
+    """Parse a feed from an http(s) URL (through the outbound client) or a
+    local file; needs no database. Raises FetchError, ParseError,
+    InvalidInputError."""
+    if urlsplit(target).scheme.lower() in {"http", "https"}:
+        if client is None:
+            async with HTTPClient(settings) as own_client:
+                result = await own_client.fetch(target)
+        else:
+            result = await client.fetch(target)
+        return parse_feed(result.body or b"", url=result.url, content_type=result.content_type, charset=result.charset)
+    path = Path(target)
+    try:
+        body = await asyncio.to_thread(path.read_bytes)
+    except OSError as error:
+        raise InvalidInputError("Cannot read {path}: {error}", path=target, error=error.strerror) from None
+    return parse_feed(body, url=path.resolve().as_uri())
+
+
+def make_lenta(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Lenta:
+    """Open the configured database (migrating it) and return the facade."""
+    storage = open_storage(settings.database)
+    return Lenta(storage, settings, clock=clock or (lambda: datetime.now(timezone.utc)))
+

@@ -1,0 +1,144 @@
+"""lenta's exceptions: one tree, fed from one choke point per engine.
+
+::
+
+    LentaError
+    ├── InvalidInputError            bad user input (a URL, a form value, a setting)
+    │   └── InvalidFeedURLError
+    ├── FeedNotFoundError            no feed with that id/URL
+    ├── FeedExistsError              a feed with that URL is already there
+    ├── CategoryNotFoundError
+    ├── CategoryExistsError
+    ├── UserNotFoundError
+    ├── UserExistsError
+    ├── FetchError                   one fetch failed; ``kind`` says how (see FetchErrorKind)
+    │   └── AddressNotAllowedError   the URL resolves to a private address not allowed by LENTA_FETCH_ALLOW
+    ├── ParseError                   the bytes are not a feed we can read
+    │   └── NotAFeedError            an HTML page (or anything else) with no feed in it
+    ├── OPMLError                    an OPML document we cannot read
+    └── StorageError                 the database failed; wraps the driver's error
+
+Errors that reach a user carry a message in English that the web layer
+translates by its ``message_id`` with ``args`` (see :mod:`lenta.web.i18n`).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from lenta._marks import N_
+
+
+class LentaError(Exception):
+    """Base class of every error lenta raises on purpose."""
+
+    def __init__(self, message: str = "", **args: object) -> None:
+        self.message_id = message
+        self.args_for_message = args
+        super().__init__(message.format(**args) if args else message)
+
+
+class InvalidInputError(LentaError):
+    """The caller gave lenta something it cannot use."""
+
+
+class InvalidFeedURLError(InvalidInputError):
+    """The URL is not an http(s) URL lenta could fetch."""
+
+
+class FeedNotFoundError(LentaError):
+    def __init__(self, feed: object) -> None:
+        super().__init__(N_("No feed {feed}."), feed=feed)
+        self.feed = feed
+
+
+class FeedExistsError(LentaError):
+    def __init__(self, url: str) -> None:
+        super().__init__(N_("A feed with the URL {url} already exists."), url=url)
+        self.url = url
+
+
+class CategoryNotFoundError(LentaError):
+    def __init__(self, category: object) -> None:
+        super().__init__(N_("No category {category}."), category=category)
+        self.category = category
+
+
+class CategoryExistsError(LentaError):
+    def __init__(self, title: str) -> None:
+        super().__init__(N_("A category named {title} already exists."), title=title)
+        self.title = title
+
+
+class UserNotFoundError(LentaError):
+    def __init__(self, name: str) -> None:
+        super().__init__(N_("No user {name}."), name=name)
+        self.name = name
+
+
+class UserExistsError(LentaError):
+    def __init__(self, name: str) -> None:
+        super().__init__(N_("A user named {name} already exists."), name=name)
+        self.name = name
+
+
+class FetchErrorKind(enum.StrEnum):
+    """How a fetch failed; stored per feed and shown on the health pages."""
+
+    DNS = "dns"  # the host name does not resolve
+    REFUSED = "refused"  # connection refused / reset
+    TLS = "tls"  # certificate or handshake failure
+    TIMEOUT = "timeout"  # connect, read or total deadline
+    HTTP_CLIENT = "http_4xx"  # 4xx other than 410
+    HTTP_SERVER = "http_5xx"
+    GONE = "gone"  # 410
+    BOT_WALL = "bot_wall"  # a challenge page instead of the feed
+    TOO_LARGE = "too_large"  # body over the size cap
+    TOO_MANY_REDIRECTS = "redirects"
+    NOT_ALLOWED = "not_allowed"  # address or scheme refused by the outbound guard
+    NETWORK = "network"  # any other transport failure
+    NOT_A_FEED = "not_a_feed"
+    PARSE = "parse"
+
+
+class FetchError(LentaError):
+    """A fetch failed. ``kind`` classifies it; ``status`` is the HTTP status if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: FetchErrorKind = FetchErrorKind.NETWORK,
+        status: int | None = None,
+        retry_after: float | None = None,
+        **args: object,
+    ) -> None:
+        super().__init__(message, **args)
+        self.kind = kind
+        self.status = status
+        # seconds to wait, from a Retry-After header on 429/503
+        self.retry_after = retry_after
+
+
+class AddressNotAllowedError(FetchError):
+    """The outbound guard refused a URL (scheme, or an address that is not
+    globally routable and not in LENTA_FETCH_ALLOW)."""
+
+    def __init__(self, message: str, **args: object) -> None:
+        super().__init__(message, kind=FetchErrorKind.NOT_ALLOWED, **args)
+
+
+class ParseError(LentaError):
+    """The document could not be read as a feed."""
+
+
+class NotAFeedError(ParseError):
+    """The document is not a feed (for example an HTML page with no feed link)."""
+
+
+class OPMLError(LentaError):
+    """An OPML document could not be read."""
+
+
+class StorageError(LentaError):
+    """The database failed; ``__cause__`` is the driver's exception."""

@@ -1,0 +1,46 @@
+"""Fetching: every byte lenta downloads comes through here.
+
+:class:`lenta.fetch.http.HTTPClient` is the one outbound client (feeds,
+autodiscovery, OPML by URL); it returns a :class:`FetchResult` or raises
+:class:`lenta.exceptions.FetchError` with a :class:`FetchErrorKind`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a conditional GET sends back: the last response's ETag and Last-Modified."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one successful fetch (2xx or 304).
+
+    ``url`` is the final URL after redirects. ``permanent_redirect`` is set
+    when every hop from the requested URL to ``url`` was permanent (301/308):
+    the caller may then update the stored URL. ``body`` is None on 304.
+    ``headers`` keeps the response headers the scheduler cares about
+    (lower-cased names): cache-control, expires, retry-after, link.
+    """
+
+    url: str
+    status: int
+    body: bytes | None
+    content_type: str | None = None  # the media type, lower-cased, no parameters
+    charset: str | None = None  # the charset parameter of Content-Type, if any
+    validators: Validators = field(default_factory=Validators)
+    permanent_redirect: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0  # seconds
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304

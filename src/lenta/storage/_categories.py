@@ -1,0 +1,84 @@
+"""Categories (Drupal's aggregator categories) and their feeds."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from lenta.exceptions import CategoryExistsError
+from lenta.exceptions import CategoryNotFoundError
+from lenta.storage._base import Database
+from lenta.storage.schema import categories
+from lenta.storage.schema import feed_categories
+from lenta.types import Category
+
+
+class CategoryStore:
+    """Queries on categories; test new ones in tests/test_storage.py."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        counts = (
+            select(feed_categories.c.category_id, func.count().label("n"))
+            .group_by(feed_categories.c.category_id)
+            .subquery()
+        )
+        return select(categories, counts.c.n).select_from(
+            categories.outerjoin(counts, counts.c.category_id == categories.c.id)
+        )
+
+    def add(self, title: str, description: str | None = None) -> Category:
+        with self.db.write() as connection:
+            try:
+                with connection.begin_nested():
+                    category_id = connection.execute(
+                        insert(categories).values(title=title, description=description).returning(categories.c.id)
+                    ).scalar_one()
+            except IntegrityError:
+                raise CategoryExistsError(title) from None
+        return self.get(category_id)
+
+    def get(self, category_id: int) -> Category:
+        with self.db.read() as connection:
+            row = connection.execute(self._select().where(categories.c.id == category_id)).first()
+        if row is None:
+            raise CategoryNotFoundError(category_id)
+        return Category(id=row.id, title=row.title, description=row.description, feed_count=row.n or 0)
+
+    def find(self, title: str) -> Category | None:
+        with self.db.read() as connection:
+            row = connection.execute(
+                self._select().where(func.lower(categories.c.title) == title.lower())
+            ).first()
+        return Category(id=row.id, title=row.title, description=row.description, feed_count=row.n or 0) if row else None
+
+    def list(self) -> list[Category]:
+        with self.db.read() as connection:
+            rows = connection.execute(self._select().order_by(func.lower(categories.c.title), categories.c.id))
+            return [Category(id=r.id, title=r.title, description=r.description, feed_count=r.n or 0) for r in rows]
+
+    def change(self, category_id: int, *, title: str, description: str | None) -> Category:
+        with self.db.write() as connection:
+            try:
+                with connection.begin_nested():
+                    result = connection.execute(
+                        update(categories)
+                        .where(categories.c.id == category_id)
+                        .values(title=title, description=description)
+                    )
+            except IntegrityError:
+                raise CategoryExistsError(title) from None
+            if result.rowcount == 0:
+                raise CategoryNotFoundError(category_id)
+        return self.get(category_id)
+
+    def delete(self, category_id: int) -> None:
+        with self.db.write() as connection:
+            if connection.execute(delete(categories).where(categories.c.id == category_id)).rowcount == 0:
+                raise CategoryNotFoundError(category_id)

@@ -1,0 +1,248 @@
+"""Feeds: the ``feeds`` table, its categories and its fetch log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Row
+from sqlalchemy import and_
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from lenta.exceptions import FeedExistsError
+from lenta.exceptions import FeedNotFoundError
+from lenta.storage._base import Database
+from lenta.storage.records import FetchLogRecord
+from lenta.storage.schema import feed_categories
+from lenta.storage.schema import feeds
+from lenta.storage.schema import fetch_log
+from lenta.storage.schema import items
+from lenta.types import Feed
+
+FEED_COLUMNS = frozenset(feeds.c.keys())
+# How many fetch-log rows each feed keeps (its health history).
+FETCH_LOG_KEEP = 50
+
+
+def _item_counts() -> Any:
+    return (
+        select(items.c.feed_id, func.count().label("n"))
+        .group_by(items.c.feed_id)
+        .subquery("item_counts")
+    )
+
+
+def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
+    m = row._mapping
+    title = m["custom_title"] or m["feed_title"] or m["url"]
+    return Feed(
+        id=m["id"],
+        url=m["url"],
+        title=title,
+        custom_title=m["custom_title"],
+        feed_title=m["feed_title"],
+        site_url=m["site_url"],
+        description=m["description"],
+        image_url=m["image_url"],
+        format=m["format"],
+        refresh=m["refresh"],
+        created_at=m["created_at"],
+        checked_at=m["checked_at"],
+        next_check_at=m["next_check_at"],
+        modified_at=m["modified_at"],
+        http_status=m["http_status"],
+        error=m["error"],
+        error_kind=m["error_kind"],
+        error_count=m["error_count"],
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        hub_url=m["hub_url"],
+        gone=bool(m["gone"]),
+        pending_url=m["pending_url"],
+        publish_interval=m["publish_interval"],
+        item_count=m.get("n") or 0,
+        category_ids=category_ids,
+    )
+
+
+class FeedStore:
+    """Queries on feeds. New feed queries go here; test them in tests/test_storage.py."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _select(self) -> Any:
+        counts = _item_counts()
+        return select(feeds, counts.c.n).select_from(
+            feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id)
+        )
+
+    def _categories_of(self, connection: Connection, feed_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
+        ids = list(feed_ids)
+        found: dict[int, list[int]] = {feed_id: [] for feed_id in ids}
+        if not ids:
+            return {}
+        rows = connection.execute(
+            select(feed_categories.c.feed_id, feed_categories.c.category_id)
+            .where(feed_categories.c.feed_id.in_(ids))
+            .order_by(feed_categories.c.category_id)
+        )
+        for feed_id, category_id in rows:
+            found[feed_id].append(category_id)
+        return {feed_id: tuple(cats) for feed_id, cats in found.items()}
+
+    def _one(self, connection: Connection, where: Any, missing: object) -> Feed:
+        row = connection.execute(self._select().where(where)).first()
+        if row is None:
+            raise FeedNotFoundError(missing)
+        return feed_from_row(row, self._categories_of(connection, [row.id]).get(row.id, ()))
+
+    def add(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        custom_title: str | None = None,
+        refresh: int | None = None,
+        category_ids: Iterable[int] = (),
+    ) -> Feed:
+        with self.db.write() as connection:
+            try:
+                with connection.begin_nested():
+                    feed_id = connection.execute(
+                        insert(feeds)
+                        .values(url=url, custom_title=custom_title, refresh=refresh, created_at=now,
+                                next_check_at=now)
+                        .returning(feeds.c.id)
+                    ).scalar_one()
+            except IntegrityError:
+                raise FeedExistsError(url) from None
+            self._set_categories(connection, feed_id, category_ids)
+            return self._one(connection, feeds.c.id == feed_id, feed_id)
+
+    def get(self, feed_id: int) -> Feed:
+        with self.db.read() as connection:
+            return self._one(connection, feeds.c.id == feed_id, feed_id)
+
+    def get_by_url(self, url: str) -> Feed:
+        with self.db.read() as connection:
+            return self._one(connection, feeds.c.url == url, url)
+
+    def list(self, *, category_id: int | None = None) -> list[Feed]:
+        query = self._select().order_by(func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title,
+                                                                   feeds.c.url)), feeds.c.id)
+        if category_id is not None:
+            query = query.where(
+                feeds.c.id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == category_id))
+            )
+        with self.db.read() as connection:
+            rows = connection.execute(query).all()
+            cats = self._categories_of(connection, [row.id for row in rows])
+        return [feed_from_row(row, cats.get(row.id, ())) for row in rows]
+
+    def due(self, now: datetime, limit: int) -> list[Feed]:
+        """Feeds whose next check is at or before ``now``, most overdue first."""
+        query = (
+            self._select()
+            .where(and_(feeds.c.gone == False, feeds.c.next_check_at <= now))  # noqa: E712
+            .order_by(feeds.c.next_check_at, feeds.c.id)
+            .limit(limit)
+        )
+        with self.db.read() as connection:
+            return [feed_from_row(row) for row in connection.execute(query)]
+
+    def change(
+        self,
+        feed_id: int,
+        changes: Mapping[str, object],
+        *,
+        category_ids: Iterable[int] | None = None,
+    ) -> Feed:
+        """Update columns of one feed (and, if given, replace its categories)."""
+        unknown = set(changes) - FEED_COLUMNS
+        if unknown:
+            raise ValueError(f"unknown feed columns: {sorted(unknown)}")
+        with self.db.write() as connection:
+            if changes:
+                try:
+                    with connection.begin_nested():
+                        result = connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**changes))
+                except IntegrityError:
+                    raise FeedExistsError(str(changes.get("url"))) from None
+                if result.rowcount == 0:
+                    raise FeedNotFoundError(feed_id)
+            if category_ids is not None:
+                self._one(connection, feeds.c.id == feed_id, feed_id)
+                self._set_categories(connection, feed_id, category_ids)
+            return self._one(connection, feeds.c.id == feed_id, feed_id)
+
+    def delete(self, feed_id: int) -> None:
+        with self.db.write() as connection:
+            result = connection.execute(delete(feeds).where(feeds.c.id == feed_id))
+            if result.rowcount == 0:
+                raise FeedNotFoundError(feed_id)
+
+    def _set_categories(self, connection: Connection, feed_id: int, category_ids: Iterable[int]) -> None:
+        connection.execute(delete(feed_categories).where(feed_categories.c.feed_id == feed_id))
+        rows = [{"feed_id": feed_id, "category_id": cid} for cid in dict.fromkeys(category_ids)]
+        if rows:
+            connection.execute(insert(feed_categories), rows)
+
+    # -- fetch log -------------------------------------------------------
+
+    def log_fetch(self, connection: Connection, feed_id: int, record: FetchLogRecord) -> None:
+        connection.execute(
+            insert(fetch_log).values(
+                feed_id=feed_id,
+                at=record.at,
+                status=record.status,
+                outcome=record.outcome,
+                duration=record.duration,
+                bytes=record.bytes,
+                new_items=record.new_items,
+                updated_items=record.updated_items,
+                error=record.error,
+            )
+        )
+        # Keep a short history: drop rows beyond the newest FETCH_LOG_KEEP.
+        cutoff = (
+            select(fetch_log.c.id)
+            .where(fetch_log.c.feed_id == feed_id)
+            .order_by(fetch_log.c.id.desc())
+            .offset(FETCH_LOG_KEEP)
+            .limit(1)
+            .scalar_subquery()
+        )
+        connection.execute(
+            delete(fetch_log).where(and_(fetch_log.c.feed_id == feed_id, fetch_log.c.id <= cutoff))
+        )
+
+    def fetch_history(self, feed_id: int, limit: int = FETCH_LOG_KEEP) -> list[FetchLogRecord]:
+        query = (
+            select(fetch_log)
+            .where(fetch_log.c.feed_id == feed_id)
+            .order_by(fetch_log.c.id.desc())
+            .limit(limit)
+        )
+        with self.db.read() as connection:
+            return [
+                FetchLogRecord(
+                    at=row.at,
+                    outcome=row.outcome,
+                    duration=row.duration,
+                    status=row.status,
+                    bytes=row.bytes,
+                    new_items=row.new_items,
+                    updated_items=row.updated_items,
+                    error=row.error,
+                )
+                for row in connection.execute(query)
+            ]

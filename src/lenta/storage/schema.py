@@ -1,0 +1,178 @@
+"""The database schema as SQLAlchemy Core tables: the one description both
+SQLite and PostgreSQL use.
+
+The tables are created only by migrations (``migrations/versions``); this
+module is what queries are written against, and a test checks that the
+migrated schema and this metadata agree (alembic's ``compare_metadata``).
+
+Feeds and items are site-wide: a feed is stored and fetched once however
+many people follow it. Who follows what (and per-user read/starred state)
+lives in separate tables keyed by user.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone
+from typing import Any
+
+from sqlalchemy import Boolean
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import Dialect
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out.
+
+    Stored as naive UTC ("timestamp without time zone") on both backends,
+    so sorting and comparisons behave the same on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; lenta stores aware UTC times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite returns text for some expressions (e.g. max())
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("custom_title", Text),  # the admin's title; wins over feed_title
+    Column("feed_title", Text),  # the feed's own <title>
+    Column("site_url", Text),
+    Column("description", Text),
+    Column("image_url", Text),
+    Column("format", String(16)),
+    Column("refresh", Integer),  # seconds; NULL adaptive; 0 never
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("checked_at", UTCDateTime),
+    Column("next_check_at", UTCDateTime),
+    Column("modified_at", UTCDateTime),  # last time new or changed items arrived
+    Column("http_status", Integer),
+    Column("error", Text),
+    Column("error_kind", String(32)),
+    Column("error_count", Integer, nullable=False, server_default="0"),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("hub_url", Text),
+    Column("gone", Boolean, nullable=False, server_default=false()),
+    # A permanent redirect seen once; the URL changes when it is seen again.
+    Column("pending_url", Text),
+    # Scheduling hints from the last feed body (kept for 304 responses).
+    Column("ttl_minutes", Integer),
+    Column("update_period", String(16)),
+    Column("update_frequency", Integer),
+    Column("skip_hours", Text),  # comma-separated 0-23
+    Column("skip_days", Text),  # comma-separated day names
+    # Adaptive schedule: mean seconds between new items, smoothed.
+    Column("publish_interval", Float),
+    Index(None, "next_check_at"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),  # identity in the feed: guid, else link, else content hash
+    Column("hash", String(64), nullable=False),  # of the stored fields: detects upstream changes
+    Column("guid", Text),
+    Column("link", Text),
+    Column("title", Text),
+    Column("author", Text),
+    Column("published_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("date", UTCDateTime, nullable=False),  # sort date
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("content", Text),
+    Column("summary", Text),
+    Column("enclosures", Text),  # JSON list of {url, mime_type, length}
+    Column("categories", Text),  # JSON list of strings
+    UniqueConstraint("feed_id", "key"),
+    Index(None, "date", "id"),
+    Index(None, "feed_id", "date", "id"),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False, unique=True),
+    Column("description", Text),
+)
+
+feed_categories = Table(
+    "feed_categories",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "category_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+site_settings = Table(
+    "site_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+fetch_log = Table(
+    "fetch_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", Integer),
+    Column("outcome", String(32), nullable=False),  # ok, not_modified, or a FetchErrorKind
+    Column("duration", Float, nullable=False),
+    Column("bytes", Integer, nullable=False, server_default="0"),
+    Column("new_items", Integer, nullable=False, server_default="0"),
+    Column("updated_items", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index(None, "feed_id", "at"),
+)

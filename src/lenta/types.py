@@ -1,0 +1,126 @@
+"""lenta's public data types: what the facade returns and takes.
+
+Feeds and items are site-wide and stored once, however many people
+follow a feed; per-user state (subscriptions, read/starred) lives in its
+own tables and types, keyed by user and item, so a feed is fetched once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Generic
+from typing import TypeVar
+
+from lenta.parse.model import Enclosure
+
+T = TypeVar("T")
+
+# Drupal's refresh choices (seconds); None = adaptive (lenta decides), 0 = never.
+REFRESH_CHOICES: tuple[int, ...] = (
+    900, 1800, 3600, 7200, 10800, 21600, 32400, 43200, 86400, 172800, 259200, 604800, 1209600, 2419200,
+)
+NEVER = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str  # what to show: the admin's title, else the feed's own, else the URL
+    custom_title: str | None
+    feed_title: str | None
+    site_url: str | None
+    description: str | None
+    image_url: str | None
+    format: str | None
+    refresh: int | None  # seconds; None adaptive; 0 never
+    created_at: datetime
+    checked_at: datetime | None
+    next_check_at: datetime | None
+    modified_at: datetime | None  # last time new or changed items arrived
+    http_status: int | None
+    error: str | None
+    error_kind: str | None
+    error_count: int
+    etag: str | None
+    last_modified: str | None
+    hub_url: str | None
+    gone: bool
+    pending_url: str | None = None  # a permanent redirect seen once, not yet confirmed
+    publish_interval: float | None = None  # seconds between new items, smoothed
+    item_count: int = 0
+    category_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    feed_id: int
+    feed_title: str
+    key: str  # identity within the feed: guid, else link, else a content hash
+    guid: str | None
+    link: str | None
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    date: datetime  # the sort date: published, else updated, else first seen
+    content: str | None  # sanitized HTML
+    summary: str | None  # sanitized HTML
+    enclosures: tuple[Enclosure, ...] = ()
+    categories: tuple[str, ...] = ()
+    first_seen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    title: str
+    description: str | None = None
+    feed_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    is_admin: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing: ``items`` plus what a pager needs."""
+
+    items: tuple[T, ...]
+    page: int  # zero-based, as Drupal's ?page=N
+    per_page: int
+    total: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSummary:
+    """What one `refresh` did, summed over feeds."""
+
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_items: int = 0
+    updated_items: int = 0
+    failures: tuple[tuple[str, str], ...] = field(default=())  # (url, error)
+
+    def __add__(self, other: RefreshSummary) -> RefreshSummary:
+        return RefreshSummary(
+            ok=self.ok + other.ok,
+            not_modified=self.not_modified + other.not_modified,
+            failed=self.failed + other.failed,
+            new_items=self.new_items + other.new_items,
+            updated_items=self.updated_items + other.updated_items,
+            failures=self.failures + other.failures,
+        )

@@ -1,0 +1,340 @@
+"""The update pipeline: the only place that calls fetch, parse and storage.
+
+::
+
+    feeds (due, or asked for)
+      │
+      ▼
+    HTTPClient.fetch ── conditional GET, per-host limits, one client for all
+      │        │ 304 ─────────────► changes_after_not_modified ─┐
+      │        └ FetchError ──────► changes_after_error ────────┤
+      ▼ body                                                    │
+    process_body ── parse_feed + sanitize + build_records       │
+      │             (off the event loop, in a worker)           │
+      ▼                                                         │
+    plan_items ── pure: new / changed / unchanged by key+hash   │
+      ▼                                                         ▼
+    storage.write_feed ── one short transaction per feed ◄──────┘
+
+Every decision is in :mod:`lenta.update.decide`; this module only moves
+data between the engines. A failing feed becomes a stored per-feed error,
+never an exception out of :meth:`Pipeline.refresh`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+from lenta.exceptions import FetchError
+from lenta.exceptions import FetchErrorKind
+from lenta.exceptions import LentaError
+from lenta.exceptions import NotAFeedError
+from lenta.exceptions import ParseError
+from lenta.fetch import FetchResult
+from lenta.fetch import Validators
+from lenta.fetch.http import HTTPClient
+from lenta.parse import parse_feed
+from lenta.parse.model import ParsedFeed
+from lenta.parse.sanitize import HTMLSanitizer
+from lenta.site_settings import SiteSettings
+from lenta.storage import Storage
+from lenta.storage.records import FeedWrite
+from lenta.storage.records import FetchLogRecord
+from lenta.storage.records import ItemRecord
+from lenta.types import Feed
+from lenta.types import RefreshSummary
+from lenta.update import decide
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What happened to one feed in one refresh (for progress and summaries)."""
+
+    feed_id: int
+    url: str
+    outcome: str  # "ok", "not_modified" or a FetchErrorKind value
+    new_items: int = 0
+    updated_items: int = 0
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome not in {"ok", "not_modified"}
+
+    def summary(self) -> RefreshSummary:
+        if self.failed:
+            return RefreshSummary(failed=1, failures=((self.url, self.error or self.outcome),))
+        if self.outcome == "not_modified":
+            return RefreshSummary(not_modified=1)
+        return RefreshSummary(ok=1, new_items=self.new_items, updated_items=self.updated_items)
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """A parsed, sanitized feed body, ready to be planned and stored."""
+
+    feed: ParsedFeed  # items dropped: they are in ``records``
+    records: tuple[ItemRecord, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _sanitizer(allowed_tags: frozenset[str]) -> HTMLSanitizer:
+    return HTMLSanitizer(allowed_tags)
+
+
+def process_body(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    charset: str | None,
+    allowed_tags: frozenset[str],
+    now: datetime,
+) -> Processed:
+    """Parse + sanitize, CPU only: runs in a worker (thread or process)."""
+    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
+    sanitizer = _sanitizer(allowed_tags)
+    records = decide.build_records(parsed, sanitizer.sanitize, now)
+    description = sanitizer.sanitize(parsed.description, parsed.link or url)
+    header = ParsedFeed(
+        format=parsed.format,
+        title=parsed.title,
+        link=parsed.link,
+        description=description,
+        language=parsed.language,
+        image_url=parsed.image_url,
+        updated=parsed.updated,
+        hub_url=parsed.hub_url,
+        self_url=parsed.self_url,
+        ttl_minutes=parsed.ttl_minutes,
+        update_period=parsed.update_period,
+        update_frequency=parsed.update_frequency,
+        skip_hours=parsed.skip_hours,
+        skip_days=parsed.skip_days,
+    )
+    return Processed(feed=header, records=tuple(records))
+
+
+class Pipeline:
+    """Refreshes feeds: fetch concurrently, process off the loop, store.
+
+    Args:
+        storage: where feeds and items live.
+        client: the outbound HTTP client (owned by the caller).
+        site: the admin's site settings (allowlist, retention).
+        concurrency: most feeds in flight at once.
+        executor: where parsing runs; None uses the default thread pool.
+        clock: returns aware UTC now (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        client: HTTPClient,
+        site: SiteSettings,
+        *,
+        concurrency: int = 32,
+        executor: Executor | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.storage = storage
+        self.client = client
+        self.site = site
+        self.concurrency = concurrency
+        self.executor = executor
+        self.clock = clock
+        self.allowed_tags = site.allowed_tags
+
+    async def refresh(
+        self,
+        feeds: Iterable[Feed],
+        progress: Callable[[FeedOutcome], None] | None = None,
+    ) -> RefreshSummary:
+        """Refresh ``feeds`` concurrently; apply retention once at the end."""
+        semaphore = asyncio.Semaphore(self.concurrency)
+        summary = RefreshSummary()
+
+        async def one(feed: Feed) -> FeedOutcome:
+            async with semaphore:
+                outcome = await self.refresh_feed(feed)
+            if progress is not None:
+                progress(outcome)
+            return outcome
+
+        outcomes = await asyncio.gather(*(one(feed) for feed in feeds))
+        for outcome in outcomes:
+            summary += outcome.summary()
+        await self._apply_retention()
+        return summary
+
+    async def _apply_retention(self) -> None:
+        if self.site.discard_after:
+            cutoff = self.clock() - timedelta(seconds=self.site.discard_after)
+            await asyncio.to_thread(self.storage.items.delete_older_than, cutoff)
+
+    async def refresh_feed(self, feed: Feed) -> FeedOutcome:
+        """Fetch, process and store one feed; errors are stored, not raised."""
+        started = time.monotonic()
+        try:
+            result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified))
+        except FetchError as error:
+            return await self._store_error(feed, error, started)
+        if result.not_modified:
+            return await self._store_not_modified(feed, result, started)
+        assert result.body is not None
+        now = self.clock()
+        loop = asyncio.get_running_loop()
+        try:
+            processed = await loop.run_in_executor(
+                self.executor,
+                process_body,
+                result.body,
+                result.url,
+                result.content_type,
+                result.charset,
+                self.allowed_tags,
+                now,
+            )
+        except NotAFeedError as error:
+            return await self._store_error(
+                feed, FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status), started,
+                result=result,
+            )
+        except ParseError as error:
+            return await self._store_error(
+                feed, FetchError(str(error), kind=FetchErrorKind.PARSE, status=result.status), started,
+                result=result,
+            )
+        return await self._store_success(feed, result, processed, started)
+
+    async def _store_success(self, feed: Feed, result: FetchResult, processed: Processed, started: float) -> FeedOutcome:
+        now = self.clock()
+        discard_before = now - timedelta(seconds=self.site.discard_after) if self.site.discard_after else None
+        existing = await asyncio.to_thread(
+            self.storage.items.read_existing, feed.id, (r.key for r in processed.records)
+        )
+        plan = decide.plan_items(processed.records, existing, discard_before=discard_before)
+        parsed = processed.feed
+        publish_interval = decide.estimate_publish_interval(
+            (r.date for r in processed.records), feed.publish_interval
+        )
+        changes: dict[str, object] = {
+            "feed_title": parsed.title,
+            "site_url": parsed.link,
+            "description": parsed.description,
+            "image_url": parsed.image_url,
+            "format": parsed.format,
+            "hub_url": parsed.hub_url,
+            "ttl_minutes": parsed.ttl_minutes,
+            "update_period": parsed.update_period,
+            "update_frequency": parsed.update_frequency,
+            "skip_hours": ",".join(str(h) for h in sorted(parsed.skip_hours)) or None,
+            "skip_days": ",".join(sorted(parsed.skip_days)) or None,
+            "publish_interval": publish_interval,
+            **self._common_changes(feed, result, now, error_count=0, publish_interval=publish_interval),
+        }
+        if plan.new or plan.changed:
+            changes["modified_at"] = now
+        log_record = FetchLogRecord(
+            at=now,
+            outcome="ok",
+            duration=time.monotonic() - started,
+            status=result.status,
+            bytes=len(result.body or b""),
+            new_items=len(plan.new),
+            updated_items=len(plan.changed),
+        )
+        write = FeedWrite(feed.id, changes, plan.new, plan.changed, log_record)
+        await asyncio.to_thread(self.storage.write_feed, write, now)
+        return FeedOutcome(feed.id, feed.url, "ok", len(plan.new), len(plan.changed))
+
+    async def _store_not_modified(self, feed: Feed, result: FetchResult, started: float) -> FeedOutcome:
+        now = self.clock()
+        changes = self._common_changes(feed, result, now, error_count=0, publish_interval=feed.publish_interval)
+        log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started,
+                                    status=result.status)
+        await asyncio.to_thread(self.storage.write_feed, FeedWrite(feed.id, changes, log=log_record), now)
+        return FeedOutcome(feed.id, feed.url, "not_modified")
+
+    def _common_changes(
+        self, feed: Feed, result: FetchResult, now: datetime, *, error_count: int, publish_interval: float | None
+    ) -> dict[str, object]:
+        changes: dict[str, object] = {
+            "checked_at": now,
+            "http_status": result.status,
+            "error": None,
+            "error_kind": None,
+            "error_count": error_count,
+            "next_check_at": decide.next_check_at(now, refresh=feed.refresh, publish_interval=publish_interval),
+        }
+        if result.status != 304:
+            changes["etag"] = result.validators.etag
+            changes["last_modified"] = result.validators.last_modified
+        changes.update(self._redirect_changes(feed, result))
+        return changes
+
+    def _redirect_changes(self, feed: Feed, result: FetchResult) -> dict[str, object]:
+        """A permanent redirect moves the feed once it is seen twice in a row."""
+        target = result.permanent_redirect
+        if target is None or target == feed.url:
+            return {"pending_url": None} if feed.pending_url else {}
+        if feed.pending_url != target:
+            return {"pending_url": target}
+        try:
+            self.storage.feeds.get_by_url(target)
+        except LentaError:
+            return {"url": target, "pending_url": None}
+        # Another feed already has that URL: keep ours, forget the redirect.
+        return {"pending_url": None}
+
+    async def _store_error(
+        self, feed: Feed, error: FetchError, started: float, result: FetchResult | None = None
+    ) -> FeedOutcome:
+        now = self.clock()
+        error_count = feed.error_count + 1
+        gone = error.kind == FetchErrorKind.GONE
+        changes: dict[str, object] = {
+            "checked_at": now,
+            "http_status": error.status,
+            "error": str(error),
+            "error_kind": str(error.kind),
+            "error_count": error_count,
+            "gone": gone,
+            "next_check_at": None
+            if gone
+            else decide.next_check_at(
+                now,
+                refresh=feed.refresh,
+                publish_interval=feed.publish_interval,
+                error_count=error_count,
+                retry_after=error.retry_after,
+            ),
+        }
+        log_record = FetchLogRecord(
+            at=now,
+            outcome=str(error.kind),
+            duration=time.monotonic() - started,
+            status=error.status,
+            bytes=len(result.body or b"") if result else 0,
+            error=str(error),
+        )
+        await asyncio.to_thread(self.storage.write_feed, FeedWrite(feed.id, changes, log=log_record), now)
+        log.info("feed %s failed: %s", feed.url, error)
+        return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error))

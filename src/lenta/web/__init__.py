@@ -1,0 +1,180 @@
+"""The web UI: ``create_app(settings)`` builds the Starlette application.
+
+Handlers live by area (:mod:`.public`, :mod:`.admin`, :mod:`.account`);
+domain errors are mapped to HTTP here, in one place. With
+``settings.scheduler`` on, the app's lifespan runs the background
+refresher in the same process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
+
+from lenta import i18n
+from lenta.config import Settings
+from lenta.core import Lenta
+from lenta.core import make_lenta
+from lenta.exceptions import CategoryNotFoundError
+from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import LentaError
+from lenta.i18n import N_
+from lenta.web import account
+from lenta.web import admin
+from lenta.web import public
+from lenta.web.admin import ADMIN
+from lenta.web.render import make_environment
+from lenta.web.render import render
+from lenta.web.security import LoginRequired
+from lenta.web.security import login_url
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+class LanguageMiddleware:
+    """Sets ``request.state.language`` from LENTA_LANGUAGE or Accept-Language."""
+
+    def __init__(self, app: ASGIApp, forced: str) -> None:
+        self.app = app
+        self.forced = forced
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = Headers(scope=scope).get("accept-language")
+            scope.setdefault("state", {})["language"] = i18n.negotiate(header, self.forced)
+        await self.app(scope, receive, send)
+
+
+def _routes() -> list[Route | Mount]:
+    return [
+        Route("/", public.home),
+        Route("/aggregator", public.aggregator),
+        Route("/aggregator/sources", public.sources),
+        Route("/aggregator/sources/{feed_id}", public.source),
+        Route("/aggregator/categories", public.categories),
+        Route("/aggregator/categories/{category_id}", public.category),
+        Route("/aggregator/rss", public.rss),
+        Route("/aggregator/opml", public.opml),
+        Route("/user/login", account.login_form, methods=["GET"]),
+        Route("/user/login", account.login, methods=["POST"]),
+        Route("/user/logout", account.logout, methods=["POST"]),
+        Route(ADMIN, admin.overview),
+        Route(f"{ADMIN}/add/feed", admin.feed_add_form, methods=["GET"]),
+        Route(f"{ADMIN}/add/feed", admin.feed_add, methods=["POST"]),
+        Route(f"{ADMIN}/edit/feed/{{feed_id}}", admin.feed_edit_form, methods=["GET"]),
+        Route(f"{ADMIN}/edit/feed/{{feed_id}}", admin.feed_edit, methods=["POST"]),
+        Route(f"{ADMIN}/edit/feed/{{feed_id}}/delete", admin.feed_delete_form, methods=["GET"]),
+        Route(f"{ADMIN}/edit/feed/{{feed_id}}/delete", admin.feed_delete, methods=["POST"]),
+        Route(f"{ADMIN}/remove/{{feed_id}}", admin.feed_remove_items_form, methods=["GET"]),
+        Route(f"{ADMIN}/remove/{{feed_id}}", admin.feed_remove_items, methods=["POST"]),
+        Route(f"{ADMIN}/update/{{feed_id}}", admin.feed_update_items, methods=["POST"]),
+        Route(f"{ADMIN}/add/category", admin.category_add_form, methods=["GET"]),
+        Route(f"{ADMIN}/add/category", admin.category_add, methods=["POST"]),
+        Route(f"{ADMIN}/edit/category/{{category_id}}", admin.category_edit_form, methods=["GET"]),
+        Route(f"{ADMIN}/edit/category/{{category_id}}", admin.category_edit, methods=["POST"]),
+        Route(f"{ADMIN}/edit/category/{{category_id}}/delete", admin.category_delete_form, methods=["GET"]),
+        Route(f"{ADMIN}/edit/category/{{category_id}}/delete", admin.category_delete, methods=["POST"]),
+        Route(f"{ADMIN}/add/opml", admin.opml_form, methods=["GET"]),
+        Route(f"{ADMIN}/add/opml", admin.opml_import, methods=["POST"]),
+        Route(f"{ADMIN}/settings", admin.settings_form, methods=["GET"]),
+        Route(f"{ADMIN}/settings", admin.settings_save, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", {"status": 404, "title": N_("Page not found"),
+                                          "text": N_("The requested page could not be found.")}, status_code=404)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await _not_found(request, exc)
+    if exc.status_code == 403:
+        text = (N_("The form has expired or did not come from this site. Reload the page and try again.")
+                if exc.detail == "csrf" else N_("You are not authorized to access this page."))
+        return render(request, "error.html", {"status": 403, "title": N_("Access denied"), "text": text},
+                      status_code=403)
+    if exc.status_code == 405:
+        return Response("Method Not Allowed", status_code=405, headers=exc.headers)
+    return Response(str(exc.detail), status_code=exc.status_code)
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(login_url(exc.destination), status_code=303)
+
+
+async def _lenta_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LentaError)
+    return render(request, "error.html", {"status": 400, "title": N_("Error"),
+                                          "text": i18n.translate_error(exc, request.state.language)}, status_code=400)
+
+
+def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
+    """Build the web application over ``lenta`` (opened from ``settings`` if None)."""
+    lenta = lenta or make_lenta(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        stop = asyncio.Event()
+        if settings.scheduler:
+            from lenta.scheduler import run_forever
+
+            task = asyncio.create_task(run_forever(lenta, stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                # Let a refresh in progress finish briefly, then cancel it.
+                try:
+                    await asyncio.wait_for(task, timeout=5)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    pass
+
+    exception_handlers: dict[Any, Any] = {
+        HTTPException: _http_error,
+        FeedNotFoundError: _not_found,
+        CategoryNotFoundError: _not_found,
+        LoginRequired: _login_required,
+        LentaError: _lenta_error,
+    }
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=lenta.secret_key(),
+            session_cookie="lenta_session",
+            same_site="lax",
+            https_only=settings.base_url.startswith("https://"),
+            max_age=14 * 24 * 3600,
+        ),
+        Middleware(LanguageMiddleware, forced=settings.language),
+    ]
+    app = Starlette(routes=_routes(), middleware=middleware, exception_handlers=exception_handlers,
+                    lifespan=lifespan)
+    app.state.lenta = lenta
+    app.state.settings = settings
+    app.state.templates = make_environment()
+    return app

@@ -1,0 +1,326 @@
+"""Admin pages under /admin/config/services/aggregator (Drupal's paths).
+
+Every handler starts with :func:`require_admin`; every POST goes through
+:func:`checked_form` (CSRF). Domain errors in forms re-render the form
+with the message; the rest map to HTTP errors in :mod:`lenta.web`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
+
+from lenta import i18n
+from lenta.core import Lenta
+from lenta.exceptions import InvalidInputError
+from lenta.exceptions import LentaError
+from lenta.i18n import N_
+from lenta.site_settings import DISCARD_CHOICES
+from lenta.site_settings import SOURCE_ITEMS_CHOICES
+from lenta.types import REFRESH_CHOICES
+from lenta.web.render import flash
+from lenta.web.render import gettext_for
+from lenta.web.render import render
+from lenta.web.security import checked_form
+from lenta.web.security import require_admin
+
+ADMIN = "/admin/config/services/aggregator"
+MAX_OPML_BYTES = 5 * 1024 * 1024
+
+
+def _lenta(request: Request) -> Lenta:
+    lenta: Lenta = request.app.state.lenta
+    return lenta
+
+
+def _id(request: Request, name: str) -> int:
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        raise HTTPException(status_code=404) from None
+
+
+def _back(message: str | None = None, request: Request | None = None, path: str = ADMIN) -> RedirectResponse:
+    if message and request is not None:
+        flash(request, message)
+    return RedirectResponse(path, status_code=303)
+
+
+def _error_text(request: Request, error: LentaError) -> str:
+    return i18n.translate_error(error, request.state.language)
+
+
+def _refresh_value(raw: Any) -> int | None:
+    """The refresh select: "" adaptive, "0" never, else seconds."""
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        return -1  # rejected by the facade with a clear message
+
+
+def _category_ids(form: FormData) -> list[int]:
+    ids = []
+    for raw in form.getlist("categories"):
+        try:
+            ids.append(int(str(raw)))
+        except ValueError:
+            continue
+    return ids
+
+
+def overview(request: Request) -> Response:
+    require_admin(request)
+    lenta = _lenta(request)
+    sort = request.query_params.get("sort", "title")
+    feeds = lenta.list_feeds()
+    if sort == "health":
+        feeds.sort(key=lambda f: (not f.gone and not f.error, -f.error_count, f.title.lower()))
+    return render(request, "admin/overview.html", {"feeds": feeds, "categories": lenta.list_categories(),
+                                                   "sort": sort})
+
+
+# -- feeds --------------------------------------------------------------
+
+
+def _feed_form_context(request: Request, values: dict[str, Any], error: str | None = None) -> dict[str, Any]:
+    return {
+        "values": values,
+        "error": error,
+        "refresh_choices": REFRESH_CHOICES,
+        "categories": _lenta(request).list_categories(),
+    }
+
+
+def feed_add_form(request: Request) -> Response:
+    require_admin(request)
+    values = {"url": "", "title": "", "refresh": "", "categories": []}
+    return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": None})
+
+
+async def feed_add(request: Request) -> Response:
+    require_admin(request)
+    form = await checked_form(request)
+    values = {"url": str(form.get("url", "")), "title": str(form.get("title", "")),
+              "refresh": str(form.get("refresh", "")), "categories": _category_ids(form)}
+    lenta = _lenta(request)
+    try:
+        feed = await lenta.add_feed(values["url"], title=values["title"] or None,
+                                    refresh=_refresh_value(values["refresh"]), category_ids=values["categories"])
+    except LentaError as error:
+        context = _feed_form_context(request, values, _error_text(request, error))
+        return render(request, "admin/feed_form.html", {**context, "feed": None}, status_code=400)
+    message = gettext_for(request, "The feed {title} has been added.", title=feed.title)
+    if feed.error:
+        flash(request, gettext_for(request, "The feed could not be read yet: {error}", error=feed.error), "warning")
+    return _back(message, request)
+
+
+def feed_edit_form(request: Request) -> Response:
+    require_admin(request)
+    feed = _lenta(request).get_feed(_id(request, "feed_id"))
+    values = {"url": feed.url, "title": feed.custom_title or "", "refresh": "" if feed.refresh is None else str(feed.refresh),
+              "categories": list(feed.category_ids)}
+    return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": feed})
+
+
+async def feed_edit(request: Request) -> Response:
+    require_admin(request)
+    lenta = _lenta(request)
+    feed = lenta.get_feed(_id(request, "feed_id"))
+    form = await checked_form(request)
+    if form.get("op") == "delete":
+        return RedirectResponse(f"{ADMIN}/edit/feed/{feed.id}/delete", status_code=303)
+    values = {"url": str(form.get("url", "")), "title": str(form.get("title", "")),
+              "refresh": str(form.get("refresh", "")), "categories": _category_ids(form)}
+    try:
+        changed = lenta.change_feed(feed.id, url=values["url"], title=values["title"] or None,
+                                    refresh=_refresh_value(values["refresh"]), category_ids=values["categories"])
+    except LentaError as error:
+        context = _feed_form_context(request, values, _error_text(request, error))
+        return render(request, "admin/feed_form.html", {**context, "feed": feed}, status_code=400)
+    return _back(gettext_for(request, "The feed {title} has been updated.", title=changed.title), request)
+
+
+def feed_delete_form(request: Request) -> Response:
+    require_admin(request)
+    feed = _lenta(request).get_feed(_id(request, "feed_id"))
+    return render(request, "admin/confirm.html", {
+        "question": gettext_for(request, "Are you sure you want to delete the feed {title}?", title=feed.title),
+        "description": gettext_for(request, "Deleting a feed will delete all items received from this feed. "
+                                            "This action cannot be undone."),
+        "action": f"{ADMIN}/edit/feed/{feed.id}/delete", "button": N_("Delete"),
+    })
+
+
+async def feed_delete(request: Request) -> Response:
+    require_admin(request)
+    await checked_form(request)
+    feed = _lenta(request).remove_feed(_id(request, "feed_id"))
+    return _back(gettext_for(request, "The feed {title} has been deleted.", title=feed.title), request)
+
+
+def feed_remove_items_form(request: Request) -> Response:
+    require_admin(request)
+    feed = _lenta(request).get_feed(_id(request, "feed_id"))
+    return render(request, "admin/confirm.html", {
+        "question": gettext_for(request, "Are you sure you want to remove all items from the feed {title}?",
+                                title=feed.title),
+        "description": gettext_for(request, "This action cannot be undone."),
+        "action": f"{ADMIN}/remove/{feed.id}", "button": N_("Remove items"),
+    })
+
+
+async def feed_remove_items(request: Request) -> Response:
+    require_admin(request)
+    await checked_form(request)
+    lenta = _lenta(request)
+    feed = lenta.get_feed(_id(request, "feed_id"))
+    await run_in_threadpool(lenta.remove_items, feed.id)
+    return _back(gettext_for(request, "The news items from {title} have been removed.", title=feed.title), request)
+
+
+async def feed_update_items(request: Request) -> Response:
+    require_admin(request)
+    await checked_form(request)
+    lenta = _lenta(request)
+    feed = lenta.get_feed(_id(request, "feed_id"))
+    summary = await lenta.refresh([feed.id])
+    if summary.failed:
+        flash(request, gettext_for(request, "The feed from {title} failed: {error}", title=feed.title,
+                                   error=summary.failures[0][1]), "error")
+        return _back()
+    return _back(gettext_for(request, "There is new syndicated content from {title}.", title=feed.title)
+                 if summary.new_items or summary.updated_items
+                 else gettext_for(request, "There is no new syndicated content from {title}.", title=feed.title),
+                 request)
+
+
+# -- categories ---------------------------------------------------------
+
+
+def category_add_form(request: Request) -> Response:
+    require_admin(request)
+    return render(request, "admin/category_form.html", {"values": {"title": "", "description": ""},
+                                                        "category": None, "error": None})
+
+
+async def category_add(request: Request) -> Response:
+    require_admin(request)
+    form = await checked_form(request)
+    values = {"title": str(form.get("title", "")), "description": str(form.get("description", ""))}
+    try:
+        found = _lenta(request).add_category(values["title"], values["description"])
+    except LentaError as error:
+        return render(request, "admin/category_form.html",
+                      {"values": values, "category": None, "error": _error_text(request, error)}, status_code=400)
+    return _back(gettext_for(request, "The category {title} has been added.", title=found.title), request)
+
+
+def category_edit_form(request: Request) -> Response:
+    require_admin(request)
+    found = _lenta(request).get_category(_id(request, "category_id"))
+    return render(request, "admin/category_form.html", {
+        "values": {"title": found.title, "description": found.description or ""}, "category": found, "error": None})
+
+
+async def category_edit(request: Request) -> Response:
+    require_admin(request)
+    lenta = _lenta(request)
+    found = lenta.get_category(_id(request, "category_id"))
+    form = await checked_form(request)
+    if form.get("op") == "delete":
+        return RedirectResponse(f"{ADMIN}/edit/category/{found.id}/delete", status_code=303)
+    values = {"title": str(form.get("title", "")), "description": str(form.get("description", ""))}
+    try:
+        changed = lenta.change_category(found.id, values["title"], values["description"])
+    except LentaError as error:
+        return render(request, "admin/category_form.html",
+                      {"values": values, "category": found, "error": _error_text(request, error)}, status_code=400)
+    return _back(gettext_for(request, "The category {title} has been updated.", title=changed.title), request)
+
+
+def category_delete_form(request: Request) -> Response:
+    require_admin(request)
+    found = _lenta(request).get_category(_id(request, "category_id"))
+    return render(request, "admin/confirm.html", {
+        "question": gettext_for(request, "Are you sure you want to delete the category {title}?", title=found.title),
+        "description": gettext_for(request, "This action cannot be undone."),
+        "action": f"{ADMIN}/edit/category/{found.id}/delete", "button": N_("Delete"),
+    })
+
+
+async def category_delete(request: Request) -> Response:
+    require_admin(request)
+    await checked_form(request)
+    lenta = _lenta(request)
+    found = lenta.get_category(_id(request, "category_id"))
+    lenta.delete_category(found.id)
+    return _back(gettext_for(request, "The category {title} has been deleted.", title=found.title), request)
+
+
+# -- OPML import ----------------------------------------------------------
+
+
+def opml_form(request: Request) -> Response:
+    require_admin(request)
+    return render(request, "admin/opml_form.html", {"error": None, "url": ""})
+
+
+async def opml_import(request: Request) -> Response:
+    require_admin(request)
+    form = await checked_form(request)
+    lenta = _lenta(request)
+    upload = form.get("upload")
+    url = str(form.get("remote", "")).strip()
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_OPML_BYTES + 1)
+            if len(data) > MAX_OPML_BYTES:
+                raise InvalidInputError("The file is larger than {n} MB.", n=MAX_OPML_BYTES // (1024 * 1024))
+        elif url:
+            data = await lenta.fetch_document(url)
+        else:
+            return render(request, "admin/opml_form.html", {
+                "error": gettext_for(request, "Either upload a file or enter a URL."), "url": url}, status_code=400)
+        result = await run_in_threadpool(lenta.import_opml, data)
+    except LentaError as error:
+        return render(request, "admin/opml_form.html", {"error": _error_text(request, error), "url": url},
+                      status_code=400)
+    flash(request, gettext_for(request, "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
+                               added=len(result.added), existing=len(result.existing), invalid=len(result.invalid)))
+    for bad_url, why in result.invalid:
+        flash(request, f"{bad_url}: {why}", "warning")
+    return _back()
+
+
+# -- settings -----------------------------------------------------------
+
+
+def settings_form(request: Request) -> Response:
+    require_admin(request)
+    site = _lenta(request).site_settings()
+    return render(request, "admin/settings.html", {"values": site.to_strings(), "error": None,
+                                                   "discard_choices": DISCARD_CHOICES,
+                                                   "source_items_choices": SOURCE_ITEMS_CHOICES})
+
+
+async def settings_save(request: Request) -> Response:
+    require_admin(request)
+    form = await checked_form(request)
+    values = {name: str(form.get(name, "")) for name in ("allowed_html", "discard_after", "source_items", "site_name")}
+    try:
+        _lenta(request).save_site_settings(values)
+    except LentaError as error:
+        return render(request, "admin/settings.html", {
+            "values": values, "error": _error_text(request, error), "discard_choices": DISCARD_CHOICES,
+            "source_items_choices": SOURCE_ITEMS_CHOICES}, status_code=400)
+    return _back(gettext_for(request, "The configuration options have been saved."), request, f"{ADMIN}/settings")

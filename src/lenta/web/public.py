@@ -1,0 +1,144 @@
+"""The public aggregator pages, at Drupal's paths.
+
+    /aggregator                      all items, newest first, 20 a page
+    /aggregator/sources              each feed with its latest items
+    /aggregator/sources/{id}         one feed and its items
+    /aggregator/categories           every category with its latest items
+    /aggregator/categories/{id}      the items of one category's feeds
+    /aggregator/rss                  RSS 2.0 of the latest items
+    /aggregator/opml                 OPML of every feed
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+from typing import Any
+
+from lxml import etree
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
+
+from lenta.core import Lenta
+from lenta.site_settings import ITEMS_PER_PAGE
+from lenta.web.render import render
+
+RSS_ITEMS = 20
+
+
+def _lenta(request: Request) -> Lenta:
+    lenta: Lenta = request.app.state.lenta
+    return lenta
+
+
+def _page_number(request: Request) -> int:
+    """Drupal's zero-based ?page=N; junk and negatives mean the first page."""
+    raw = request.query_params.get("page", "0")
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return 0
+
+
+def _int_param(request: Request, name: str) -> int:
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        raise HTTPException(status_code=404) from None
+
+
+def home(request: Request) -> Response:
+    return RedirectResponse("/aggregator", status_code=302)
+
+
+def aggregator(request: Request) -> Response:
+    page = _lenta(request).items_page(_page_number(request), ITEMS_PER_PAGE)
+    return render(request, "aggregator/items.html", {"page": page, "title_key": "Feed aggregator", "feed": None})
+
+
+def sources(request: Request) -> Response:
+    lenta = _lenta(request)
+    feeds = lenta.list_feeds()
+    per_source = lenta.site_settings().source_items
+    latest = lenta.latest_items_per_feed([f.id for f in feeds], per_source)
+    return render(request, "aggregator/sources.html", {"feeds": feeds, "latest": latest})
+
+
+def source(request: Request) -> Response:
+    lenta = _lenta(request)
+    feed = lenta.get_feed(_int_param(request, "feed_id"))
+    page = lenta.items_page(_page_number(request), ITEMS_PER_PAGE, feed_id=feed.id)
+    return render(request, "aggregator/source.html", {"feed": feed, "page": page})
+
+
+def categories(request: Request) -> Response:
+    lenta = _lenta(request)
+    per_source = lenta.site_settings().source_items
+    found = lenta.list_categories()
+    latest = {c.id: lenta.latest_items(per_source, category_id=c.id) if per_source else [] for c in found}
+    return render(request, "aggregator/categories.html", {"categories": found, "latest": latest})
+
+
+def category(request: Request) -> Response:
+    lenta = _lenta(request)
+    found = lenta.get_category(_int_param(request, "category_id"))
+    page = lenta.items_page(_page_number(request), ITEMS_PER_PAGE, category_id=found.id)
+    return render(request, "aggregator/category.html", {"category": found, "page": page})
+
+
+def _base_url(request: Request) -> str:
+    configured: str = request.app.state.settings.base_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+def rss(request: Request) -> Response:
+    """RSS 2.0 of the site's latest items (Drupal's /aggregator/rss)."""
+    lenta = _lenta(request)
+    site = lenta.site_settings()
+    base = _base_url(request)
+    root = etree.Element("rss", version="2.0")
+    channel = etree.SubElement(root, "channel")
+    _text(channel, "title", f"{site.site_name} aggregator")
+    _text(channel, "link", f"{base}/aggregator")
+    _text(channel, "description", f"{site.site_name} aggregator")
+    _text(channel, "generator", "lenta")
+    for item in lenta.latest_items(RSS_ITEMS):
+        entry = etree.SubElement(channel, "item")
+        _text(entry, "title", item.title or "")
+        if item.link:
+            _text(entry, "link", item.link)
+        _text(entry, "description", item.content or item.summary or "")
+        _text(entry, "pubDate", format_datetime(item.date, usegmt=True))
+        _text(entry, "source", item.feed_title).set("url", f"{base}/aggregator/sources/{item.feed_id}")
+        guid = _text(entry, "guid", f"{base}/aggregator#item-{item.id}")
+        guid.set("isPermaLink", "false")
+        for enclosure in item.enclosures:
+            attrs: dict[str, Any] = {"url": enclosure.url, "type": enclosure.mime_type or "application/octet-stream",
+                                     "length": str(enclosure.length or 0)}
+            etree.SubElement(entry, "enclosure", attrs)
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return Response(body, media_type="application/rss+xml; charset=utf-8")
+
+
+def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:
+    element = etree.SubElement(parent, tag)
+    element.text = _xml_safe(value)
+    return element
+
+
+def _xml_safe(value: str) -> str:
+    """Drop characters XML 1.0 cannot carry (controls, surrogates, U+FFFE/U+FFFF)."""
+    return "".join(ch for ch in value if _xml_char(ord(ch))) if value else value
+
+
+def _xml_char(code: int) -> bool:
+    if code < 0x20:
+        return code in (0x9, 0xA, 0xD)
+    return not (0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF))
+
+
+def opml(request: Request) -> Response:
+    body = _lenta(request).export_opml()
+    return Response(body, media_type="text/x-opml; charset=utf-8",
+                    headers={"Content-Disposition": 'inline; filename="aggregator.opml"'})

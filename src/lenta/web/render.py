@@ -1,0 +1,126 @@
+"""Templates: one Jinja2 environment, gettext bound to the request's language.
+
+Handlers call :func:`render`; templates get ``_``/``gettext``/``ngettext``
+in the request's language, ``url_for``, ``format_date``, the signed-in
+user, the CSRF token and flashed messages.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+from typing import Any
+
+from babel.dates import format_datetime
+from babel.dates import format_timedelta
+from jinja2 import Environment
+from jinja2 import FileSystemLoader
+from jinja2 import select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from lenta import i18n
+from lenta.web.labels import ERROR_LABELS
+from lenta.web.pagination import drupal_pager
+from lenta.web.security import csrf_token
+from lenta.web.security import current_user
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=i18n.DEFAULT_LANGUAGE)
+
+
+def _gettext(message: str) -> str:
+    return i18n.translations(_language.get()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(_language.get()).ngettext(singular, plural, n)
+
+
+def safe_url(value: str | None) -> str:
+    """The URL if it is http(s) or mailto, else "" (feeds can carry javascript: links)."""
+    if not value:
+        return ""
+    scheme = urlsplit(value.strip()).scheme.lower()
+    return value.strip() if scheme in {"http", "https", "mailto"} else ""
+
+
+def interval_label(seconds: int) -> str:
+    """"15 minutes", "1 day", "4 weeks" in the current language."""
+    return format_timedelta(timedelta(seconds=seconds), threshold=1, locale=i18n.locale(_language.get()))
+
+
+def error_label(kind: str | None) -> str:
+    if not kind:
+        return ""
+    return _gettext(ERROR_LABELS.get(kind, kind))
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["drupal_pager"] = drupal_pager
+    env.globals["interval_label"] = interval_label
+    env.globals["error_label"] = error_label
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def format_date(value: datetime | None, language: str, now: datetime | None = None) -> str:
+    """Drupal's aggregator date: "3 hours ago" today, else a medium date and time."""
+    if value is None:
+        return ""
+    now = now or datetime.now(timezone.utc)
+    local = value.astimezone(timezone.utc)
+    if local.date() == now.date() and local <= now:
+        return format_timedelta(local - now, add_direction=True, locale=i18n.locale(language))
+    return format_datetime(local, "EEE, dd.MM.yyyy - HH:mm", tzinfo=timezone.utc, locale=i18n.locale(language))
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    """Render ``template`` in the request's language."""
+    language: str = request.state.language
+    token = _language.set(language)
+    try:
+        env: Environment = request.app.state.templates
+        session = request.scope.get("session") or {}
+        values: dict[str, Any] = {
+            "request": request,
+            "language": language,
+            "user": current_user(request),
+            "csrf_token": lambda: csrf_token(request),
+            "messages": session.pop("messages", []) if session else [],
+            "site_name": request.app.state.lenta.site_settings().site_name,
+            "url_for": request.url_for,
+            "format_date": lambda value: format_date(value, language),
+            "safe_html": lambda html: Markup(html or ""),  # only for already-sanitized HTML
+        }
+        values.update(context or {})
+        html = env.get_template(template).render(values)
+    finally:
+        _language.reset(token)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def flash(request: Request, message: str, kind: str = "status") -> None:
+    """Queue a message for the next page (Drupal's drupal_set_message)."""
+    messages = list(request.session.get("messages", []))
+    messages.append({"kind": kind, "text": message})
+    request.session["messages"] = messages
+
+
+def gettext_for(request: Request, message: str, **args: object) -> str:
+    text = i18n.translations(request.state.language).gettext(message)
+    return text.format(**args) if args else text
