@@ -27,7 +27,7 @@ from lenta.parse.rss import read_media
 from lenta.parse.xml import XHTML_NS
 from lenta.parse.xml import XML_LANG
 from lenta.parse.xml import element_base
-from lenta.parse.xml import inner_xhtml
+from lenta.parse.xml import inner_html
 from lenta.parse.xml import markup_of
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
@@ -283,7 +283,7 @@ def _body(el: etree._Element, is_03: bool) -> str | None:
     if kind == "html":
         return markup_of(el)
     if kind == "xhtml":
-        return inner_xhtml(_xhtml_div(el))
+        return inner_html(_xhtml_div(el))
     if kind == "text":
         return text_to_html(el.text if len(el) == 0 else "".join(el.itertext()))
     if kind == "base64":

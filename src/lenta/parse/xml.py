@@ -138,37 +138,34 @@ def markup_of(el: etree._Element) -> str | None:
     feed put raw (X)HTML elements inside, they are serialized back."""
     if len(el) == 0:
         text = el.text
-        return text if text and not text.isspace() else None
+        if not text:
+            return None
+        return text.strip() or None
+    return inner_html(el)
+
+
+def inner_html(el: etree._Element) -> str | None:
+    """The content of ``el`` — text escaped, child elements serialized as
+    HTML with their namespaces removed — e.g. the inner ``div`` of Atom
+    ``type="xhtml"`` content."""
     strip_namespaces(el)
-    parts = [el.text or ""]
-    parts.extend(_serialize(child) for child in el)
-    markup = "".join(parts).strip()
-    return markup or None
-
-
-def inner_xhtml(el: etree._Element) -> str | None:
-    """The children of an XML element (Atom ``type="xhtml"`` content's inner
-    ``div``) serialized as HTML, with XHTML namespaces removed and the text
-    escaped (it is real XML text here, not escaped HTML)."""
-    strip_namespaces(el)
-    parts = [html.escape(el.text, quote=False)] if el.text else []
-    parts.extend(_serialize(child) for child in el)
-    markup = "".join(parts).strip()
-    return markup or None
-
-
-def _serialize(child: etree._Element) -> str:
-    if not isinstance(child.tag, str):
-        # An unexpanded entity reference: keep it as the feed wrote it.
-        return (child.text or "") + html.escape(child.tail or "", quote=False)
-    # The HTML serializer writes <br> and <div></div>, which HTML parsers
-    # read back correctly, unlike XML's <div/>.
-    return etree.tostring(child, method="html", encoding="unicode", with_tail=True)
+    # Serializing the children one by one would repeat every namespace
+    # declaration in scope on each of them; serialize the container once
+    # and cut its own tags off instead. The HTML method writes <br> and
+    # <p></p>, which HTML parsers read back right (unlike XML's <p/>), and
+    # escapes ">" in attribute values, so the first ">" ends the start tag.
+    markup = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+    start = markup.find(">") + 1
+    end = markup.rfind("</")
+    if end < start:
+        return None
+    return markup[start:end].strip() or None
 
 
 def strip_namespaces(el: etree._Element) -> None:
     """Drop namespaces from ``el``'s descendants in place, so serialized
-    markup reads ``<p>`` rather than ``<html:p xmlns:html=...>``."""
+    markup reads ``<p>`` rather than ``<html:p xmlns:html=...>``, and HTML
+    serialization knows ``<br>`` is a void element."""
     changed = False
     for node in el.iterdescendants():
         tag = node.tag
