@@ -516,6 +516,8 @@ def _fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
         raise FetchError("could not decode the response body ({reason})", reason=str(exc)) from exc
     except _BadRedirect as exc:
         raise FetchError(exc.message, kind=exc.kind, **exc.args_for_message) from None
+    except httpx.InvalidURL as exc:  # from httpx's own look at a Location header
+        raise FetchError("redirect to an invalid URL ({reason})", reason=str(exc)) from exc
     except httpx.TimeoutException as exc:
         if isinstance(exc, httpx.ConnectTimeout):
             message = "timed out connecting to {address}"
@@ -558,6 +560,14 @@ def _next_hop(base: httpx.URL, location: str) -> httpx.URL:
     return target
 
 
+async def _check_redirect_target(response: httpx.Response) -> None:
+    """A response hook: check a redirect's target our way first, because
+    httpx builds its own next request from Location before send() returns,
+    and some targets (``javascript:…``) make that fail with a bare InvalidURL."""
+    if response.status_code in _REDIRECTS and "location" in response.headers:
+        _next_hop(response.request.url, response.headers["location"])
+
+
 def _no_cookie_jar() -> httpx.Cookies:
     # The client-wide jar keeps nothing: cookies live for one fetch only (see fetch).
     return httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
@@ -595,6 +605,7 @@ class HTTPClient:
             timeout=httpx.Timeout(settings.fetch_timeout),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             cookies=_no_cookie_jar(),
+            event_hooks={"response": [_check_redirect_target]},
             trust_env=False,  # no proxies or .netrc from the environment
         )
         self._hosts = _HostLimiter(settings.per_host, min_host_interval)

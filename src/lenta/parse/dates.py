@@ -83,6 +83,9 @@ _W3CDTF = re.compile(
 )
 
 _HAS_YEAR = re.compile(r"\d{4}")
+# The longest real date is about 40 characters; anything much longer is
+# not a date, and is not worth a regex or dateutil's time.
+_MAX_LENGTH = 100
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -93,7 +96,7 @@ def parse_date(value: str | None) -> datetime | None:
     if not value:
         return None
     value = value.strip()
-    if not value:
+    if not value or len(value) > _MAX_LENGTH:
         return None
     try:
         if value[:4].isdigit():

@@ -89,7 +89,6 @@ _PARSER = lxml.html.HTMLParser(
     no_network=True,
     remove_comments=True,
     remove_pis=True,
-    default_doctype=False,
 )
 _XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)

@@ -37,6 +37,7 @@ from lxml import etree
 from lenta.exceptions import OPMLError
 
 __all__ = [
+    "CATEGORY_SEPARATOR",
     "OPMLDocument",
     "OPMLFeed",
     "parse_opml",
@@ -123,7 +124,8 @@ def _walk(parent: etree._Element, path: tuple[str, ...]) -> Iterator[OPMLFeed]:
     for outline in parent:
         if _local_name(outline) != "outline":
             continue
-        attributes = {name.lower(): value for name, value in outline.attrib.items()}
+        # Attribute names in any case: xmlUrl, xmlurl, XMLURL all occur.
+        attributes = {str(name).lower(): str(value) for name, value in outline.attrib.items()}
         url = (attributes.get("xmlurl") or "").strip()
         name = _clean(attributes.get("text")) or _clean(attributes.get("title"))
         if not url:

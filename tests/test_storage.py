@@ -1,0 +1,266 @@
+"""The storage contract: every test runs on SQLite and on PostgreSQL (when
+LENTA_TEST_POSTGRES_URL is set), so both backends behave the same."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from lenta.exceptions import CategoryExistsError
+from lenta.exceptions import CategoryNotFoundError
+from lenta.exceptions import FeedExistsError
+from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import UserExistsError
+from lenta.exceptions import UserNotFoundError
+from lenta.parse.model import Enclosure
+from lenta.storage import Storage
+from lenta.storage import open_storage
+from lenta.storage._feeds import FETCH_LOG_KEEP
+from lenta.storage.migrate import current_revision
+from lenta.storage.migrate import head_revision
+from lenta.storage.records import FeedWrite
+from lenta.storage.records import FetchLogRecord
+from lenta.storage.records import ItemRecord
+from lenta.storage.schema import metadata
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+
+
+def record(key: str, date: datetime, **fields: object) -> ItemRecord:
+    values: dict[str, object] = {
+        "key": key, "hash": f"hash-{key}", "guid": key, "link": f"https://example.com/{key}",
+        "title": f"Title {key}", "author": None, "published_at": date, "updated_at": None, "date": date,
+        "content": f"<p>{key}</p>", "summary": None,
+    }
+    values.update(fields)
+    return ItemRecord(**values)  # type: ignore[arg-type]
+
+
+def add_items(storage: Storage, feed_id: int, *records: ItemRecord) -> None:
+    storage.write_feed(FeedWrite(feed_id, {}, tuple(records)), NOW)
+
+
+def test_migrated_schema_matches_the_code(storage: Storage) -> None:
+    with storage.db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    assert current_revision(storage.db.engine) == head_revision()
+
+
+def test_opening_twice_does_not_migrate_again(backend_url: str) -> None:
+    first = open_storage(backend_url)
+    first.feeds.add("https://example.com/feed", now=NOW)
+    first.close()
+    second = open_storage(backend_url)
+    assert [f.url for f in second.feeds.list()] == ["https://example.com/feed"]
+    second.close()
+
+
+def test_add_and_get_feed(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW, custom_title="Mine", refresh=3600)
+    assert feed.url == "https://example.com/feed"
+    assert feed.title == "Mine"
+    assert feed.refresh == 3600
+    assert feed.created_at == NOW
+    assert feed.next_check_at == NOW
+    assert storage.feeds.get(feed.id) == feed
+    assert storage.feeds.get_by_url(feed.url) == feed
+
+
+def test_adding_a_url_twice_is_refused(storage: Storage) -> None:
+    storage.feeds.add("https://example.com/feed", now=NOW)
+    with pytest.raises(FeedExistsError):
+        storage.feeds.add("https://example.com/feed", now=NOW)
+    assert len(storage.feeds.list()) == 1
+
+
+def test_missing_feed(storage: Storage) -> None:
+    with pytest.raises(FeedNotFoundError):
+        storage.feeds.get(404)
+    with pytest.raises(FeedNotFoundError):
+        storage.feeds.delete(404)
+    with pytest.raises(FeedNotFoundError):
+        storage.feeds.change(404, {"custom_title": "x"})
+
+
+def test_title_falls_back_to_the_feeds_own_then_the_url(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    assert feed.title == "https://example.com/feed"
+    feed = storage.feeds.change(feed.id, {"feed_title": "Example"})
+    assert feed.title == "Example"
+    feed = storage.feeds.change(feed.id, {"custom_title": "Mine"})
+    assert feed.title == "Mine"
+
+
+def test_changing_to_an_existing_url_is_refused(storage: Storage) -> None:
+    storage.feeds.add("https://a.example/feed", now=NOW)
+    second = storage.feeds.add("https://b.example/feed", now=NOW)
+    with pytest.raises(FeedExistsError):
+        storage.feeds.change(second.id, {"url": "https://a.example/feed"})
+    assert storage.feeds.get(second.id).url == "https://b.example/feed"
+
+
+def test_list_counts_items_and_sorts_by_title(storage: Storage) -> None:
+    b = storage.feeds.add("https://b.example/feed", now=NOW, custom_title="beta")
+    a = storage.feeds.add("https://a.example/feed", now=NOW, custom_title="Alpha")
+    add_items(storage, b.id, record("1", NOW), record("2", NOW))
+    listed = storage.feeds.list()
+    assert [(f.title, f.item_count) for f in listed] == [("Alpha", 0), ("beta", 2)]
+    assert listed[0].id == a.id
+
+
+def test_deleting_a_feed_deletes_its_items(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    other = storage.feeds.add("https://example.com/other", now=NOW)
+    add_items(storage, feed.id, record("1", NOW))
+    add_items(storage, other.id, record("1", NOW))
+    storage.feeds.delete(feed.id)
+    assert storage.items.count() == 1
+    assert storage.items.count(feed_id=other.id) == 1
+
+
+def test_due_feeds_are_the_overdue_ones_oldest_first_and_not_gone(storage: Storage) -> None:
+    late = storage.feeds.add("https://a.example/", now=NOW)
+    later = storage.feeds.add("https://b.example/", now=NOW)
+    future = storage.feeds.add("https://c.example/", now=NOW)
+    gone = storage.feeds.add("https://d.example/", now=NOW)
+    never = storage.feeds.add("https://e.example/", now=NOW)
+    storage.feeds.change(late.id, {"next_check_at": NOW - timedelta(hours=2)})
+    storage.feeds.change(later.id, {"next_check_at": NOW - timedelta(hours=1)})
+    storage.feeds.change(future.id, {"next_check_at": NOW + timedelta(hours=1)})
+    storage.feeds.change(gone.id, {"next_check_at": NOW - timedelta(hours=3), "gone": True})
+    storage.feeds.change(never.id, {"next_check_at": None})
+    assert [f.id for f in storage.feeds.due(NOW, limit=10)] == [late.id, later.id]
+    assert [f.id for f in storage.feeds.due(NOW, limit=1)] == [late.id]
+
+
+def test_items_page_is_newest_first_then_by_id(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    add_items(
+        storage, feed.id,
+        record("new", NOW), record("same-a", NOW - timedelta(hours=1)),
+        record("same-b", NOW - timedelta(hours=1)), record("old", NOW - timedelta(days=1)),
+    )
+    page = storage.items.page(0, 10)
+    # Items are inserted oldest-first (reversed feed order), so among equal
+    # dates the one listed first in the feed has the higher id.
+    assert [i.key for i in page.items] == ["new", "same-a", "same-b", "old"]
+    assert page.total == 4
+    second = storage.items.page(1, 3)
+    assert [i.key for i in second.items] == ["old"]
+    assert second.page_count == 2
+
+
+def test_item_fields_round_trip(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW, custom_title="Source")
+    enclosure = Enclosure("https://example.com/a.mp3", "audio/mpeg", 1234)
+    add_items(storage, feed.id, record("k", NOW, author="Ann", summary="<p>s</p>", enclosures=(enclosure,),
+                                       categories=("one", "два"), updated_at=NOW + timedelta(seconds=1)))
+    (item,) = storage.items.page(0, 10).items
+    assert item.feed_title == "Source"
+    assert item.author == "Ann"
+    assert item.summary == "<p>s</p>"
+    assert item.enclosures == (enclosure,)
+    assert item.categories == ("one", "два")
+    assert item.date == NOW and item.date.tzinfo is not None
+    assert item.updated_at == NOW + timedelta(seconds=1)
+    assert item.first_seen_at == NOW
+
+
+def test_existing_and_replace_update_in_place(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    add_items(storage, feed.id, record("a", NOW), record("b", NOW))
+    existing = storage.items.read_existing(feed.id, ["a", "b", "c"])
+    assert set(existing) == {"a", "b"}
+    item_id, stored_hash = existing["a"]
+    assert stored_hash == "hash-a"
+    changed = record("a", NOW, title="New title", hash="hash-a2")
+    storage.write_feed(FeedWrite(feed.id, {}, (), {item_id: changed}), NOW)
+    assert storage.items.count() == 2
+    assert storage.items.get(item_id).title == "New title"  # type: ignore[union-attr]
+    assert storage.items.read_existing(feed.id, ["a"])["a"] == (item_id, "hash-a2")
+
+
+def test_existing_handles_many_keys(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    add_items(storage, feed.id, *[record(str(n), NOW) for n in range(1200)])
+    assert len(storage.items.read_existing(feed.id, [str(n) for n in range(1300)])) == 1200
+
+
+def test_latest_per_feed(storage: Storage) -> None:
+    a = storage.feeds.add("https://a.example/", now=NOW)
+    b = storage.feeds.add("https://b.example/", now=NOW)
+    add_items(storage, a.id, *[record(f"a{n}", NOW - timedelta(hours=n)) for n in range(5)])
+    add_items(storage, b.id, record("b0", NOW))
+    latest = storage.items.latest_per_feed([a.id, b.id], 3)
+    assert [i.key for i in latest[a.id]] == ["a0", "a1", "a2"]
+    assert [i.key for i in latest[b.id]] == ["b0"]
+
+
+def test_category_pages_hold_the_items_of_its_feeds(storage: Storage) -> None:
+    news = storage.categories.add("News", "daily")
+    a = storage.feeds.add("https://a.example/", now=NOW, category_ids=[news.id])
+    b = storage.feeds.add("https://b.example/", now=NOW)
+    add_items(storage, a.id, record("a", NOW))
+    add_items(storage, b.id, record("b", NOW))
+    assert [i.key for i in storage.items.page(0, 10, category_id=news.id).items] == ["a"]
+    assert storage.feeds.get(a.id).category_ids == (news.id,)
+    assert storage.categories.get(news.id).feed_count == 1
+    assert [f.id for f in storage.feeds.list(category_id=news.id)] == [a.id]
+
+
+def test_categories_crud(storage: Storage) -> None:
+    news = storage.categories.add("News")
+    with pytest.raises(CategoryExistsError):
+        storage.categories.add("News")
+    other = storage.categories.add("Other")
+    with pytest.raises(CategoryExistsError):
+        storage.categories.change(other.id, title="News", description=None)
+    changed = storage.categories.change(news.id, title="World news", description="all of it")
+    assert (changed.title, changed.description) == ("World news", "all of it")
+    assert storage.categories.find("world NEWS") == changed
+    feed = storage.feeds.add("https://a.example/", now=NOW, category_ids=[news.id, other.id])
+    storage.categories.delete(news.id)
+    assert storage.feeds.get(feed.id).category_ids == (other.id,)
+    with pytest.raises(CategoryNotFoundError):
+        storage.categories.get(news.id)
+    with pytest.raises(CategoryNotFoundError):
+        storage.categories.delete(news.id)
+
+
+def test_delete_older_than_uses_the_item_date(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    add_items(storage, feed.id, record("new", NOW), record("old", NOW - timedelta(days=10)))
+    assert storage.items.delete_older_than(NOW - timedelta(days=1)) == 1
+    assert [i.key for i in storage.items.page(0, 10).items] == ["new"]
+
+
+def test_fetch_log_keeps_a_short_history(storage: Storage) -> None:
+    feed = storage.feeds.add("https://example.com/feed", now=NOW)
+    for n in range(FETCH_LOG_KEEP + 5):
+        log = FetchLogRecord(at=NOW + timedelta(minutes=n), outcome="ok", duration=0.1, status=200, bytes=n)
+        storage.write_feed(FeedWrite(feed.id, {"checked_at": NOW}, log=log), NOW)
+    history = storage.feeds.fetch_history(feed.id)
+    assert len(history) == FETCH_LOG_KEEP
+    assert history[0].bytes == FETCH_LOG_KEEP + 4  # newest first
+
+
+def test_users(storage: Storage) -> None:
+    user = storage.users.add("ann", "hash1", is_admin=True, now=NOW)
+    assert user.is_admin and user.name == "ann"
+    with pytest.raises(UserExistsError):
+        storage.users.add("ann", "hash2", is_admin=False, now=NOW)
+    storage.users.set_password_hash("ann", "hash3")
+    assert storage.users.get_with_hash("ann")[1] == "hash3"
+    with pytest.raises(UserNotFoundError):
+        storage.users.get("bob")
+
+
+def test_settings_round_trip(storage: Storage) -> None:
+    storage.settings.put({"a": "1", "b": "two"})
+    storage.settings.put({"a": "3"})
+    assert storage.settings.all() == {"a": "3", "b": "two"}
