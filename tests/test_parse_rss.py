@@ -268,3 +268,19 @@ def test_nothing_readable_is_not_a_feed(body: bytes) -> None:
 def test_markup_soup_is_a_parse_error_not_a_crash() -> None:
     with pytest.raises(ParseError):
         parse_feed(b"<<<>>>", url=URL)
+
+
+def test_userland_namespaced_rss() -> None:
+    body = (
+        b'<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>ns</title>'
+        b"<item><title>i</title><link>https://example.com/i</link></item></channel></rss>"
+    )
+    feed = parse_feed(body, url=URL)
+    assert feed.title == "ns"
+    assert [(item.title, item.link) for item in feed.items] == [("i", "https://example.com/i")]
+
+
+def test_channel_as_the_root_element() -> None:
+    feed = parse_feed(b"<channel><title>bare</title><item><title>i</title></item></channel>", url=URL)
+    assert feed.title == "bare"
+    assert len(feed.items) == 1

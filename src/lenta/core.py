@@ -10,6 +10,7 @@ run quick database work.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator
 from collections.abc import Callable
@@ -65,8 +66,12 @@ class ImportResult:
     categories_created: tuple[str, ...] = ()
 
 
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
+
+
 def normalize_feed_url(url: str) -> str:
-    """Check a user-given feed URL; ``example.com/feed`` gets ``https://``.
+    """Check a user-given feed URL; ``example.com/feed`` gets ``https://``
+    and ``feed:https://…`` loses its ``feed:``.
 
     Raises:
         InvalidFeedURLError: not an http(s) URL with a host.
@@ -74,15 +79,24 @@ def normalize_feed_url(url: str) -> str:
     url = url.strip()
     if not url:
         raise InvalidFeedURLError("The URL is empty.")
-    if "://" not in url:
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise InvalidFeedURLError("The URL {url} contains spaces.", url=url)
+    if url.lower().startswith("feed:"):
+        url = url[5:].lstrip("/") if not url[5:].lower().startswith("http") else url[5:]
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        if "@" in url.split("/", 1)[0]:
+            raise InvalidFeedURLError("Only http and https URLs can be feeds, not {url}.", url=url)
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"}:
+    elif scheme.group(1).lower() not in {"http", "https"} or "://" not in url:
         raise InvalidFeedURLError("Only http and https URLs can be feeds, not {url}.", url=url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise InvalidFeedURLError("The URL {url} has no host.", url=url) from None
     if not parts.hostname:
         raise InvalidFeedURLError("The URL {url} has no host.", url=url)
-    if any(ch.isspace() for ch in url):
-        raise InvalidFeedURLError("The URL {url} contains spaces.", url=url)
     return url
 
 

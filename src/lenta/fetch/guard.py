@@ -150,24 +150,24 @@ def why_not_public(ip: IPAddress | str) -> str | None:
     """
     address = _as_ip(ip)
     if isinstance(address, ipaddress.IPv4Address):
-        for network, reason in _REFUSED_V4:
-            if address in network:
+        for v4_network, reason in _REFUSED_V4:
+            if address in v4_network:
                 return reason
         return None if address.is_global else "not globally routable"
 
-    for network, reason in _SPECIAL_V6:
-        if address in network:
+    for v6_network, reason in _SPECIAL_V6:
+        if address in v6_network:
             return reason
     embedded = _embedded_ipv4(address)
     if embedded is not None:
         form, inner = embedded
         for v4 in inner:
-            reason = why_not_public(v4)
-            if reason is not None:
-                return f"{form}, embedding {reason} {v4}"
+            inner_reason = why_not_public(v4)
+            if inner_reason is not None:
+                return f"{form}, embedding {inner_reason} {v4}"
         return None
-    for network, reason in _REFUSED_V6:
-        if address in network:
+    for v6_network, reason in _REFUSED_V6:
+        if address in v6_network:
             return reason
     if address not in _GLOBAL_UNICAST_V6:
         return "reserved"
@@ -300,11 +300,12 @@ def address_allowed(host: str, port: int, ip: IPAddress | str, allowlist: Allowl
 def not_allowed_error(host: str, port: int, addresses: Iterable[IPAddress]) -> AddressNotAllowedError:
     """The error for a host none of whose ``addresses`` may be reached; it tells
     the admin which setting would allow it."""
-    found = ", ".join(f"{ip} ({why_not_public(ip) or 'not in the allowlist'})" for ip in addresses)
+    addresses = list(addresses)
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         _as_ip(host)
     except ValueError:
+        found = ", ".join(f"{ip} ({why_not_public(ip) or 'not allowed'})" for ip in addresses)
         return AddressNotAllowedError(
             "{target} resolves to {addresses}, which lenta does not fetch from; "
             "to allow it, add {host} or the address to {setting}",
@@ -314,9 +315,9 @@ def not_allowed_error(host: str, port: int, addresses: Iterable[IPAddress]) -> A
             setting=SETTING,
         )
     return AddressNotAllowedError(
-        "{target} is not a public address ({addresses}); to allow it, add it to {setting}",
+        "{target} is not a public address ({reason}); to allow it, add it to {setting}",
         target=target,
-        addresses=found,
+        reason=", ".join(why_not_public(ip) or "not allowed" for ip in addresses),
         setting=SETTING,
     )
 

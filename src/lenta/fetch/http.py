@@ -47,7 +47,7 @@ from http.cookiejar import CookieJar
 from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import httpcore
 import httpx
 
@@ -308,6 +308,8 @@ def _decoders(content_encoding: str) -> list[_Decoder]:
     known = [c for c in codings if c in {"gzip", "x-gzip", "deflate", "br"}]
     if len(known) > MAX_CODINGS:
         raise _Undecodable(f"{len(known)} content codings ({content_encoding})")
+    if "br" in known and not _BROTLI_BOUNDED:
+        raise _Undecodable("br, which this brotli module cannot decode in bounded steps")
     return [_BrotliDecoder() if c == "br" else _ZlibDecoder("deflate" if c == "deflate" else "gzip")
             for c in reversed(known)]
 
@@ -451,8 +453,11 @@ class _BadStatus(Exception):
 
 
 class _BadRedirect(Exception):
-    def __init__(self, kind: FetchErrorKind, message: str, **args: object) -> None:
-        self.kind, self.message, self.args_for_message = kind, message, args
+    """A redirect we will not follow: ``problem`` is "loop", "too many" or "invalid"."""
+
+    def __init__(self, problem: str, detail: str = "") -> None:
+        self.problem = problem
+        self.detail = detail
 
 
 def _status_error(response: httpx.Response, head: bytes) -> FetchError:
@@ -500,7 +505,8 @@ def _find_cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> B
 @contextlib.contextmanager
 def _fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
     """Turn whatever one hop to ``url`` raises into a FetchError (lenta's own errors pass)."""
-    address = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    address = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
     try:
         yield
     except LentaError:
@@ -515,7 +521,15 @@ def _fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
     except _Undecodable as exc:
         raise FetchError("could not decode the response body ({reason})", reason=str(exc)) from exc
     except _BadRedirect as exc:
-        raise FetchError(exc.message, kind=exc.kind, **exc.args_for_message) from None
+        if exc.problem == "invalid":
+            raise FetchError("redirect to an invalid URL: {location}", location=exc.detail) from None
+        if exc.problem == "loop":
+            raise FetchError(
+                "redirect loop at {url}", kind=FetchErrorKind.TOO_MANY_REDIRECTS, url=exc.detail
+            ) from None
+        raise FetchError(
+            "more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS
+        ) from None
     except httpx.InvalidURL as exc:  # from httpx's own look at a Location header
         raise FetchError("redirect to an invalid URL ({reason})", reason=str(exc)) from exc
     except httpx.TimeoutException as exc:
@@ -555,8 +569,11 @@ def _next_hop(base: httpx.URL, location: str) -> httpx.URL:
     try:
         target = base.join(location.strip()).copy_with(fragment=None)
     except (httpx.InvalidURL, ValueError):
-        raise _BadRedirect(FetchErrorKind.NETWORK, "redirect to an invalid URL: {location}", location=location) from None
-    check_url(str(target))
+        raise _BadRedirect("invalid", location) from None
+    try:
+        check_url(str(target))  # AddressNotAllowedError for file:, ftp:... passes through
+    except InvalidFeedURLError:
+        raise _BadRedirect("invalid", location) from None
     return target
 
 
@@ -670,7 +687,7 @@ class HTTPClient:
                 # cookies it is a site's cookie check, and MAX_REDIRECTS bounds it.
                 visit = (str(current), request.headers.get("cookie", ""))
                 if visit in seen:
-                    raise _BadRedirect(FetchErrorKind.TOO_MANY_REDIRECTS, "redirect loop at {url}", url=str(current))
+                    raise _BadRedirect("loop", str(current))
                 seen.add(visit)
                 async with self._hosts.slot(current.host):
                     hop_started = loop.time()
@@ -682,9 +699,7 @@ class HTTPClient:
                 if response.status_code not in _REDIRECTS or "location" not in response.headers:
                     break
                 if hops == MAX_REDIRECTS:
-                    raise _BadRedirect(
-                        FetchErrorKind.TOO_MANY_REDIRECTS, "more than {count} redirects", count=MAX_REDIRECTS
-                    )
+                    raise _BadRedirect("too many")
                 hops += 1
                 permanent = permanent and response.status_code in _PERMANENT
                 current = _next_hop(current, response.headers["location"])

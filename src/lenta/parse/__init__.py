@@ -56,10 +56,11 @@ _ROOTS: Final = {
     "{http://www.w3.org/2005/Atom}feed": "atom",
     "{http://purl.org/atom/ns#}feed": "atom",
     "feed": "atom",
-    # RSS 0.9x documents that start at <channel>, and Userland's RSS 1.1
-    # draft: read as RSS, which treats the root as the channel.
+    # Userland's short-lived RSS 2.0 namespace.
+    "{http://backend.userland.com/rss2}rss": "rss",
+    # RSS 0.9x documents that start at <channel>: read as RSS, which then
+    # treats the root as the channel.
     "channel": "rss",
-    "{http://purl.org/net/rss1.1#}Channel": "rss",
 }
 
 

@@ -226,15 +226,16 @@ def _is_wide(encoding: str) -> bool:
 
 
 def _mostly_utf8(body: bytes) -> bool:
-    """True when ``body`` holds more well-formed UTF-8 multi-byte sequences
-    than invalid bytes, so the invalid bytes are strays pasted into UTF-8
-    rather than the sign of a single-byte encoding."""
+    """True when ``body`` holds at least as many well-formed UTF-8
+    multi-byte sequences as invalid bytes, so the invalid bytes are strays
+    pasted into UTF-8 rather than the sign of a single-byte encoding (whose
+    text only rarely forms valid UTF-8 sequences by accident)."""
     text = body.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd")
     # Each valid multi-byte sequence shortens the text by 1-3 characters
     # relative to the bytes; each replaced byte keeps one for one.
     multibyte = len(body) - len(text)
-    return multibyte > invalid
+    return multibyte > 0 and multibyte >= invalid
 
 
 def _guess(body: bytes) -> str | None:

@@ -142,7 +142,8 @@ def parse(root: etree._Element, *, url: str) -> ParsedFeed:
     channel = None
     siblings: list[etree._Element] = []
     for child in root:
-        if child.tag == "channel" and channel is None:
+        tag = child.tag
+        if channel is None and isinstance(tag, str) and (tag == "channel" or tag.endswith("}channel")):
             channel = child
         else:
             # RSS 0.9x-style documents sometimes put items (and the image)
@@ -150,6 +151,13 @@ def parse(root: etree._Element, *, url: str) -> ParsedFeed:
             siblings.append(child)
     if channel is None:
         channel, siblings = root, []
+    ns = etree.QName(root).namespace
+    if ns is not None:
+        # <rss xmlns="http://backend.userland.com/rss2">: same elements,
+        # namespaced.
+        return read_channel(
+            channel, url=url, fmt=fmt, siblings=siblings, tags=channel_tags(ns), item_tags=item_tags(ns)
+        )
     return read_channel(
         channel,
         url=url,
