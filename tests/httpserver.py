@@ -177,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
         if callable(reply.body):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            if self.command == "HEAD":
+                return
             for chunk in reply.body():
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))

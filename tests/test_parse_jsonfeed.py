@@ -181,3 +181,16 @@ def test_latin1_json_is_decoded_not_rejected() -> None:
 
 def test_detect_json() -> None:
     assert detect_format(b'  {"version": "https://jsonfeed.org/version/1.1"}') == "json"
+
+
+def test_titles_decode_entities_but_keep_angle_brackets() -> None:
+    feed = jsonfeed(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [
+                {"id": "1", "title": "I&#039;m &quot;here&quot; &amp; there"},
+                {"id": "2", "title": "Die Rückkehr von <i> und <b>"},
+            ],
+        }
+    )
+    assert [item.title for item in feed.items] == ['I\'m "here" & there', "Die Rückkehr von <i> und <b>"]

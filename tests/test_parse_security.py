@@ -164,3 +164,12 @@ def test_unexpected_internal_failures_surface_as_parse_error(monkeypatch: pytest
     monkeypatch.setattr(rss, "parse", explode)
     with pytest.raises(ParseError, match="KeyError"):
         parse_feed(b"<rss><channel/></rss>", url=URL)
+
+
+def test_doctype_text_inside_content_is_left_alone() -> None:
+    body = (
+        b"<rss><channel><title>t</title><item><description><![CDATA[<!DOCTYPE x [ a ]> kept]]>"
+        b"</description></item></channel></rss>"
+    )
+    (item,) = parse_feed(body, url=URL).items
+    assert item.content == "<!DOCTYPE x [ a ]> kept"

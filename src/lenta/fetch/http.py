@@ -13,7 +13,8 @@ what it adds:
   guard would check the proxy's address instead of the target's.
 - **Redirects by hand**, at most :data:`MAX_REDIRECTS`, each hop re-checked
   (http/https only, and the guard again when connecting), loops detected.
-- **Limits**: a total deadline (``fetch_deadline``) over the hops, connect
+- **Limits**: a total deadline (``fetch_deadline``) over the hops (time
+  queued for a per-host slot not counted), connect
   and read timeouts (``fetch_timeout``), the body capped at
   ``fetch_max_bytes`` *after* decompression, which is done here, a bounded
   piece at a time, so a gzip or brotli bomb costs at most the cap.
@@ -21,7 +22,10 @@ what it adds:
   optionally, a minimum spacing between their starts; the honest User-Agent.
 
 Every failure leaves as a :class:`~lenta.exceptions.FetchError` built in one
-place, :func:`_fetch_errors`.
+place, :func:`_fetch_errors`: library exceptions, bad statuses, bot walls,
+oversized bodies and redirect trouble alike. The guard's refusals
+(:class:`~lenta.exceptions.AddressNotAllowedError`, worded in
+:mod:`lenta.fetch.guard`) pass through it unchanged.
 """
 
 from __future__ import annotations

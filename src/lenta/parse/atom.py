@@ -271,10 +271,10 @@ def _kind(el: etree._Element, is_03: bool) -> str:
 def _title(el: etree._Element, is_03: bool) -> str | None:
     kind = _kind(el, is_03)
     if kind == "xhtml":
-        return plain_text("".join(el.itertext()), is_html=False)
+        return plain_text("".join(el.itertext()), strip_tags=False)
     if kind == "base64":
-        return plain_text(_base64_text(el), is_html=True)
-    return plain_text(text_of(el) if len(el) else el.text, is_html=kind != "text")
+        return plain_text(_base64_text(el), strip_tags=True)
+    return plain_text(text_of(el) if len(el) else el.text, strip_tags=kind != "text")
 
 
 def _body(el: etree._Element, is_03: bool) -> str | None:
@@ -345,7 +345,7 @@ def _person(el: etree._Element) -> str | None:
     if name is None and email is None and len(el) == 0:
         # <author>Jane</author>, against the spec but common
         return text_of(el)
-    return plain_text(name or email, is_html=False)
+    return plain_text(name or email, strip_tags=False)
 
 
 def _source_author(el: etree._Element) -> str | None:

@@ -83,7 +83,7 @@ def _parse_json_feed(data: dict[str, Any], url: str, fmt: str) -> ParsedFeed:
     )
     return ParsedFeed(
         format=fmt,
-        title=plain_text(_str(data.get("title")), is_html=False),
+        title=plain_text(_str(data.get("title")), strip_tags=False),
         link=home,
         description=text_to_html(_str(data.get("description"))),
         language=_str(data.get("language")),
@@ -119,7 +119,7 @@ def _item(item: dict[str, Any], feed_url: str, feed_authors: str | None) -> Pars
     return ParsedItem(
         guid=guid,
         link=link,
-        title=plain_text(_str(item.get("title")), is_html=False),
+        title=plain_text(_str(item.get("title")), strip_tags=False),
         author=_authors(item) or feed_authors,
         published=parse_date(_str(item.get("date_published"))),
         updated=parse_date(_str(item.get("date_modified"))),

@@ -243,7 +243,7 @@ def read_channel(
             skip_days = _skip_days(child)
 
     home = resolve_url(base, link) or alternate
-    items = tuple(_read_item(el, item_tags, item_tags_lower, base, url) for el in item_elements)
+    items = tuple(_read_item(el, item_tags, item_tags_lower, base) for el in item_elements)
     return ParsedFeed(
         format=fmt,
         title=plain_text(title or dc_title),
@@ -273,7 +273,6 @@ def _read_item(
     tags: dict[str, str],
     tags_lower: dict[str, str] | None,
     channel_base: str | None,
-    feed_url: str,
 ) -> ParsedItem:
     base, explicit_base = element_base(el, channel_base)
     title = dc_title = link = orig_link = atom_alternate = guid = None

@@ -1,12 +1,13 @@
 """The one safe way lenta turns feed bytes into an lxml tree, and the small
 readers every XML format module shares.
 
-Safety: the parser never resolves entities, loads a DTD, validates, or
-touches the network, and keeps libxml2's size limits (``huge_tree=False``).
-An ``<!ENTITY x SYSTEM "file:///etc/passwd">`` stays an unexpanded entity
-node, and a billion-laughs document parses in microseconds with its
-entities left unexpanded. ``recover=True`` keeps whatever a truncated or
-sloppy document holds.
+Safety: the document type declaration is cut out before parsing, and the
+parser itself never resolves entities, loads a DTD, validates, or touches
+the network, and keeps libxml2's size limits (``huge_tree=False``). So an
+``<!ENTITY x SYSTEM "file:///etc/passwd">`` is never even declared, its
+references are dropped, and a billion-laughs document parses in
+microseconds. ``recover=True`` keeps whatever a truncated or sloppy
+document holds.
 
 Because entities are off, the HTML named entities real RSS is full of
 (``&nbsp;``, ``&eacute;``) would be lost; :func:`parse_xml` rewrites them to
@@ -84,6 +85,7 @@ def _numeric_reference(match: re.Match[bytes]) -> bytes:
 
 
 _DOCTYPE_END = re.compile(rb"\]\s*>")
+_START_TAG = re.compile(rb"<[A-Za-z_]")
 
 
 def strip_doctype(data: bytes) -> bytes:
@@ -98,6 +100,8 @@ def strip_doctype(data: bytes) -> bytes:
         start = data.find(b"<!doctype", 0, _PROLOG)
         if start < 0:
             return data
+    if _START_TAG.search(data, 0, start) is not None:
+        return data  # not in the prolog: text that mentions a doctype
     close = data.find(b">", start)
     subset = data.find(b"[", start, close if close >= 0 else None)
     if subset >= 0:
@@ -215,16 +219,19 @@ def strip_namespaces(el: etree._Element) -> None:
 _TAG = re.compile(r"</?[A-Za-z!?][^>]*>")
 
 
-def plain_text(value: str | None, *, is_html: bool = True) -> str | None:
-    """A title as plain text: tags stripped and entities decoded when the
-    value is (or may be) HTML, whitespace collapsed; None when empty."""
+def plain_text(value: str | None, *, strip_tags: bool = True) -> str | None:
+    """A title as plain text: tags stripped when the value is (or may be)
+    HTML, entities decoded, whitespace collapsed; None when empty.
+
+    Entities are decoded even in fields the format calls plain text (Atom
+    ``type="text"``, JSON Feed): feeds that escape twice ("I&amp;#039;m")
+    far outnumber titles that mean a literal "&amp;"."""
     if not value:
         return None
-    if is_html:
-        if "<" in value:
-            value = _TAG.sub("", value)
-        if "&" in value:
-            value = html.unescape(value)
+    if strip_tags and "<" in value:
+        value = _TAG.sub("", value)
+    if "&" in value:
+        value = html.unescape(value)
     value = " ".join(value.split())
     return value or None
 

@@ -278,6 +278,13 @@ def opml_form(request: Request) -> Response:
 async def opml_import(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
+    try:
+        return await _import_opml(request, form)
+    finally:
+        await form.close()
+
+
+async def _import_opml(request: Request, form: FormData) -> Response:
     lenta = _lenta(request)
     upload = form.get("upload")
     url = str(form.get("remote", "")).strip()
