@@ -25,12 +25,12 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/refresh.py
 
-# Re-extract messages.pot and merge it into every catalog; then translate
-# what tests/test_i18n.py reports as missing.
+# Re-extract messages.pot and merge it into every catalog (keeping existing
+# translations); then translate what it lists as missing.
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k gettext_for:2 -k InvalidInputError -k InvalidFeedURLError -k OPMLError -k ParseError -k NotAFeedError -k FetchError -k LentaError --no-location --sort-output \
 		--project lenta -o src/lenta/locale/messages.pot src/lenta
-	$(VENV)/bin/pybabel update --quiet --no-fuzzy-matching -i src/lenta/locale/messages.pot -d src/lenta/locale
+	$(PY) tools/fill_catalogs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

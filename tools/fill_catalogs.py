@@ -1,10 +1,9 @@
-"""Write the catalogs from messages.pot: English is the identity; Russian
-comes from tools/ru_translations.py. Run after `make messages`:
+"""Write the catalogs from messages.pot (run by `make messages`).
 
-    python tools/fill_catalogs.py
-
-Messages without a Russian translation are listed and left empty, which
-tests/test_i18n.py reports as a failure.
+English is the identity. Russian keeps what ru/messages.po already says and
+takes new strings from tools/ru_translations.py; strings gone from the code
+are dropped. Messages still without a translation are listed and left
+empty, which tests/test_i18n.py reports as a failure.
 """
 
 from __future__ import annotations
@@ -22,8 +21,24 @@ from ru_translations import RU  # noqa: E402
 LOCALE = Path(__file__).resolve().parent.parent / "src" / "lenta" / "locale"
 
 
+def existing(language: str) -> dict[str, object]:
+    path = LOCALE / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        old = read_po(handle, locale=language)
+    found: dict[str, object] = {}
+    for message in old:
+        if message.id and not message.fuzzy:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if all(strings):
+                found[message.id[0] if isinstance(message.id, tuple) else message.id] = message.string
+    return found
+
+
 def build(language: str, template: Catalog) -> tuple[Catalog, list[str]]:
     catalog = Catalog(locale=language, project="lenta", domain="messages")
+    kept = existing(language)
     missing: list[str] = []
     for message in template:
         if not message.id:
@@ -32,7 +47,7 @@ def build(language: str, template: Catalog) -> tuple[Catalog, list[str]]:
         if language == "en":
             string: object = message.id
         else:
-            string = RU.get(key)
+            string = kept.get(key) or RU.get(key)
             if string is None:
                 missing.append(key)
                 string = ("",) * catalog.num_plurals if isinstance(message.id, tuple) else ""
@@ -53,9 +68,6 @@ def main() -> int:
         for key in missing:
             print(f"{language}: no translation for {key!r}")
             status = 1
-    unused = set(RU) - {m.id[0] if isinstance(m.id, tuple) else m.id for m in template if m.id}
-    for key in sorted(unused):
-        print(f"ru: translation no longer used: {key!r}")
     return status
 
 

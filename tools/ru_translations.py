@@ -218,4 +218,8 @@ RU: dict[str, str | tuple[str, ...]] = {
     "The file is not an OPML document: it could not be read as XML.":
         "Файл не является документом OPML: его не удалось прочитать как XML.",
     "The page number cannot be negative.": "Номер страницы не может быть отрицательным.",
+    "more than {count} redirects": "больше {count} перенаправлений",
+    "redirect loop at {url}": "перенаправление по кругу на {url}",
+    "redirect to an invalid URL ({reason})": "перенаправление на недопустимый URL ({reason})",
+    "redirect to an invalid URL: {location}": "перенаправление на недопустимый URL: {location}",
 }
