@@ -391,3 +391,18 @@ def test_feed_links_with_other_schemes_are_not_rendered(site: tuple[AppServer, L
         page = http.get("/aggregator").text
     assert "javascript:" not in page
     assert ">Click<" in page.replace("\n", "").replace("  ", "")
+
+
+def test_serve_refreshes_due_feeds_in_the_background(lenta: Lenta, settings: Settings) -> None:
+    import time
+
+    with LocalServer({"/feed.xml": Reply(body=feed_xml(3), headers=RSS)}) as feeds:
+        asyncio.run(lenta.add_feed(feeds.url("/feed.xml")))
+        background = settings.replace(scheduler=True, scheduler_tick=0.1)
+        with AppServer(create_app(background, lenta)) as web, client(web) as http:
+            deadline = time.monotonic() + 20
+            while "Item 1" not in http.get("/aggregator").text and time.monotonic() < deadline:
+                time.sleep(0.1)
+            page = http.get("/aggregator").text
+    assert "Item 3" in page
+    assert lenta.list_feeds()[0].item_count == 3

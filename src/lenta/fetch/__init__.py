@@ -28,7 +28,8 @@ class FetchResult:
     when every hop from the requested URL to ``url`` was permanent (301/308):
     the caller may then update the stored URL. ``body`` is None on 304.
     ``headers`` keeps the response headers the scheduler cares about
-    (lower-cased names): cache-control, expires, retry-after, link.
+    (lower-cased names; see ``lenta.fetch.http.KEPT_HEADERS``): cache-control,
+    expires, retry-after, link, content-type, date.
     """
 
     url: str
