@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -12,6 +11,7 @@ import pytest
 from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
 from lenta.update import decide
+from lenta.update import schedule
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -85,43 +85,8 @@ def test_plan_items_new_changed_unchanged_and_retention() -> None:
     assert [r.key for r in keep_all.new] == ["new", "old"]
 
 
-@pytest.mark.parametrize(
-    ("refresh", "publish_interval", "expected"),
-    [
-        (0, None, None),
-        (3600, None, timedelta(hours=1)),
-        (None, None, decide.DEFAULT_INTERVAL),
-        (None, 60.0, decide.MIN_INTERVAL),
-        (None, 7200.0, timedelta(hours=2)),
-        (None, 30 * 86400.0, decide.MAX_INTERVAL),
-    ],
-)
-def test_regular_interval(refresh: int | None, publish_interval: float | None, expected: timedelta | None) -> None:
-    assert decide.regular_interval(refresh, publish_interval) == expected
-
-
-def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
-    rng = random.Random(1)
-    first = [decide.backoff(1, rng) for _ in range(50)]
-    assert all(timedelta(minutes=12) <= d <= timedelta(minutes=18) for d in first)
-    third = decide.backoff(3, rng)
-    assert timedelta(minutes=48) <= third <= timedelta(minutes=72)
-    assert decide.backoff(30, rng) == decide.MAX_BACKOFF
-
-
-def test_next_check_after_errors_and_retry_after() -> None:
-    rng = random.Random(2)
-    assert decide.next_check_at(NOW, refresh=0, error_count=3) is None
-    after_errors = decide.next_check_at(NOW, refresh=None, error_count=4, rng=rng)
-    assert after_errors is not None and after_errors - NOW >= timedelta(minutes=96)
-    told = decide.next_check_at(NOW, refresh=900, error_count=1, retry_after=7200, rng=rng)
-    assert told == NOW + timedelta(hours=2)
-    absurd = decide.next_check_at(NOW, refresh=900, error_count=1, retry_after=10**9, rng=rng)
-    assert absurd == NOW + decide.MAX_BACKOFF
-
-
 def test_publish_interval_estimate() -> None:
     dates = [NOW - timedelta(hours=2 * n) for n in range(10)]
-    assert decide.estimate_publish_interval(dates, None) == pytest.approx(7200)
-    assert decide.estimate_publish_interval(dates, 3600.0) == pytest.approx(5400)
-    assert decide.estimate_publish_interval([NOW], 100.0) == 100.0
+    assert schedule.estimate_publish_interval(dates, None) == pytest.approx(7200)
+    assert schedule.estimate_publish_interval(dates, 3600.0) == pytest.approx(5400)
+    assert schedule.estimate_publish_interval([NOW], 100.0) == 100.0

@@ -7,6 +7,7 @@ own tables and types, keyed by user and item, so a feed is fetched once.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -50,6 +51,12 @@ class Feed:
     gone: bool
     pending_url: str | None = None  # a permanent redirect seen once, not yet confirmed
     publish_interval: float | None = None  # seconds between new items, smoothed
+    # Polling hints from the last feed body (kept for 304 answers).
+    ttl_minutes: int | None = None
+    update_period: str | None = None
+    update_frequency: int | None = None
+    skip_hours: frozenset[int] = frozenset()
+    skip_days: frozenset[str] = frozenset()
     item_count: int = 0
     category_ids: tuple[int, ...] = ()
 
@@ -124,3 +131,62 @@ class RefreshSummary:
             updated_items=self.updated_items + other.updated_items,
             failures=self.failures + other.failures,
         )
+
+
+# -- WebSub (lenta as a subscriber; see lenta.websub) --------------------------
+
+
+class SubscriptionMode(enum.StrEnum):
+    """What lenta asked the hub for."""
+
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class SubscriptionState(enum.StrEnum):
+    """Where a request to the hub stands."""
+
+    PENDING = "pending"  # to be sent at ``retry_at``
+    REQUESTED = "requested"  # sent; the hub has yet to verify it on the callback
+    ACTIVE = "active"  # verified: the hub pushes until ``expires_at``
+    FAILED = "failed"  # the hub refused, failed or denied; ``error`` says why, retried at ``retry_at``
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A feed's WebSub subscription at its hub.
+
+    ``feed_id`` is None once the feed was deleted (or moved to another hub
+    or topic): the row then only waits for the hub to confirm the
+    unsubscription. Pushes count while ``expires_at`` is ahead, whatever
+    the state (a renewal in flight does not stop them).
+    """
+
+    id: int
+    feed_id: int | None
+    hub_url: str
+    topic: str
+    callback: str
+    token: str  # the last path segment of ``callback``
+    secret: str = field(repr=False)
+    mode: SubscriptionMode
+    state: SubscriptionState
+    created_at: datetime
+    lease_seconds: int | None = None  # as asked, then as the hub granted
+    requested_at: datetime | None = None
+    verified_at: datetime | None = None
+    expires_at: datetime | None = None
+    retry_at: datetime | None = None
+    attempts: int = 0  # failures in a row
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HubFeed:
+    """What WebSub needs of a feed: its hub and its topic (``rel="self"``,
+    else the feed URL)."""
+
+    feed_id: int
+    hub_url: str
+    topic: str
+    gone: bool = False

@@ -12,8 +12,11 @@ contract suite in ``tests/test_storage.py`` runs against each backend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy import update
 
 from lenta.storage._base import Database
@@ -26,6 +29,8 @@ from lenta.storage._settings import SettingStore
 from lenta.storage._users import UserStore
 from lenta.storage.migrate import upgrade
 from lenta.storage.records import FeedWrite
+from lenta.storage.records import FetchLogRecord
+from lenta.storage.records import ItemRecord
 from lenta.storage.schema import feeds
 
 __all__ = ["Storage", "open_storage", "FeedWrite"]
@@ -47,18 +52,34 @@ class Storage:
     def write_feed(self, write: FeedWrite, now: datetime) -> None:
         """Apply one fetch's outcome in one short transaction: the feed's
         columns, new and changed items, and the fetch-log row."""
-        unknown = set(write.feed_changes) - FEED_COLUMNS
+        with self.db.write() as connection:
+            self.apply_feed_write(
+                connection, write.feed_id, write.feed_changes, write.new_items, write.changed_items, write.log, now
+            )
+
+    def apply_feed_write(
+        self,
+        connection: Connection,
+        feed_id: int,
+        changes: Mapping[str, object],
+        new_items: Sequence[ItemRecord],
+        changed_items: Mapping[int, ItemRecord],
+        log: FetchLogRecord | None,
+        now: datetime,
+    ) -> None:
+        """The body of :meth:`write_feed`, inside a caller's transaction
+        (the batch writer puts many feeds in one)."""
+        unknown = set(changes) - FEED_COLUMNS
         if unknown:
             raise ValueError(f"unknown feed columns: {sorted(unknown)}")
-        with self.db.write() as connection:
-            if write.feed_changes:
-                connection.execute(update(feeds).where(feeds.c.id == write.feed_id).values(**write.feed_changes))
-            # Insert oldest first: items with equal dates then sort newest-first by id,
-            # as the feed listed them.
-            self.items.insert(connection, write.feed_id, reversed(write.new_items), now)
-            self.items.replace(connection, write.changed_items)
-            if write.log is not None:
-                self.feeds.log_fetch(connection, write.feed_id, write.log)
+        if changes:
+            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**changes))
+        # Insert oldest first: items with equal dates then sort newest-first by
+        # id, as the feed listed them.
+        self.items.insert(connection, feed_id, reversed(new_items), now)
+        self.items.replace(connection, changed_items)
+        if log is not None:
+            self.feeds.log_fetch(connection, feed_id, log)
 
     def close(self) -> None:
         self.db.close()

@@ -68,6 +68,11 @@ def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
         gone=bool(m["gone"]),
         pending_url=m["pending_url"],
         publish_interval=m["publish_interval"],
+        ttl_minutes=m["ttl_minutes"],
+        update_period=m["update_period"],
+        update_frequency=m["update_frequency"],
+        skip_hours=frozenset(int(h) for h in (m["skip_hours"] or "").split(",") if h.strip().isdigit()),
+        skip_days=frozenset(d for d in (m["skip_days"] or "").split(",") if d),
         item_count=m.get("n") or 0,
         category_ids=category_ids,
     )

@@ -12,12 +12,14 @@
     process_body ── parse_feed + sanitize + build_records       │
       │             (off the event loop, in a worker)           │
       ▼                                                         │
-    plan_items ── pure: new / changed / unchanged by key+hash   │
+    schedule.next_check_at ── pure: when to look again          │
       ▼                                                         ▼
-    storage.write_feed ── one short transaction per feed ◄──────┘
+    BatchWriter ── many feeds per short transaction, one at a time ◄┘
 
-Every decision is in :mod:`lenta.update.decide`; this module only moves
-data between the engines. A failing feed becomes a stored per-feed error,
+Every decision is in :mod:`lenta.update.decide` (items) and
+:mod:`lenta.update.schedule` (time); this module only moves data between the
+engines. Parsing runs in ``executor``: a process pool for big refreshes, so
+both cores work and the event loop (which may also serve pages) stays free. A failing feed becomes a stored per-feed error,
 never an exception out of :meth:`Pipeline.refresh`.
 """
 
@@ -31,6 +33,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -48,12 +51,14 @@ from lenta.parse.model import ParsedFeed
 from lenta.parse.sanitize import HTMLSanitizer
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
-from lenta.storage.records import FeedWrite
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
 from lenta.types import Feed
 from lenta.types import RefreshSummary
 from lenta.update import decide
+from lenta.update import schedule
+from lenta.update.writer import BatchWriter
+from lenta.update.writer import WriteJob
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +138,7 @@ def process_body(
 
 
 class Pipeline:
-    """Refreshes feeds: fetch concurrently, process off the loop, store.
+    """Refreshes feeds: fetch concurrently, process off the loop, store in batches.
 
     Args:
         storage: where feeds and items live.
@@ -142,6 +147,7 @@ class Pipeline:
         concurrency: most feeds in flight at once.
         executor: where parsing runs; None uses the default thread pool.
         clock: returns aware UTC now (tests pass a fixed one).
+        pushed: ids of feeds a WebSub hub pushes (polled more slowly).
     """
 
     def __init__(
@@ -153,6 +159,7 @@ class Pipeline:
         concurrency: int = 32,
         executor: Executor | None = None,
         clock: Clock = utcnow,
+        pushed: frozenset[int] = frozenset(),
     ) -> None:
         self.storage = storage
         self.client = client
@@ -160,7 +167,9 @@ class Pipeline:
         self.concurrency = concurrency
         self.executor = executor
         self.clock = clock
+        self.pushed = pushed
         self.allowed_tags = site.allowed_tags
+        self._writer: BatchWriter | None = None
 
     async def refresh(
         self,
@@ -178,7 +187,12 @@ class Pipeline:
                 progress(outcome)
             return outcome
 
-        outcomes = await asyncio.gather(*(one(feed) for feed in feeds))
+        async with BatchWriter(self.storage) as writer:
+            self._writer = writer
+            try:
+                outcomes = await asyncio.gather(*(one(feed) for feed in feeds))
+            finally:
+                self._writer = None
         for outcome in outcomes:
             summary += outcome.summary()
         await self._apply_retention()
@@ -188,6 +202,12 @@ class Pipeline:
         if self.site.discard_after:
             cutoff = self.clock() - timedelta(seconds=self.site.discard_after)
             await asyncio.to_thread(self.storage.items.delete_older_than, cutoff)
+
+    async def _write(self, job: WriteJob) -> tuple[int, int]:
+        if self._writer is not None:
+            return await self._writer.write(job)
+        async with BatchWriter(self.storage) as writer:
+            return await writer.write(job)
 
     async def refresh_feed(self, feed: Feed) -> FeedOutcome:
         """Fetch, process and store one feed; errors are stored, not raised."""
@@ -199,19 +219,8 @@ class Pipeline:
         if result.not_modified:
             return await self._store_not_modified(feed, result, started)
         assert result.body is not None
-        now = self.clock()
-        loop = asyncio.get_running_loop()
         try:
-            processed = await loop.run_in_executor(
-                self.executor,
-                process_body,
-                result.body,
-                result.url,
-                result.content_type,
-                result.charset,
-                self.allowed_tags,
-                now,
-            )
+            processed = await self._process(result.body, result.url, result.content_type, result.charset)
         except NotAFeedError as error:
             return await self._store_error(
                 feed, FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status), started,
@@ -224,15 +233,44 @@ class Pipeline:
             )
         return await self._store_success(feed, result, processed, started)
 
-    async def _store_success(self, feed: Feed, result: FetchResult, processed: Processed, started: float) -> FeedOutcome:
-        now = self.clock()
-        discard_before = now - timedelta(seconds=self.site.discard_after) if self.site.discard_after else None
-        existing = await asyncio.to_thread(
-            self.storage.items.read_existing, feed.id, (r.key for r in processed.records)
+    async def _process(self, body: bytes, url: str, content_type: str | None, charset: str | None) -> Processed:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.executor, process_body, body, url, content_type, charset, self.allowed_tags, self.clock()
         )
-        plan = decide.plan_items(processed.records, existing, discard_before=discard_before)
+
+    async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:
+        """Store a body pushed by a WebSub hub exactly as a fetched one would
+        be, except that the feed's validators and schedule are left alone."""
+        started = time.monotonic()
+        try:
+            processed = await self._process(body, feed.url, content_type, charset)
+        except ParseError as error:
+            log.info("pushed body for %s dropped: %s", feed.url, error)
+            return FeedOutcome(feed.id, feed.url, str(FetchErrorKind.PARSE), error=str(error))
+        result = FetchResult(url=feed.url, status=200, body=body, content_type=content_type, charset=charset)
+        return await self._store_success(feed, result, processed, started, pushed=True)
+
+    def _next_check(
+        self, feed: Feed, now: datetime, hints: schedule.Hints, *, error_count: int = 0,
+        retry_after: float | None = None, publish_interval: float | None = None,
+    ) -> datetime | None:
+        return schedule.next_check_at(
+            now,
+            refresh=feed.refresh,
+            publish_interval=publish_interval if publish_interval is not None else feed.publish_interval,
+            error_count=error_count,
+            retry_after=retry_after,
+            hints=hints,
+            pushed=feed.id in self.pushed,
+        )
+
+    async def _store_success(
+        self, feed: Feed, result: FetchResult, processed: Processed, started: float, *, pushed: bool = False
+    ) -> FeedOutcome:
+        now = self.clock()
         parsed = processed.feed
-        publish_interval = decide.estimate_publish_interval(
+        publish_interval = schedule.estimate_publish_interval(
             (r.date for r in processed.records), feed.publish_interval
         )
         changes: dict[str, object] = {
@@ -248,41 +286,43 @@ class Pipeline:
             "skip_hours": ",".join(str(h) for h in sorted(parsed.skip_hours)) or None,
             "skip_days": ",".join(sorted(parsed.skip_days)) or None,
             "publish_interval": publish_interval,
-            **self._common_changes(feed, result, now, error_count=0, publish_interval=publish_interval),
         }
-        if plan.new or plan.changed:
-            changes["modified_at"] = now
+        if not pushed:
+            hints = schedule.Hints(
+                ttl_minutes=parsed.ttl_minutes, update_period=parsed.update_period,
+                update_frequency=parsed.update_frequency, skip_hours=parsed.skip_hours, skip_days=parsed.skip_days,
+                cache_seconds=schedule.cache_seconds(result.headers, now),
+            )
+            changes.update(self._common_changes(feed, result, now))
+            changes["next_check_at"] = self._next_check(feed, now, hints, publish_interval=publish_interval)
+        discard_before = now - timedelta(seconds=self.site.discard_after) if self.site.discard_after else None
         log_record = FetchLogRecord(
-            at=now,
-            outcome="ok",
-            duration=time.monotonic() - started,
-            status=result.status,
-            bytes=len(result.body or b""),
-            new_items=len(plan.new),
-            updated_items=len(plan.changed),
+            at=now, outcome="push" if pushed else "ok", duration=time.monotonic() - started,
+            status=result.status, bytes=len(result.body or b""),
         )
-        write = FeedWrite(feed.id, changes, plan.new, plan.changed, log_record)
-        await asyncio.to_thread(self.storage.write_feed, write, now)
-        return FeedOutcome(feed.id, feed.url, "ok", len(plan.new), len(plan.changed))
+        new, updated = await self._write(WriteJob(feed.id, changes, log_record, now, processed.records,
+                                                  discard_before))
+        return FeedOutcome(feed.id, feed.url, "ok", new, updated)
 
     async def _store_not_modified(self, feed: Feed, result: FetchResult, started: float) -> FeedOutcome:
         now = self.clock()
-        changes = self._common_changes(feed, result, now, error_count=0, publish_interval=feed.publish_interval)
+        changes = self._common_changes(feed, result, now)
+        changes["next_check_at"] = self._next_check(
+            feed, now, replace(stored_hints(feed), cache_seconds=schedule.cache_seconds(result.headers, now))
+        )
         log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started,
                                     status=result.status)
-        await asyncio.to_thread(self.storage.write_feed, FeedWrite(feed.id, changes, log=log_record), now)
+        await self._write(WriteJob(feed.id, changes, log_record, now))
         return FeedOutcome(feed.id, feed.url, "not_modified")
 
-    def _common_changes(
-        self, feed: Feed, result: FetchResult, now: datetime, *, error_count: int, publish_interval: float | None
-    ) -> dict[str, object]:
+    def _common_changes(self, feed: Feed, result: FetchResult, now: datetime) -> dict[str, object]:
         changes: dict[str, object] = {
             "checked_at": now,
             "http_status": result.status,
             "error": None,
             "error_kind": None,
-            "error_count": error_count,
-            "next_check_at": decide.next_check_at(now, refresh=feed.refresh, publish_interval=publish_interval),
+            "error_count": 0,
+            "gone": False,
         }
         if result.status != 304:
             changes["etag"] = result.validators.etag
@@ -319,13 +359,8 @@ class Pipeline:
             "gone": gone,
             "next_check_at": None
             if gone
-            else decide.next_check_at(
-                now,
-                refresh=feed.refresh,
-                publish_interval=feed.publish_interval,
-                error_count=error_count,
-                retry_after=error.retry_after,
-            ),
+            else self._next_check(feed, now, stored_hints(feed), error_count=error_count,
+                                  retry_after=error.retry_after),
         }
         log_record = FetchLogRecord(
             at=now,
@@ -335,6 +370,14 @@ class Pipeline:
             bytes=len(result.body or b"") if result else 0,
             error=str(error),
         )
-        await asyncio.to_thread(self.storage.write_feed, FeedWrite(feed.id, changes, log=log_record), now)
+        await self._write(WriteJob(feed.id, changes, log_record, now))
         log.info("feed %s failed: %s", feed.url, error)
         return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error))
+
+
+def stored_hints(feed: Feed) -> schedule.Hints:
+    """The polling hints the feed's last body gave (for 304s and errors)."""
+    return schedule.Hints(
+        ttl_minutes=feed.ttl_minutes, update_period=feed.update_period, update_frequency=feed.update_frequency,
+        skip_hours=feed.skip_hours, skip_days=feed.skip_days,
+    )

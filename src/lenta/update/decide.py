@@ -1,19 +1,17 @@
 """Pure decisions of the update pipeline: no I/O, no settings globals, the
 clock passed in.
 
+- each item's identity key and sort date, and the records to store
+  (:func:`build_records`);
 - which parsed items are new, which changed upstream, which are unchanged
   (:func:`plan_items`), by identity key and content hash;
-- when to check a feed next (:func:`next_check_at`), from its refresh
-  setting or an adaptive interval, feed hints, HTTP caching headers,
-  Retry-After and error backoff;
-- what a fetch changes on the feed row (:func:`changes_after_success`,
-  :func:`changes_after_not_modified`, :func:`changes_after_error`).
+
+When to check a feed next is :mod:`lenta.update.schedule`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -25,10 +23,6 @@ from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
 from lenta.storage.records import ItemRecord
 
-MIN_INTERVAL = timedelta(minutes=15)
-MAX_INTERVAL = timedelta(days=1)
-DEFAULT_INTERVAL = timedelta(hours=1)
-MAX_BACKOFF = timedelta(days=1)
 # A date this far ahead of the fetch is treated as "now" for sorting, so a
 # wrongly dated item cannot sit on top of the page for years.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -132,66 +126,3 @@ def plan_items(
         else:
             changed[item_id] = record
     return ItemPlan(new=tuple(new), changed=changed, unchanged=unchanged)
-
-
-# -- schedule ---------------------------------------------------------------
-
-
-def clamp(value: timedelta, low: timedelta = MIN_INTERVAL, high: timedelta = MAX_INTERVAL) -> timedelta:
-    return max(low, min(high, value))
-
-
-def regular_interval(refresh: int | None, publish_interval: float | None) -> timedelta | None:
-    """The interval between checks of a healthy feed; None means never.
-
-    ``refresh`` is the admin's setting in seconds (0 = never, None =
-    adaptive); adaptive follows how often the feed publishes, clamped.
-    """
-    if refresh == 0:
-        return None
-    if refresh is not None:
-        return timedelta(seconds=refresh)
-    if publish_interval is None:
-        return DEFAULT_INTERVAL
-    return clamp(timedelta(seconds=publish_interval))
-
-
-def backoff(error_count: int, rng: random.Random) -> timedelta:
-    """Exponential backoff with ±20% jitter: 15 min, 30 min, 1 h … capped at a day."""
-    base = MIN_INTERVAL * (2 ** max(0, min(error_count - 1, 16)))
-    jittered = base * rng.uniform(0.8, 1.2)
-    return min(jittered, MAX_BACKOFF)
-
-
-def next_check_at(
-    now: datetime,
-    *,
-    refresh: int | None,
-    publish_interval: float | None = None,
-    error_count: int = 0,
-    retry_after: float | None = None,
-    rng: random.Random | None = None,
-) -> datetime | None:
-    """When to check next; None when the feed is set to never refresh."""
-    rng = rng or random.Random()
-    interval = regular_interval(refresh, publish_interval)
-    if interval is None:
-        return None
-    if error_count > 0:
-        interval = max(backoff(error_count, rng), interval if refresh is not None else timedelta(0))
-    if retry_after is not None:
-        interval = max(interval, clamp(timedelta(seconds=retry_after), timedelta(0), MAX_BACKOFF))
-    return now + interval
-
-
-def estimate_publish_interval(dates: Iterable[datetime], previous: float | None) -> float | None:
-    """Mean seconds between the newest items' dates, smoothed with the
-    previous estimate; None when there are too few dated items."""
-    ordered = sorted(set(dates), reverse=True)[:20]
-    if len(ordered) < 2:
-        return previous
-    span = (ordered[0] - ordered[-1]).total_seconds()
-    estimate = span / (len(ordered) - 1)
-    if previous is None:
-        return estimate
-    return 0.5 * previous + 0.5 * estimate

@@ -1,0 +1,109 @@
+"""One writer for a refresh: many feeds' outcomes per short transaction.
+
+Fetching and parsing run many at a time; writes go through here one batch
+at a time on a worker thread. While a batch commits, the next one gathers,
+so a busy refresh commits a few dozen feeds at once (few fsyncs, few lock
+acquisitions) and a quiet one commits each feed as soon as it arrives. A
+batch holds the write lock for milliseconds: readers never wait (WAL), and
+an admin's form write waits at most one batch.
+
+Item planning happens inside the transaction, against the rows it will
+change: :func:`lenta.update.decide.plan_items` is pure, the writer only
+feeds it what is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+
+from lenta.storage import Storage
+from lenta.storage.records import FetchLogRecord
+from lenta.storage.records import ItemRecord
+from lenta.update import decide
+
+MAX_BATCH = 64
+
+
+@dataclass(slots=True)
+class WriteJob:
+    """One feed's outcome to store. ``records`` is None when no body came
+    (304, error); then only the feed's columns and the log change."""
+
+    feed_id: int
+    changes: dict[str, object]
+    log: FetchLogRecord
+    now: datetime
+    records: tuple[ItemRecord, ...] | None = None
+    discard_before: datetime | None = None
+    future: asyncio.Future[tuple[int, int]] = field(init=False)
+
+
+class BatchWriter:
+    """Use as ``async with BatchWriter(storage) as writer``; ``await
+    writer.write(job)`` returns (new items, updated items)."""
+
+    def __init__(self, storage: Storage, *, max_batch: int = MAX_BATCH) -> None:
+        self.storage = storage
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[WriteJob | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> BatchWriter:
+        self._task = asyncio.create_task(self._run(), name="lenta-writer")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._queue.put(None)
+        if self._task is not None:
+            await self._task
+
+    async def write(self, job: WriteJob) -> tuple[int, int]:
+        job.future = asyncio.get_running_loop().create_future()
+        await self._queue.put(job)
+        return await job.future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            try:
+                results = await asyncio.to_thread(self._apply, batch)
+            except Exception as error:  # the whole batch failed: every caller hears why
+                for job in batch:
+                    job.future.set_exception(error)
+                continue
+            for job, result in zip(batch, results):
+                job.future.set_result(result)
+
+    def _apply(self, batch: list[WriteJob]) -> list[tuple[int, int]]:
+        results = []
+        with self.storage.db.write() as connection:
+            for job in batch:
+                new: tuple[ItemRecord, ...] = ()
+                changed: Mapping[int, ItemRecord] = {}
+                if job.records is not None:
+                    existing = self.storage.items.existing(connection, job.feed_id, (r.key for r in job.records))
+                    plan = decide.plan_items(job.records, existing, discard_before=job.discard_before)
+                    new, changed = plan.new, plan.changed
+                    if new or changed:
+                        job.changes["modified_at"] = job.now
+                log = FetchLogRecord(
+                    at=job.log.at, outcome=job.log.outcome, duration=job.log.duration, status=job.log.status,
+                    bytes=job.log.bytes, new_items=len(new), updated_items=len(changed), error=job.log.error,
+                )
+                self.storage.apply_feed_write(connection, job.feed_id, job.changes, new, changed, log, job.now)
+                results.append((len(new), len(changed)))
+        return results
