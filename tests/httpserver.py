@@ -17,8 +17,11 @@ What it can do, all from :class:`Reply`:
 - ``delay``: sleeps before answering (timeouts, concurrency); stopping the
   server cuts the sleep short.
 
+It answers GET, HEAD and POST alike (a route sees ``request.method``).
+
 And it records: :attr:`LocalServer.requests` (method, path, headers, start
-time), :attr:`LocalServer.connections` (TCP connections accepted) and
+time, and the body of a POST), :attr:`LocalServer.connections` (TCP
+connections accepted) and
 :attr:`LocalServer.peak_in_flight` (most requests being answered at once).
 Unknown paths get a 404. HTTP/1.1 with keep-alive; ``ssl_context`` makes it
 HTTPS. Stop it (or leave the ``with``) before the test ends: it joins its
@@ -72,6 +75,7 @@ class RecordedRequest:
     headers: dict[str, str]
     started: float  # time.monotonic() when the request line arrived
     client: tuple[str, int]
+    body: bytes = b""  # what a POST sent (read whole before the route is asked)
 
 
 Route = Reply | Callable[[RecordedRequest], Reply]
@@ -125,13 +129,31 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._answer(time.monotonic(), b"")
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        # Read before answering: an unread body would be taken for the next
+        # request on this keep-alive connection. Content-Length bodies only
+        # (all lenta sends); anything else ends the connection after the reply.
+        started = time.monotonic()
+        length = self.headers.get("Content-Length", "")
+        if length.isdigit():
+            body = self.rfile.read(int(length))
+        else:
+            body, self.close_connection = b"", True
+        self._answer(started, body)
+
+    def _answer(self, started: float, body: bytes) -> None:
         owner = self.server.owner
         recorded = RecordedRequest(
             method=self.command,
             path=self.path,
             headers={name.lower(): value for name, value in self.headers.items()},
-            started=time.monotonic(),
+            started=started,
             client=self.client_address,
+            body=body,
         )
         owner._begin(recorded)
         try:
@@ -146,8 +168,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply, recorded)
         finally:
             owner._end()
-
-    do_HEAD = do_GET
 
     def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
         # Like send_response(), but a Reply may set its own Date or Server.
@@ -249,8 +269,13 @@ class LocalServer:
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://127.0.0.1:{self.port}"
 
-    def url(self, path: str = "/") -> str:
-        return self.base_url + path
+    def url(self, path: str = "/", *, host: str | None = None) -> str:
+        """This server's URL for ``path``; ``host`` names it otherwise than 127.0.0.1
+        (``feeds.localhost``...), for a client that resolves that name here."""
+        if host is None:
+            return self.base_url + path
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}{path}"
 
     @property
     def paths(self) -> list[str]:

@@ -241,6 +241,25 @@ def test_address_allowed(host: str, port: int, ip: str, allowed: bool) -> None:
     assert address_allowed(host, port, ip, parse_allowlist("127.0.0.1:9000")) is allowed
 
 
+# RFC 6761 names resolve to 127.0.0.1 and ::1 (lenta.fetch._backend); the
+# policy gives them no favour: loopback, so an allowlist entry must permit them.
+LOCALHOST_NAMES = [
+    ("h0001.localhost", 8080, "127.0.0.1", "", False),
+    ("h0001.localhost", 8080, "::1", "", False),
+    ("h0001.localhost", 8080, "127.0.0.1", "127.0.0.1", True),  # by address, whatever the name
+    ("h0001.localhost", 8080, "::1", "127.0.0.1", False),  # ::1 is not 127.0.0.1
+    ("h0001.localhost", 8080, "::1", "::1", True),
+    ("h0001.localhost", 8080, "127.0.0.1", "localhost", False),  # a name entry is that name only
+    ("h0001.localhost", 8080, "127.0.0.1", "h0001.localhost", True),
+    ("h0001.localhost", 8080, "127.0.0.1", "127.0.0.1:8081", False),
+]
+
+
+@pytest.mark.parametrize(("host", "port", "ip", "allow", "allowed"), LOCALHOST_NAMES)
+def test_localhost_names_are_plain_loopback(host: str, port: int, ip: str, allow: str, allowed: bool) -> None:
+    assert address_allowed(host, port, ip, parse_allowlist(allow)) is allowed
+
+
 def test_empty_allowlist_permits_nothing() -> None:
     assert not Allowlist().permits("localhost", 80, "127.0.0.1")
     assert not address_allowed("localhost", 80, "127.0.0.1", Allowlist())

@@ -101,6 +101,24 @@ async def fetch_error(url: str, **changes: Any) -> FetchError:
     return info.value
 
 
+# --- the module's public names --------------------------------------------------
+
+# What the rest of lenta imports from lenta.fetch.http; the split into private
+# modules (_backend, _decode, _errors, _limits, _redirects) must not move them.
+PUBLIC = [
+    "ACCEPT_ENCODING", "FEED_ACCEPT", "FORM_CONTENT_TYPE", "KEPT_HEADERS", "MAX_CODINGS", "MAX_REDIRECTS",
+    "POST_MAX_BYTES", "GuardedBackend", "HTTPClient", "PostResult", "Resolver", "retry_after_seconds",
+    "split_content_type", "system_resolver",
+]
+
+
+def test_public_names_are_exported() -> None:
+    from lenta.fetch import http
+
+    assert sorted(http.__all__) == sorted(PUBLIC)
+    assert all(hasattr(http, name) for name in PUBLIC)
+
+
 # --- plain success -----------------------------------------------------------
 
 
@@ -680,7 +698,7 @@ async def test_https_wrong_host_name(tls_server: LocalServer) -> None:
 
 def test_transport_pool_is_guarded() -> None:
     # Fails if httpx stops keeping its pool in AsyncHTTPTransport._pool, the
-    # attribute _GuardedTransport replaces (see lenta.fetch.http).
+    # attribute GuardedTransport replaces (see lenta.fetch._backend).
     client = HTTPClient(make_settings())
     pool = client._transport._pool
     assert isinstance(pool, httpcore.AsyncConnectionPool)

@@ -116,7 +116,6 @@ RU: dict[str, str | tuple[str, ...]] = {
     "Site name": "Название сайта",
     "Skip to main content": "Перейти к основному содержанию",
     "Sorry, unrecognized username or password.": "Извините, неверное имя пользователя или пароль.",
-    "Sort by:": "Сортировать по:",
     "Sources": "Источники",
     "Subscribe to %(title)s": "Подписаться на %(title)s",
     "TLS error": "Ошибка TLS",
@@ -139,6 +138,10 @@ RU: dict[str, str | tuple[str, ...]] = {
     "The feed {title} has been deleted.": "Лента {title} удалена.",
     "The feed {title} has been updated.": "Лента {title} обновлена.",
     "The file is larger than {n} MB.": "Файл больше {n} МБ.",
+    "The hub answered {status}.": "Хаб ответил {status}.",
+    "The hub denied the subscription: {reason}": "Хаб отклонил подписку: {reason}",
+    "The hub did not confirm the request within {minutes} minutes.":
+        "Хаб не подтвердил запрос в течение {minutes} мин.",
     "The file is not an OPML document: its root element is <{element}>, not <opml>.":
         "Файл не является документом OPML: его корневой элемент — <{element}>, а не <opml>.",
     "The form has expired or did not come from this site. Reload the page and try again.":
@@ -182,7 +185,6 @@ RU: dict[str, str | tuple[str, ...]] = {
     "gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)":
         "прервано по истечении {seconds:g} с (LENTA_FETCH_DEADLINE)",
     "gone (no longer polled)": "удалена (больше не опрашивается)",
-    "health": "состоянию",
     "last »": "последняя »",
     "network error with {address}: {reason}": "сетевая ошибка с {address}: {reason}",
     "never": "никогда",
@@ -190,7 +192,6 @@ RU: dict[str, str | tuple[str, ...]] = {
     "remove items": "удалить записи",
     "the response is larger than {limit} bytes (LENTA_FETCH_MAX_BYTES)":
         "ответ больше {limit} байт (LENTA_FETCH_MAX_BYTES)",
-    "title": "заголовку",
     "update items": "обновить записи",
     "{name}={value!r} is not valid: {reason}": "{name}={value!r} — недопустимое значение: {reason}",
     "{setting}: {entry!r} is not a host, host:port, IP address or CIDR network ({reason})":
@@ -222,4 +223,26 @@ RU: dict[str, str | tuple[str, ...]] = {
     "redirect loop at {url}": "перенаправление по кругу на {url}",
     "redirect to an invalid URL ({reason})": "перенаправление на недопустимый URL ({reason})",
     "redirect to an invalid URL: {location}": "перенаправление на недопустимый URL: {location}",
+    "Sort:": "Сортировка:",
+    "by title": "по заголовку",
+    "by health": "по состоянию",
+    "health": "состояние",
+    "Health of %(title)s": "Состояние ленты %(title)s",
+    "State": "Состояние",
+    "OK": "В порядке",
+    "never checked": "ещё не проверялась",
+    "Failures in a row": "Ошибок подряд",
+    "Moved permanently to": "Перемещена навсегда по адресу",
+    "(confirmed at the next check)": "(будет подтверждено при следующей проверке)",
+    "Recent fetches": "Последние загрузки",
+    "Time": "Время",
+    "Outcome": "Результат",
+    "HTTP status": "Статус HTTP",
+    "Duration": "Длительность",
+    "Bytes": "Байт",
+    "New": "Новых",
+    "Updated": "Обновлено",
+    "No fetches yet.": "Загрузок ещё не было.",
+    "Not modified": "Без изменений",
+    "Pushed by the hub": "Доставлено хабом",
 }

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,16 +43,24 @@ from lenta.parse.opml import render_opml
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
 from lenta.storage import open_storage
+from lenta.storage.records import FetchLogRecord
 from lenta.types import REFRESH_CHOICES
 from lenta.types import Category
 from lenta.types import Feed
 from lenta.types import Item
 from lenta.types import Page
 from lenta.types import RefreshSummary
+from lenta.types import Subscription
 from lenta.types import User
 from lenta.update import FeedOutcome
 from lenta.update import Pipeline
 from lenta.update import utcnow
+from lenta.update.workers import make_parse_pool
+from lenta.update.workers import wants_processes
+from lenta.websub import Delivery
+from lenta.websub import MaintenanceSummary
+from lenta.websub import Verdict
+from lenta.websub import WebSub
 
 MAX_TITLE_LENGTH = 255
 
@@ -135,6 +144,7 @@ class Lenta:
         # A long-running process (serve, worker) sets a shared client; one-off
         # calls get a short-lived one.
         self.http: HTTPClient | None = None
+        self.executor: Executor | None = None
 
     def close(self) -> None:
         self.storage.close()
@@ -252,10 +262,17 @@ class Lenta:
         return self.storage.feeds.change(feed_id, changes, category_ids=list(category_ids))
 
     def remove_feed(self, feed: int | str) -> Feed:
-        """Delete a feed and its items. Raises FeedNotFoundError."""
+        """Delete a feed and its items; a WebSub subscription outlives it
+        until its hub confirms the unsubscription (see :meth:`websub_maintain`).
+        Raises FeedNotFoundError."""
         found = self.get_feed(feed)
+        self._websub().detach_feed(found.id)
         self.storage.feeds.delete(found.id)
         return found
+
+    def fetch_history(self, feed_id: int) -> list[FetchLogRecord]:
+        """The feed's recent fetches, newest first (its health history)."""
+        return self.storage.feeds.fetch_history(feed_id)
 
     def remove_items(self, feed_id: int) -> int:
         """Delete a feed's items and forget its validators so the next
@@ -289,11 +306,25 @@ class Lenta:
             targets = self.storage.feeds.due(self.clock(), limit=100_000)
         if on_start is not None:
             on_start(len(targets))
-        async with self._client() as client:
+        async with self._client() as client, self._parse_pool(len(targets)) as executor:
             pipeline = Pipeline(
-                self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock
+                self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock,
+                executor=executor,
             )
             return await pipeline.refresh(targets, progress)
+
+    @asynccontextmanager
+    async def _parse_pool(self, feed_count: int) -> AsyncIterator[Executor | None]:
+        """The long-lived pool of a serve/worker process, else a pool for
+        this refresh if it is big enough, else None (a thread)."""
+        if self.executor is not None or not wants_processes(feed_count):
+            yield self.executor
+            return
+        pool = make_parse_pool()
+        try:
+            yield pool
+        finally:
+            await asyncio.to_thread(pool.shutdown)
 
     # -- items -----------------------------------------------------------
 
@@ -399,6 +430,70 @@ class Lenta:
         """Read a feed from a URL or a local file and return lenta's
         normalized view of it (what ``lenta parse`` prints)."""
         return await read_feed_document(target, self.settings, self.http)
+
+    # -- WebSub ----------------------------------------------------------
+
+    def _websub(self) -> WebSub:
+        return WebSub(self.storage, clock=self.clock)
+
+    async def websub_maintain(self) -> MaintenanceSummary:
+        """Subscribe feeds that advertise a hub, renew leases before they run
+        out, retry failures (backoff up to a day), send unsubscriptions of
+        deleted feeds. The scheduler calls this every tick.
+
+        Does nothing while ``settings.base_url`` is empty: a hub could not
+        reach the callback. Failures are stored on the subscription (see
+        :meth:`websub_subscription`), not raised.
+        """
+        if not self.settings.base_url:
+            return MaintenanceSummary()
+        async with self._client() as client:
+            return await self._websub().maintain(client, self.settings.base_url)
+
+    def websub_verify(
+        self,
+        token: str,
+        *,
+        mode: str | None,
+        topic: str | None,
+        challenge: str | None,
+        lease_seconds: str | None,
+        reason: str | None = None,
+    ) -> Verdict:
+        """A hub's intent verification on the callback ``/websub/{token}``.
+
+        Returns the verdict: ``SUBSCRIBED``/``UNSUBSCRIBED`` (answer 200 with
+        the challenge), ``DENIED`` (noted on the subscription; answer 200) or
+        ``REFUSE`` (unknown token, other topic, a mode we did not ask for:
+        answer 404).
+        """
+        return self._websub().verify(token, mode=mode, topic=topic, challenge=challenge,
+                                     lease_seconds=lease_seconds, reason=reason)
+
+    async def websub_deliver(
+        self, token: str, body: bytes, *, signature: str | None, content_type: str | None
+    ) -> Delivery:
+        """A body a hub pushed to ``/websub/{token}``: stored like a fetched
+        one if ``signature`` (X-Hub-Signature) is right, else dropped.
+
+        Returns what was done: ``INGEST`` (stored), ``DROP`` (unsigned or
+        wrongly signed; acknowledge anyway), ``GONE`` (the feed is being
+        unsubscribed: 410), ``UNKNOWN`` (no such callback: 404). The caller
+        caps the body (``settings.fetch_max_bytes``).
+        """
+        async def ingest(feed: Feed, data: bytes, media_type: str | None, charset: str | None) -> FeedOutcome:
+            async with self._client() as client:
+                pipeline = Pipeline(self.storage, client, self.site_settings(),
+                                    concurrency=self.settings.concurrency, clock=self.clock)
+                return await pipeline.ingest_push(feed, data, media_type, charset)
+
+        return await self._websub().deliver(token, body, signature=signature, content_type=content_type,
+                                            ingest=ingest)
+
+    def websub_subscription(self, feed_id: int) -> Subscription | None:
+        """The feed's WebSub subscription (state, lease, last error, next
+        retry), or None if it has none."""
+        return self.storage.websub.for_feed(feed_id)
 
     # -- users -----------------------------------------------------------
 

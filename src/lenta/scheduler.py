@@ -2,7 +2,8 @@
 
 It decides nothing itself: which feeds are due is in the database
 (``next_check_at``, computed by :mod:`lenta.update.decide`), and the
-refresh is :meth:`lenta.core.Lenta.refresh`.
+refresh is :meth:`lenta.core.Lenta.refresh`. Each tick also runs the
+WebSub maintenance step (:meth:`lenta.core.Lenta.websub_maintain`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
                         log.info("refreshed: %s", summary)
                 except Exception:  # keep the loop alive; the error is logged with its traceback
                     log.exception("refresh failed")
+                try:  # WebSub: subscribe, renew leases, retry, unsubscribe deleted feeds
+                    websub = await lenta.websub_maintain()
+                    if websub:
+                        log.info("websub: %s", websub)
+                except Exception:
+                    log.exception("websub maintenance failed")
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
                 except asyncio.TimeoutError:

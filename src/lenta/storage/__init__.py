@@ -1,7 +1,7 @@
 """Storage: the one interface to the database, SQLite or PostgreSQL.
 
 ``Storage`` groups the per-domain stores (``feeds``, ``items``,
-``categories``, ``users``, ``settings``), each in its own module, written
+``categories``, ``users``, ``settings``, ``websub``), each in its own module, written
 once against SQLAlchemy Core so both backends run the same queries; the
 contract suite in ``tests/test_storage.py`` runs against each backend.
 
@@ -27,6 +27,7 @@ from lenta.storage._feeds import FeedStore
 from lenta.storage._items import ItemStore
 from lenta.storage._settings import SettingStore
 from lenta.storage._users import UserStore
+from lenta.storage._websub import WebSubStore
 from lenta.storage.migrate import upgrade
 from lenta.storage.records import FeedWrite
 from lenta.storage.records import FetchLogRecord
@@ -44,6 +45,7 @@ class Storage:
         self.categories = CategoryStore(db)
         self.users = UserStore(db)
         self.settings = SettingStore(db)
+        self.websub = WebSubStore(db)
 
     @property
     def dialect(self) -> str:

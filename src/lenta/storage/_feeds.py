@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import Row
 from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import false
+from sqlalchemy import true
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -251,3 +254,25 @@ class FeedStore:
                 )
                 for row in connection.execute(query)
             ]
+
+    def health_summary(self, now: datetime) -> dict[str, float]:
+        """Feeds by state (ok, error, gone, never_checked), how many are due,
+        and the lag in seconds of the most overdue one."""
+        state = case(
+            (feeds.c.gone == true(), "gone"),
+            (feeds.c.checked_at.is_(None), "never_checked"),
+            (feeds.c.error.is_not(None), "error"),
+            else_="ok",
+        )
+        due = and_(feeds.c.gone == false(), feeds.c.next_check_at <= now)
+        with self.db.read() as connection:
+            summary: dict[str, float] = {
+                name: count for name, count in connection.execute(select(state, func.count()).group_by(state))
+            }
+            count, oldest = connection.execute(
+                select(func.count(), func.min(feeds.c.next_check_at)).where(due)
+            ).one()
+        summary["due"] = count
+        if oldest is not None:  # min() keeps the column's type: an aware datetime
+            summary["lag"] = max(0.0, (now - oldest).total_seconds())
+        return summary

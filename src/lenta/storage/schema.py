@@ -101,6 +101,8 @@ feeds = Table(
     Column("skip_days", Text),  # comma-separated day names
     # Adaptive schedule: mean seconds between new items, smoothed.
     Column("publish_interval", Float),
+    # WebSub topic: the feed's rel="self" URL (migration 0002).
+    Column("self_url", Text),
     Index(None, "next_check_at"),
 )
 
@@ -175,4 +177,31 @@ fetch_log = Table(
     Column("updated_items", Integer, nullable=False, server_default="0"),
     Column("error", Text),
     Index(None, "feed_id", "at"),
+)
+
+
+# -- WebSub (migration 0002) ----------------------------------------------------
+
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # NULL once the feed is deleted (or changed hub/topic): only the
+    # unsubscription is left to do.
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL"), unique=True),
+    Column("hub_url", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("callback", Text, nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("secret", String(128), nullable=False),
+    Column("mode", String(16), nullable=False),  # subscribe, unsubscribe
+    Column("state", String(16), nullable=False),  # pending, requested, active, failed
+    Column("lease_seconds", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("requested_at", UTCDateTime),
+    Column("verified_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("retry_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
 )

@@ -32,12 +32,14 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
+from lenta import metrics
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
@@ -79,10 +81,11 @@ class FeedOutcome:
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
+    seconds: float = 0.0  # from the request to the stored result
 
     @property
     def failed(self) -> bool:
-        return self.outcome not in {"ok", "not_modified"}
+        return self.outcome not in {"ok", "not_modified", "push"}
 
     def summary(self) -> RefreshSummary:
         if self.failed:
@@ -183,6 +186,7 @@ class Pipeline:
         async def one(feed: Feed) -> FeedOutcome:
             async with semaphore:
                 outcome = await self.refresh_feed(feed)
+            metrics.record_fetch(outcome.outcome, outcome.seconds)
             if progress is not None:
                 progress(outcome)
             return outcome
@@ -235,9 +239,15 @@ class Pipeline:
 
     async def _process(self, body: bytes, url: str, content_type: str | None, charset: str | None) -> Processed:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, process_body, body, url, content_type, charset, self.allowed_tags, self.clock()
-        )
+        args = (body, url, content_type, charset, self.allowed_tags, self.clock())
+        try:
+            return await loop.run_in_executor(self.executor, process_body, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): finish this refresh on
+            # threads rather than fail every remaining feed.
+            log.warning("the parse worker pool broke; parsing on threads for the rest of this refresh")
+            self.executor = None
+            return await loop.run_in_executor(None, process_body, *args)
 
     async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:
         """Store a body pushed by a WebSub hub exactly as a fetched one would
@@ -302,7 +312,8 @@ class Pipeline:
         )
         new, updated = await self._write(WriteJob(feed.id, changes, log_record, now, processed.records,
                                                   discard_before))
-        return FeedOutcome(feed.id, feed.url, "ok", new, updated)
+        return FeedOutcome(feed.id, feed.url, "push" if pushed else "ok", new, updated,
+                           seconds=time.monotonic() - started)
 
     async def _store_not_modified(self, feed: Feed, result: FetchResult, started: float) -> FeedOutcome:
         now = self.clock()
@@ -313,7 +324,7 @@ class Pipeline:
         log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started,
                                     status=result.status)
         await self._write(WriteJob(feed.id, changes, log_record, now))
-        return FeedOutcome(feed.id, feed.url, "not_modified")
+        return FeedOutcome(feed.id, feed.url, "not_modified", seconds=time.monotonic() - started)
 
     def _common_changes(self, feed: Feed, result: FetchResult, now: datetime) -> dict[str, object]:
         changes: dict[str, object] = {
@@ -372,7 +383,7 @@ class Pipeline:
         )
         await self._write(WriteJob(feed.id, changes, log_record, now))
         log.info("feed %s failed: %s", feed.url, error)
-        return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error))
+        return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error), seconds=time.monotonic() - started)
 
 
 def stored_hints(feed: Feed) -> schedule.Hints:

@@ -40,7 +40,9 @@ from lenta.exceptions import LentaError
 from lenta.i18n import N_
 from lenta.web import account
 from lenta.web import admin
+from lenta.web import ops
 from lenta.web import public
+from lenta.web import websub
 from lenta.web.admin import ADMIN
 from lenta.web.render import make_environment
 from lenta.web.render import render
@@ -74,6 +76,8 @@ def _routes() -> list[Route | Mount]:
         Route("/aggregator/categories/{category_id}", public.category),
         Route("/aggregator/rss", public.rss),
         Route("/aggregator/opml", public.opml),
+        Route("/healthz", ops.healthz),
+        Route("/metrics", ops.metrics_page),
         Route("/user/login", account.login_form, methods=["GET"]),
         Route("/user/login", account.login, methods=["POST"]),
         Route("/user/logout", account.logout, methods=["POST"]),
@@ -95,8 +99,11 @@ def _routes() -> list[Route | Mount]:
         Route(f"{ADMIN}/edit/category/{{category_id}}/delete", admin.category_delete, methods=["POST"]),
         Route(f"{ADMIN}/add/opml", admin.opml_form, methods=["GET"]),
         Route(f"{ADMIN}/add/opml", admin.opml_import, methods=["POST"]),
+        Route(f"{ADMIN}/health/{{feed_id}}", admin.feed_health),
         Route(f"{ADMIN}/settings", admin.settings_form, methods=["GET"]),
         Route(f"{ADMIN}/settings", admin.settings_save, methods=["POST"]),
+        Route("/websub/{token}", websub.verify, methods=["GET"]),
+        Route("/websub/{token}", websub.deliver, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

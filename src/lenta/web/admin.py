@@ -83,7 +83,9 @@ def overview(request: Request) -> Response:
     sort = request.query_params.get("sort", "title")
     feeds = lenta.list_feeds()
     if sort == "health":
-        feeds.sort(key=lambda f: (not f.gone and not f.error, -f.error_count, f.title.lower()))
+        # Worst first: gone, then failing (longest streak first), then never checked, then healthy.
+        feeds.sort(key=lambda f: (0 if f.gone else 1 if f.error else 2 if f.checked_at is None else 3,
+                                  -f.error_count, f.title.lower()))
     return render(request, "admin/overview.html", {"feeds": feeds, "categories": lenta.list_categories(),
                                                    "sort": sort})
 
@@ -202,6 +204,15 @@ async def feed_update_items(request: Request) -> Response:
                  if summary.new_items or summary.updated_items
                  else gettext_for(request, "There is no new syndicated content from {title}.", title=feed.title),
                  request)
+
+
+def feed_health(request: Request) -> Response:
+    """One feed's state and its recent fetches (time, outcome, status,
+    duration, bytes, new and updated items, error)."""
+    require_admin(request)
+    lenta = _lenta(request)
+    feed = lenta.get_feed(_id(request, "feed_id"))
+    return render(request, "admin/health.html", {"feed": feed, "history": lenta.fetch_history(feed.id)})
 
 
 # -- categories ---------------------------------------------------------

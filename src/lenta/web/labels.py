@@ -21,3 +21,9 @@ ERROR_LABELS: dict[str, str] = {
     FetchErrorKind.NOT_A_FEED: N_("Not a feed"),
     FetchErrorKind.PARSE: N_("Parse error"),
 }
+
+OUTCOME_LABELS: dict[str, str] = {
+    "ok": N_("OK"),
+    "not_modified": N_("Not modified"),
+    "push": N_("Pushed by the hub"),
+}

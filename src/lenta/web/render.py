@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse
 
 from lenta import i18n
 from lenta.web.labels import ERROR_LABELS
+from lenta.web.labels import OUTCOME_LABELS
 from lenta.web.pagination import drupal_pager
 from lenta.web.security import csrf_token
 from lenta.web.security import current_user
@@ -62,6 +63,13 @@ def error_label(kind: str | None) -> str:
     return _gettext(ERROR_LABELS.get(kind, kind))
 
 
+def outcome_label(outcome: str) -> str:
+    """A fetch-log outcome: ok, not modified, pushed, or an error kind."""
+    if outcome in OUTCOME_LABELS:
+        return _gettext(OUTCOME_LABELS[outcome])
+    return error_label(outcome)
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -74,6 +82,7 @@ def make_environment() -> Environment:
     env.globals["drupal_pager"] = drupal_pager
     env.globals["interval_label"] = interval_label
     env.globals["error_label"] = error_label
+    env.globals["outcome_label"] = outcome_label
     env.filters["safe_url"] = safe_url
     return env
 

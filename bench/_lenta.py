@@ -1,0 +1,56 @@
+"""Helpers to run lenta as real processes from the bench scripts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import _corpus
+
+
+def source_fingerprint() -> str:
+    """A digest of lenta's source tree: others edit it while the bench runs."""
+    import lenta
+
+    root = Path(lenta.__file__).resolve().parent
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".html", ".po", ".toml", ".cfg"}:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def lenta_env(db: Path, host_names: bool) -> dict[str, str]:
+    env = dict(os.environ, LENTA_DB=str(db), LENTA_FETCH_ALLOW="127.0.0.1")
+    if not host_names:  # every feed on one address: lift the per-host limit to the global one
+        env["LENTA_PER_HOST"] = env.get("LENTA_CONCURRENCY", "32")
+    return env
+
+
+def lenta_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lenta", *args]
+
+
+def lenta_resolves_localhost(port: int) -> tuple[bool, str]:
+    """Whether lenta fetches from a ``*.localhost`` name (RFC 6761) on its own."""
+    with tempfile.TemporaryDirectory(prefix="lenta-probe-") as tmp:
+        env = lenta_env(Path(tmp) / "probe.sqlite", True)
+        url = _corpus.feed_url(port, 0, host_names=True)
+        done = subprocess.run(lenta_cmd("parse", url), env=env, capture_output=True, text=True, timeout=120)
+    return done.returncode == 0, (done.stderr or done.stdout).strip()[-300:]
+
+
+def choose_url_form(port: int) -> bool:
+    """Probe lenta and say which URLs it gets: True for ``hNNNN.localhost`` names."""
+    host_names, why = lenta_resolves_localhost(port)
+    if host_names:
+        print(f"lenta URLs: http://hNNNN.localhost:{port}/fNNNNN.xml, {_corpus.FEEDS_PER_HOST} feeds per host "
+              "name (lenta's per-host limit applies per site)", flush=True)
+    else:
+        print("!! lenta could not fetch from a *.localhost name, so it gets http://127.0.0.1 URLs with "
+              f"LENTA_PER_HOST raised to the global limit. lenta said: {why}", flush=True)
+    return host_names
