@@ -593,28 +593,6 @@ async def test_connection_refused_ipv6() -> None:
     assert str(error) == f"connection refused by [::1]:{port}"
 
 
-@pytest.fixture
-def invalid_names_fail_fast() -> None:
-    """Skip unless this machine's resolver fails ``.invalid`` names quickly."""
-    outcome: list[BaseException | None] = []
-
-    def probe() -> None:
-        try:
-            socket.getaddrinfo("nonexistent.invalid", 80)
-            outcome.append(None)
-        except OSError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(3)
-    if not outcome:
-        pytest.skip("the resolver takes over 3 s to fail nonexistent.invalid (no DNS here?)")
-    if not isinstance(outcome[0], socket.gaierror):
-        pytest.skip(f"the resolver answered nonexistent.invalid with {outcome[0]!r}, not a gaierror")
-
-
-@pytest.mark.usefixtures("invalid_names_fail_fast")
 async def test_dns_failure() -> None:
     error = await fetch_error("http://nonexistent.invalid/feed", fetch_allow="")
     assert error.kind is FetchErrorKind.DNS

@@ -229,3 +229,13 @@ async def test_trailing_dot_is_the_same_host(server: LocalServer) -> None:
             client.fetch(server.url("/x", host="feeds.localhost.")),
         )
     assert len(server.requests) == 2 and server.peak_in_flight == 1
+
+
+@pytest.mark.parametrize("name", ["invalid", "feed.invalid", "a.b.INVALID", "x.invalid."])
+def test_invalid_names_fail_without_asking_dns(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*args: object, **kwargs: object) -> object:
+        raise AssertionError("asked DNS for an .invalid name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(socket.gaierror):
+        asyncio.run(system_resolver(name, 80))

@@ -8,10 +8,11 @@ connect. TLS still verifies the certificate against the host name (httpcore
 passes the URL's host to ``start_tls``). :class:`GuardedTransport` is
 httpx's transport with its pool on that backend.
 
-:func:`system_resolver` asks the system, except for ``localhost`` and names
-under it, which are loopback by definition (RFC 6761 §6.3) and are answered
-here without DNS, as browsers do. They are still loopback addresses, so
-the guard refuses them unless ``LENTA_FETCH_ALLOW`` permits them.
+:func:`system_resolver` asks the system, except for the special-use names
+of RFC 6761, answered here without DNS as browsers do: ``localhost`` and
+names under it are loopback (§6.3; still refused by the guard unless
+``LENTA_FETCH_ALLOW`` permits them), and names under ``.invalid`` do not
+exist (§6.4), so no query for them ever leaves the machine.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 LOOPBACK = ("127.0.0.1", "::1")
 
 
+def is_invalid(host: str) -> bool:
+    """Whether ``host`` is ``invalid`` or under ``.invalid`` (RFC 6761 §6.4)."""
+    name = host.rstrip(".").lower()
+    return name == "invalid" or name.endswith(".invalid")
+
+
 def is_localhost(host: str) -> bool:
     """Whether ``host`` is ``localhost`` or a name under ``.localhost`` (any case, trailing dot or not)."""
     name = host.rstrip(".").lower()
@@ -52,6 +59,8 @@ async def system_resolver(host: str, port: int) -> list[str]:
     """
     if is_localhost(host):
         return list(LOOPBACK)
+    if is_invalid(host):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

@@ -1,8 +1,8 @@
 """Storage: the one interface to the database, SQLite or PostgreSQL.
 
 ``Storage`` groups the per-domain stores (``feeds``, ``items``,
-``categories``, ``users``, ``settings``, ``websub``), each in its own module, written
-once against SQLAlchemy Core so both backends run the same queries; the
+``categories``, ``users``, ``settings``, ``websub``), each in its own
+module, written once against SQLAlchemy Core so both backends run the same queries; the
 contract suite in ``tests/test_storage.py`` runs against each backend.
 
     storage = open_storage("lenta.sqlite")          # or "postgresql://…"
