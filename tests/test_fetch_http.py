@@ -15,7 +15,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import tracemalloc
 import zlib
