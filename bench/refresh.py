@@ -103,8 +103,8 @@ def run_lenta(server: FeedServer, corpus: _corpus.Corpus, host_names: bool, args
     print(f"-- lenta, N={corpus.feeds}, database {db}", flush=True)
     side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds,
                                   args, db)
-    for key, args in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
-        phase = measured(f"lenta {' '.join(args)}", lenta_cmd(*args), env, server, corpus.feeds, args, db)
+    for key, cmd in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
+        phase = measured(f"lenta {' '.join(cmd)}", lenta_cmd(*cmd), env, server, corpus.feeds, args, db)
         match = SUMMARY.search(phase.run.stdout)
         if match:
             _, phase.ok, phase.not_modified, phase.failed, phase.new_items, _ = map(int, match.groups())
@@ -252,9 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", action="store_true", help="also run lenta alone at 5x the feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
     parser.add_argument("--timeout", type=float, default=1800.0, help="most seconds for one command (default 1800)")
-    parser.add_argument("--quiet-wait", type=float, default=120.0,
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="before each run, wait up to this many seconds for the rest of the machine to go "
-                             "quiet (default 120; 0: do not wait)")
+                             "quiet (default 60; 0: do not wait)")
     args = parser.parse_args(argv)
 
     from importlib.metadata import version

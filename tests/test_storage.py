@@ -264,3 +264,9 @@ def test_settings_round_trip(storage: Storage) -> None:
     storage.settings.put({"a": "1", "b": "two"})
     storage.settings.put({"a": "3"})
     assert storage.settings.all() == {"a": "3", "b": "two"}
+
+
+def test_head_constant_names_the_newest_migration() -> None:
+    from lenta.storage.migrate import HEAD
+
+    assert head_revision() == HEAD

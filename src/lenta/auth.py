@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
@@ -26,6 +29,9 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# A hash of a random password, verified against when the user does not
-# exist, so a login attempt takes as long whether or not the name is taken.
-DUMMY_HASH = _hasher.hash("lenta-no-such-user")
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so a login
+    attempt takes as long whether or not the name is taken. Made on first
+    use: hashing takes a fifth of a second, too long for every start."""
+    return _hasher.hash(secrets.token_urlsafe(16))

@@ -91,7 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch_deadline", "60", _positive_float, "Total wall-clock deadline of one fetch, redirects included, in seconds."),
     Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "Largest feed body lenta downloads (decompressed), in bytes."),
     Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
-    Setting("concurrency", "32", _positive_int, "Most feeds fetched at once."),
+    Setting("concurrency", "100", _positive_int, "Most feeds fetched at once (the per-host limit still applies)."),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
     Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),
     Setting("scheduler", "true", _bool, "Whether `lenta serve` runs the background refresher."),
@@ -111,7 +111,7 @@ class Settings:
     fetch_deadline: float = 60.0
     fetch_max_bytes: int = 20 * 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
-    concurrency: int = 32
+    concurrency: int = 100
     per_host: int = 2
     scheduler_tick: float = 30.0
     scheduler: bool = True

@@ -511,7 +511,7 @@ class Lenta:
         try:
             user, password_hash = self.storage.users.get_with_hash(name)
         except UserNotFoundError:
-            auth.verify_password(auth.DUMMY_HASH, password)
+            auth.verify_password(auth.dummy_hash(), password)
             return None
         if not auth.verify_password(password_hash, password):
             return None
