@@ -39,7 +39,7 @@ def corpus_dir(name: str) -> Path:
 def settings(tmp_path: Path) -> Settings:
     """Settings for a test: a fresh SQLite file, 127.0.0.1 allowed, no scheduler."""
     return load_settings({}, db=str(tmp_path / "lenta.sqlite"), fetch_allow="127.0.0.1,::1", scheduler=False,
-                         fetch_timeout=5.0, fetch_deadline=10.0)
+                         fetch_timeout=5.0, fetch_deadline=10.0, host_interval=0.0)
 
 
 @pytest.fixture

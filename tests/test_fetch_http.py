@@ -79,6 +79,7 @@ def make_settings(**changes: Any) -> Settings:
         fetch_max_bytes=CAP,
         user_agent=UA,
         per_host=2,
+        host_interval=0.0,  # spacing is tested on its own
     )
     return base.replace(**changes)
 
@@ -858,9 +859,20 @@ async def test_min_host_interval(server: LocalServer) -> None:
     assert len(gaps) == 3 and min(gaps) >= 0.15, gaps
 
 
-async def test_no_spacing_by_default(server: LocalServer) -> None:
+async def test_requests_to_one_host_are_spaced_by_default(server: LocalServer) -> None:
+    server.routes["/feed"] = Reply(body=RSS)
+    defaults = Settings()
+    assert defaults.host_interval == 0.1 and defaults.per_host == 2
+    async with HTTPClient(make_settings(host_interval=defaults.host_interval)) as client:
+        await asyncio.gather(*(client.fetch(server.url("/feed")) for _ in range(4)))
+    starts = sorted(request.started for request in server.requests)
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    assert len(gaps) == 3 and min(gaps) >= 0.08, gaps
+
+
+async def test_spacing_can_be_switched_off(server: LocalServer) -> None:
     server.routes["/feed"] = Reply(body=RSS)
     started = time.monotonic()
-    async with HTTPClient(make_settings(per_host=4)) as client:
+    async with HTTPClient(make_settings(per_host=4, host_interval=0.0)) as client:
         await asyncio.gather(*(client.fetch(server.url("/feed")) for _ in range(4)))
     assert time.monotonic() - started < 1

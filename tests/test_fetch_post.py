@@ -59,6 +59,7 @@ def make_settings(**changes: Any) -> Settings:
         fetch_max_bytes=1_000_000,
         user_agent=UA,
         per_host=2,
+        host_interval=0.0,
     )
     return base.replace(**changes)
 

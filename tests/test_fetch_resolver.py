@@ -174,7 +174,7 @@ def server() -> Iterator[LocalServer]:
 
 def make_settings(**changes: Any) -> Settings:
     base = Settings(fetch_allow="127.0.0.1", fetch_timeout=2.0, fetch_deadline=5.0, fetch_max_bytes=1_000_000,
-                    user_agent="lenta-test/1.0", per_host=1)
+                    user_agent="lenta-test/1.0", per_host=1, host_interval=0.0)
     return base.replace(**changes)
 
 

@@ -51,6 +51,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number <= 0:
@@ -93,6 +100,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
     Setting("concurrency", "100", _positive_int, "Most feeds fetched at once (the per-host limit still applies)."),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
+    Setting("host_interval", "0.1", _non_negative_float, "Least seconds between the starts of two requests to one host."),
     Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),
     Setting("scheduler", "true", _bool, "Whether `lenta serve` runs the background refresher."),
 )
@@ -113,6 +121,7 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     concurrency: int = 100
     per_host: int = 2
+    host_interval: float = 0.1
     scheduler_tick: float = 30.0
     scheduler: bool = True
 

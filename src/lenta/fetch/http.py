@@ -138,9 +138,9 @@ class HTTPClient:
 
     Args:
         settings: fetch_allow, fetch_timeout, fetch_deadline, fetch_max_bytes,
-            user_agent and per_host are used.
+            user_agent, concurrency, per_host and host_interval are used.
         min_host_interval: least seconds between the starts of two requests
-            to the same host (0: no spacing).
+            to the same host (0: no spacing); default ``settings.host_interval``.
         resolver: how host names become addresses (default: the system
             resolver); a seam for tests and custom DNS.
 
@@ -152,13 +152,15 @@ class HTTPClient:
         self,
         settings: Settings,
         *,
-        min_host_interval: float = 0.0,
+        min_host_interval: float | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self._settings = settings
         self._allowlist = parse_allowlist(settings.fetch_allow)
         self._backend = GuardedBackend(self._allowlist, resolver=resolver or system_resolver)
-        self._transport = GuardedTransport(self._backend, limits=httpx.Limits(max_connections=100))
+        self._transport = GuardedTransport(
+            self._backend, limits=httpx.Limits(max_connections=max(100, settings.concurrency))
+        )
         self._client = httpx.AsyncClient(
             transport=self._transport,
             follow_redirects=False,  # followed in fetch(), so every hop is checked
@@ -168,7 +170,9 @@ class HTTPClient:
             event_hooks={"response": [check_redirect_target]},
             trust_env=False,  # no proxies or .netrc from the environment
         )
-        self._hosts = HostLimiter(settings.per_host, min_host_interval)
+        self._hosts = HostLimiter(
+            settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval
+        )
 
     async def __aenter__(self) -> HTTPClient:
         await self._client.__aenter__()
