@@ -509,3 +509,36 @@ def test_the_scheduler_subscribes_and_pushes_arrive(settings: Settings) -> None:
         assert "Scheduled push" in httpx.get(web.url("/aggregator")).text
         assert lenta.storage.websub.active_feed_ids(datetime.now(timezone.utc)) == {feed.id}
     lenta.close()
+
+
+def test_a_pushed_feed_is_still_polled_but_more_slowly(site: Site) -> None:
+    feed_id = site.subscribe()
+    assert site.lenta.get_feed(feed_id).next_check_at is not None
+    asyncio.run(site.lenta.refresh([feed_id]))
+    feed = site.lenta.get_feed(feed_id)
+    assert feed.next_check_at is not None and feed.checked_at is not None
+    assert feed.next_check_at - feed.checked_at >= timedelta(hours=6) * 0.95
+
+
+def test_the_topic_is_the_feeds_self_url(site: Site) -> None:
+    # The feed is fetched at another URL than its rel="self": the hub is asked about rel="self".
+    site.hub.feeds["/alias.xml"] = (atom(site.hub, "Via alias"), ATOM)
+    feed = asyncio.run(site.lenta.add_feed(site.hub.url("/alias.xml")))
+    asyncio.run(site.lenta.refresh([feed.id]))
+    site.maintain()
+    site.hub.wait_for(lambda: site.hub.verified("subscribe"))
+    [request] = site.hub.requested("subscribe")
+    assert request.topic == site.hub.url(FEED)
+
+
+def test_the_health_page_shows_the_subscription(site: Site) -> None:
+    from test_web import PASSWORD
+    from test_web import client
+    from test_web import sign_in
+
+    feed_id = site.subscribe()
+    site.lenta.add_user("admin", PASSWORD, is_admin=True)
+    with client(site.web) as http:
+        sign_in(http)
+        page = http.get(f"/admin/config/services/aggregator/health/{feed_id}").text
+    assert site.hub.hub_url in page and "subscribed, the hub pushes updates" in page

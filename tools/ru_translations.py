@@ -245,4 +245,11 @@ RU: dict[str, str | tuple[str, ...]] = {
     "No fetches yet.": "Загрузок ещё не было.",
     "Not modified": "Без изменений",
     "Pushed by the hub": "Доставлено хабом",
+    "WebSub hub": "Хаб WebSub",
+    "lease until %(date)s": "подписка до %(date)s",
+    "next try %(date)s": "следующая попытка %(date)s",
+    "waiting to subscribe": "ожидает подписки",
+    "subscription requested, waiting for the hub": "подписка запрошена, ожидается ответ хаба",
+    "subscribed, the hub pushes updates": "подписка активна, хаб присылает обновления",
+    "subscription failed": "подписка не удалась",
 }

@@ -309,7 +309,7 @@ class Lenta:
         async with self._client() as client, self._parse_pool(len(targets)) as executor:
             pipeline = Pipeline(
                 self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock,
-                executor=executor,
+                executor=executor, pushed=frozenset(self.storage.websub.active_feed_ids(self.clock())),
             )
             return await pipeline.refresh(targets, progress)
 

@@ -290,6 +290,7 @@ class Pipeline:
             "image_url": parsed.image_url,
             "format": parsed.format,
             "hub_url": parsed.hub_url,
+            "self_url": parsed.self_url,
             "ttl_minutes": parsed.ttl_minutes,
             "update_period": parsed.update_period,
             "update_frequency": parsed.update_frequency,

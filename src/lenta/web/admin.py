@@ -212,7 +212,8 @@ def feed_health(request: Request) -> Response:
     require_admin(request)
     lenta = _lenta(request)
     feed = lenta.get_feed(_id(request, "feed_id"))
-    return render(request, "admin/health.html", {"feed": feed, "history": lenta.fetch_history(feed.id)})
+    return render(request, "admin/health.html", {"feed": feed, "history": lenta.fetch_history(feed.id),
+                                                 "subscription": lenta.websub_subscription(feed.id)})
 
 
 # -- categories ---------------------------------------------------------

@@ -27,3 +27,10 @@ OUTCOME_LABELS: dict[str, str] = {
     "not_modified": N_("Not modified"),
     "push": N_("Pushed by the hub"),
 }
+
+WEBSUB_STATE_LABELS: dict[str, str] = {
+    "pending": N_("waiting to subscribe"),
+    "requested": N_("subscription requested, waiting for the hub"),
+    "active": N_("subscribed, the hub pushes updates"),
+    "failed": N_("subscription failed"),
+}

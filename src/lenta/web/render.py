@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse
 from lenta import i18n
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
+from lenta.web.labels import WEBSUB_STATE_LABELS
 from lenta.web.pagination import drupal_pager
 from lenta.web.security import csrf_token
 from lenta.web.security import current_user
@@ -70,6 +71,10 @@ def outcome_label(outcome: str) -> str:
     return error_label(outcome)
 
 
+def websub_state_label(state: str) -> str:
+    return _gettext(WEBSUB_STATE_LABELS.get(state, state))
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -83,6 +88,7 @@ def make_environment() -> Environment:
     env.globals["interval_label"] = interval_label
     env.globals["error_label"] = error_label
     env.globals["outcome_label"] = outcome_label
+    env.globals["websub_state_label"] = websub_state_label
     env.filters["safe_url"] = safe_url
     return env
 
