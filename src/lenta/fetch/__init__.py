@@ -41,6 +41,7 @@ class FetchResult:
     permanent_redirect: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     elapsed: float = 0.0  # seconds
+    http_version: str = "HTTP/1.1"  # "HTTP/2" when the server offered it (ALPN)
 
     @property
     def not_modified(self) -> bool:

@@ -345,4 +345,5 @@ class HTTPClient:
             permanent_redirect=final if permanent else None,
             headers={name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
             elapsed=elapsed,
+            http_version=response.http_version,
         )
