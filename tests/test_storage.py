@@ -171,6 +171,21 @@ def test_item_fields_round_trip(storage: Storage) -> None:
     assert item.first_seen_at == NOW
 
 
+def test_change_many_groups_rows_by_columns(storage: Storage) -> None:
+    a = storage.feeds.add("https://a.example/", now=NOW)
+    b = storage.feeds.add("https://b.example/", now=NOW)
+    c = storage.feeds.add("https://c.example/", now=NOW)
+    with storage.db.write() as connection:
+        storage.feeds.change_many(connection, [
+            (a.id, {"http_status": 304, "checked_at": NOW}), (b.id, {"http_status": 200, "checked_at": NOW}),
+            (c.id, {"error": "boom", "error_count": 3}),
+        ])
+    assert [storage.feeds.get(f.id).http_status for f in (a, b, c)] == [304, 200, None]
+    assert storage.feeds.get(c.id).error_count == 3 and storage.feeds.get(a.id).error is None
+    with pytest.raises(ValueError), storage.db.write() as connection:
+        storage.feeds.change_many(connection, [(a.id, {"nonsense": 1})])
+
+
 def test_existing_and_replace_update_in_place(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     add_items(storage, feed.id, record("a", NOW), record("b", NOW))
@@ -244,9 +259,14 @@ def test_fetch_log_keeps_a_short_history(storage: Storage) -> None:
     for n in range(FETCH_LOG_KEEP + 5):
         log = FetchLogRecord(at=NOW + timedelta(minutes=n), outcome="ok", duration=0.1, status=200, bytes=n)
         storage.write_feed(FeedWrite(feed.id, {"checked_at": NOW}, log=log), NOW)
+    other = storage.feeds.add("https://example.com/other", now=NOW)
+    storage.write_feed(FeedWrite(other.id, {}, log=FetchLogRecord(at=NOW, outcome="ok", duration=0.1)), NOW)
+    assert len(storage.feeds.fetch_history(feed.id, limit=1000)) == FETCH_LOG_KEEP + 5
+    assert storage.feeds.trim_fetch_log() == 5
     history = storage.feeds.fetch_history(feed.id)
     assert len(history) == FETCH_LOG_KEEP
     assert history[0].bytes == FETCH_LOG_KEEP + 4  # newest first
+    assert len(storage.feeds.fetch_history(other.id)) == 1
 
 
 def test_users(storage: Storage) -> None:

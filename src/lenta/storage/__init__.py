@@ -69,19 +69,25 @@ class Storage:
         log: FetchLogRecord | None,
         now: datetime,
     ) -> None:
-        """The body of :meth:`write_feed`, inside a caller's transaction
-        (the batch writer puts many feeds in one)."""
-        unknown = set(changes) - FEED_COLUMNS
-        if unknown:
-            raise ValueError(f"unknown feed columns: {sorted(unknown)}")
-        if changes:
-            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**changes))
-        # Insert oldest first: items with equal dates then sort newest-first by
-        # id, as the feed listed them.
-        self.items.insert(connection, feed_id, reversed(new_items), now)
+        """The body of :meth:`write_feed`, inside a caller's transaction."""
+        self.apply_feed_writes(connection, [(feed_id, changes, new_items, log)], changed_items, now)
+
+    def apply_feed_writes(
+        self,
+        connection: Connection,
+        writes: Sequence[tuple[int, Mapping[str, object], Sequence[ItemRecord], FetchLogRecord | None]],
+        changed_items: Mapping[int, ItemRecord],
+        now: datetime,
+    ) -> None:
+        """Many feeds' outcomes in a few statements, inside the caller's
+        transaction: (feed id, column changes, new items, log row) each,
+        plus the changed items of all of them (by item id)."""
+        self.feeds.change_many(connection, [(feed_id, changes) for feed_id, changes, _, _ in writes])
+        # Insert each feed's new items oldest first: items with equal dates
+        # then sort newest-first by id, as the feed listed them.
+        self.items.insert_many(connection, [(feed_id, reversed(new)) for feed_id, _, new, _ in writes], now)
         self.items.replace(connection, changed_items)
-        if log is not None:
-            self.feeds.log_fetch(connection, feed_id, log)
+        self.feeds.log_fetches(connection, [(feed_id, log) for feed_id, _, _, log in writes if log is not None])
 
     def close(self) -> None:
         self.db.close()

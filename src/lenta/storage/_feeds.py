@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import Row
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import false
 from sqlalchemy import true
@@ -206,32 +207,45 @@ class FeedStore:
 
     # -- fetch log -------------------------------------------------------
 
+    def change_many(self, connection: Connection, changes: Iterable[tuple[int, Mapping[str, object]]]) -> None:
+        """Update many feeds in few statements: rows changing the same
+        columns go in one executemany."""
+        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for feed_id, values in changes:
+            unknown = set(values) - FEED_COLUMNS
+            if unknown:
+                raise ValueError(f"unknown feed columns: {sorted(unknown)}")
+            if values:
+                groups.setdefault(tuple(sorted(values)), []).append({**values, "feed_id_": feed_id})
+        for columns, rows in groups.items():
+            statement = update(feeds).where(feeds.c.id == bindparam("feed_id_"))
+            connection.execute(statement.values({name: bindparam(name) for name in columns}), rows)
+
+    def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
+        """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
+        rows = [
+            {
+                "feed_id": feed_id, "at": r.at, "status": r.status, "outcome": r.outcome, "duration": r.duration,
+                "bytes": r.bytes, "new_items": r.new_items, "updated_items": r.updated_items, "error": r.error,
+            }
+            for feed_id, r in records
+        ]
+        if rows:
+            connection.execute(insert(fetch_log), rows)
+
     def log_fetch(self, connection: Connection, feed_id: int, record: FetchLogRecord) -> None:
-        connection.execute(
-            insert(fetch_log).values(
-                feed_id=feed_id,
-                at=record.at,
-                status=record.status,
-                outcome=record.outcome,
-                duration=record.duration,
-                bytes=record.bytes,
-                new_items=record.new_items,
-                updated_items=record.updated_items,
-                error=record.error,
-            )
-        )
-        # Keep a short history: drop rows beyond the newest FETCH_LOG_KEEP.
-        cutoff = (
-            select(fetch_log.c.id)
-            .where(fetch_log.c.feed_id == feed_id)
-            .order_by(fetch_log.c.id.desc())
-            .offset(FETCH_LOG_KEEP)
-            .limit(1)
-            .scalar_subquery()
-        )
-        connection.execute(
-            delete(fetch_log).where(and_(fetch_log.c.feed_id == feed_id, fetch_log.c.id <= cutoff))
-        )
+        self.log_fetches(connection, [(feed_id, record)])
+
+    def trim_fetch_log(self, keep: int = FETCH_LOG_KEEP) -> int:
+        """Keep each feed's newest ``keep`` fetch-log rows; one statement
+        for all feeds, run once per refresh round."""
+        ranked = select(
+            fetch_log.c.id,
+            func.row_number().over(partition_by=fetch_log.c.feed_id, order_by=fetch_log.c.id.desc()).label("rank"),
+        ).subquery()
+        old = select(ranked.c.id).where(ranked.c.rank > keep)
+        with self.db.write() as connection:
+            return connection.execute(delete(fetch_log).where(fetch_log.c.id.in_(old))).rowcount
 
     def fetch_history(self, feed_id: int, limit: int = FETCH_LOG_KEEP) -> list[FetchLogRecord]:
         query = (

@@ -177,7 +177,17 @@ class ItemStore:
             return self.existing(connection, feed_id, keys)
 
     def insert(self, connection: Connection, feed_id: int, records: Iterable[ItemRecord], now: datetime) -> int:
-        rows = [{**_record_values(r), "feed_id": feed_id, "first_seen_at": now} for r in records]
+        return self.insert_many(connection, [(feed_id, records)], now)
+
+    def insert_many(
+        self, connection: Connection, batches: Iterable[tuple[int, Iterable[ItemRecord]]], now: datetime
+    ) -> int:
+        """Insert several feeds' new items with one statement (executemany)."""
+        rows = [
+            {**_record_values(r), "feed_id": feed_id, "first_seen_at": now}
+            for feed_id, records in batches
+            for r in records
+        ]
         if rows:
             connection.execute(insert(items), rows)
         return len(rows)

@@ -203,6 +203,7 @@ class Pipeline:
         return summary
 
     async def _apply_retention(self) -> None:
+        await asyncio.to_thread(self.storage.feeds.trim_fetch_log)
         if self.site.discard_after:
             cutoff = self.clock() - timedelta(seconds=self.site.discard_after)
             await asyncio.to_thread(self.storage.items.delete_older_than, cutoff)

@@ -44,9 +44,14 @@ def item_key(item: ParsedItem) -> str:
 
 
 def _record_hash(parts: Iterable[object]) -> str:
+    """A digest of the stored fields: text is hashed as it is (no repr()
+    copies of big bodies), anything else by its repr."""
     digest = hashlib.sha256()
     for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        if isinstance(part, str):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+        elif part is not None:
+            digest.update(b"\x01" + repr(part).encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     return digest.hexdigest()
 

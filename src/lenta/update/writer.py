@@ -90,6 +90,8 @@ class BatchWriter:
 
     def _apply(self, batch: list[WriteJob]) -> list[tuple[int, int]]:
         results = []
+        writes = []
+        changed_all: dict[int, ItemRecord] = {}
         with self.storage.db.write() as connection:
             for job in batch:
                 new: tuple[ItemRecord, ...] = ()
@@ -104,6 +106,8 @@ class BatchWriter:
                     at=job.log.at, outcome=job.log.outcome, duration=job.log.duration, status=job.log.status,
                     bytes=job.log.bytes, new_items=len(new), updated_items=len(changed), error=job.log.error,
                 )
-                self.storage.apply_feed_write(connection, job.feed_id, job.changes, new, changed, log, job.now)
+                writes.append((job.feed_id, job.changes, new, log))
+                changed_all.update(changed)
                 results.append((len(new), len(changed)))
+            self.storage.apply_feed_writes(connection, writes, changed_all, batch[0].now)
         return results
