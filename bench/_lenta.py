@@ -26,8 +26,9 @@ def source_fingerprint() -> str:
 
 def lenta_env(db: Path, host_names: bool) -> dict[str, str]:
     env = dict(os.environ, LENTA_DB=str(db), LENTA_FETCH_ALLOW="127.0.0.1")
-    if not host_names:  # every feed on one address: lift the per-host limit to the global one
+    if not host_names:  # every feed on one address: lift the per-host limits (count and spacing)
         env["LENTA_PER_HOST"] = env.get("LENTA_CONCURRENCY", "32")
+        env["LENTA_HOST_INTERVAL"] = "0"
     return env
 
 
@@ -52,5 +53,5 @@ def choose_url_form(port: int) -> bool:
               "name (lenta's per-host limit applies per site)", flush=True)
     else:
         print("!! lenta could not fetch from a *.localhost name, so it gets http://127.0.0.1 URLs with "
-              f"LENTA_PER_HOST raised to the global limit. lenta said: {why}", flush=True)
+              f"LENTA_PER_HOST raised to the global limit and LENTA_HOST_INTERVAL=0. lenta said: {why}", flush=True)
     return host_names

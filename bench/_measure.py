@@ -23,6 +23,7 @@ is large.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -159,10 +160,8 @@ def _reap_orphans(keep: set[int], deadline: float) -> None:
         if not orphans:
             return
         for pid in orphans:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
         time.sleep(0.02)
     for child in me.children():
         if child.pid not in keep:

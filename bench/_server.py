@@ -26,8 +26,10 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from email.utils import format_datetime
 from email.utils import parsedate_to_datetime
 from multiprocessing.sharedctypes import SynchronizedArray
@@ -205,19 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
-# -- used by the bench scripts ----------------------------------------------
-
-
 class FeedServer:
     """Start ``_server.py`` as a subprocess; a context manager."""
 
     def __init__(self, seed: int, feeds: int, items: int, latency_ms: float, workers: int = 2) -> None:
-        import subprocess
-
         self._proc = subprocess.Popen(
             [sys.executable, __file__, "--seed", str(seed), "--feeds", str(feeds), "--items", str(items),
              "--latency-ms", str(latency_ms), "--workers", str(workers)],
@@ -232,8 +225,6 @@ class FeedServer:
         self.pid = self._proc.pid
 
     def stats(self) -> dict[str, int]:
-        import urllib.request
-
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats", timeout=10) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
@@ -242,7 +233,7 @@ class FeedServer:
             self._proc.terminate()
             try:
                 self._proc.wait(10)
-            except Exception:
+            except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
 
@@ -251,3 +242,7 @@ class FeedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -93,8 +93,16 @@ def measured(label: str, argv: list[str], env: dict[str, str], server: FeedServe
     return phase
 
 
-def run_lenta(server: FeedServer, corpus: _corpus.Corpus, host_names: bool, args: argparse.Namespace) -> Side:
-    side = Side("lenta", corpus.feeds, tmp=Path(tempfile.mkdtemp(prefix=f"lenta-bench-{corpus.feeds}-")))
+def new_side(name: str, feeds: int, sides: list[Side]) -> Side:
+    """A side with its temporary directory, registered at once so that it is cleaned up on any failure."""
+    side = Side(name, feeds, tmp=Path(tempfile.mkdtemp(prefix=f"{name}-bench-{feeds}-")))
+    sides.append(side)
+    return side
+
+
+def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names: bool,
+              args: argparse.Namespace) -> Side:
+    assert side.tmp is not None
     db = side.tmp / "lenta.sqlite"
     env = lenta_env(db, host_names)
     opml = side.tmp / "feeds.opml"
@@ -129,8 +137,8 @@ def lenta_stored(db: Path, env: dict[str, str]) -> tuple[int | None, str]:
     return listed, note
 
 
-def run_reader(server: FeedServer, corpus: _corpus.Corpus, args: argparse.Namespace) -> Side:
-    side = Side("reader", corpus.feeds, tmp=Path(tempfile.mkdtemp(prefix=f"reader-bench-{corpus.feeds}-")))
+def run_reader(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: argparse.Namespace) -> Side:
+    assert side.tmp is not None
     db = side.tmp / "reader.sqlite"
     urls_file = side.tmp / "urls.txt"
     urls_file.write_text("\n".join(_corpus.feed_url(server.port, n, host_names=False) for n in range(corpus.feeds)))
@@ -186,7 +194,7 @@ def print_table(sides: list[Side]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for i, row in enumerate(rows):
         print("  ".join(cell.rjust(w) if 0 < j < len(row) - 1 else cell.ljust(w)
-                        for j, (cell, w) in enumerate(zip(row, widths))).rstrip())
+                        for j, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -209,7 +217,8 @@ def print_ratios(lenta: Side, reader: Side | None, scaled: Side | None) -> None:
     if scaled is not None:
         ratio = scaled.phases["full"].run.wall / lenta.phases["full"].run.wall
         ratio304 = scaled.phases["304"].run.wall / lenta.phases["304"].run.wall
-        print(f"  {'scaling t(%d)/t(%d)' % (scaled.feeds, lenta.feeds):<28} {ratio:6.2f}x    "
+        name = f"scaling t({scaled.feeds})/t({lenta.feeds})"
+        print(f"  {name:<28} {ratio:6.2f}x    "
               f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x")
 
 
@@ -234,11 +243,15 @@ def corpus_for(feeds: int, args: argparse.Namespace) -> _corpus.Corpus:
 def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side]) -> Side:
     corpus = corpus_for(feeds, args)
     with FeedServer(args.seed, feeds, args.items, args.latency_ms) as server:
-        host_names = choose_url_form(server.port)
-        side = run_lenta(server, corpus, host_names, args)
-        sides.append(side)
+        if args.ip_urls:
+            host_names = False
+            print(f"lenta URLs: http://127.0.0.1:{server.port}/fNNNNN.xml (--ip-urls), LENTA_PER_HOST raised to "
+                  "the global limit, LENTA_HOST_INTERVAL=0", flush=True)
+        else:
+            host_names = choose_url_form(server.port)
+        side = run_lenta(new_side("lenta", feeds, sides), server, corpus, host_names, args)
         if feeds == args.feeds and not args.skip_reader:
-            sides.append(run_reader(server, corpus, args))
+            run_reader(new_side("reader", feeds, sides), server, corpus, args)
     return side
 
 
@@ -251,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-reader", action="store_true", help="run lenta only")
     parser.add_argument("--scaling", action="store_true", help="also run lenta alone at 5x the feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
+    parser.add_argument("--ip-urls", action="store_true",
+                        help="give lenta 127.0.0.1 URLs too (the fallback when it cannot resolve *.localhost)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="most seconds for one command (default 1800)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="before each run, wait up to this many seconds for the rest of the machine to go "

@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'' if checked >= args.feeds else ' (gave up: --max-seconds)'}; "
                   f"lenta serve peak RSS {sampler.peak_rss / 2**20:.0f} MB (PSS {sampler.peak_pss / 2**20:.0f} MB, "
                   f"{sampler.peak_procs} processes)")
-            for when, done_feeds, stored in progress[:: max(1, len(progress) // 10)]:
+            shown = progress[:: max(1, -(-len(progress) // 10))]
+            if shown[-1] != progress[-1]:
+                shown.append(progress[-1])
+            for when, done_feeds, stored in shown:
                 print(f"    t={when:6.1f} s  checked {done_feeds:5d}  items {stored}")
             print("\n/aggregator?page=K latency:")
             report("during the refresh", busy, busy_seconds)

@@ -48,6 +48,7 @@ from lenta.fetch.guard import parse_allowlist
 from lenta.fetch.http import MAX_REDIRECTS
 from lenta.fetch.http import GuardedBackend
 from lenta.fetch.http import HTTPClient
+from lenta.fetch._backend import ShardedTransport
 from lenta.fetch.http import Resolver
 from lenta.fetch.http import retry_after_seconds
 from lenta.fetch.http import split_content_type
@@ -678,10 +679,20 @@ def test_transport_pool_is_guarded() -> None:
     # Fails if httpx stops keeping its pool in AsyncHTTPTransport._pool, the
     # attribute GuardedTransport replaces (see lenta.fetch._backend).
     client = HTTPClient(make_settings())
-    pool = client._transport._pool
-    assert isinstance(pool, httpcore.AsyncConnectionPool)
-    assert pool._network_backend is client._backend
-    assert pool._http2
+    shards = client._transport._shards
+    assert len(shards) == ShardedTransport.SHARDS
+    for shard in shards:
+        pool = shard._pool
+        assert isinstance(pool, httpcore.AsyncConnectionPool)
+        assert pool._network_backend is client._backend
+        assert pool._http2
+
+
+def test_a_host_always_uses_the_same_pool() -> None:
+    client = HTTPClient(make_settings())
+    transport = client._transport
+    assert transport._shard("Example.com") is transport._shard("example.com")
+    assert len({id(transport._shard(f"h{n}.example")) for n in range(200)}) == ShardedTransport.SHARDS
 
 
 async def test_loopback_refused_without_allowlist(server: LocalServer) -> None:

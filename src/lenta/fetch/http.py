@@ -49,7 +49,7 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
 from lenta.fetch._backend import GuardedBackend
-from lenta.fetch._backend import GuardedTransport
+from lenta.fetch._backend import ShardedTransport
 from lenta.fetch._backend import Resolver
 from lenta.fetch._backend import system_resolver
 from lenta.fetch._decode import ACCEPT_ENCODING
@@ -158,7 +158,7 @@ class HTTPClient:
         self._settings = settings
         self._allowlist = parse_allowlist(settings.fetch_allow)
         self._backend = GuardedBackend(self._allowlist, resolver=resolver or system_resolver)
-        self._transport = GuardedTransport(
+        self._transport = ShardedTransport(
             self._backend, limits=httpx.Limits(max_connections=max(100, settings.concurrency))
         )
         self._client = httpx.AsyncClient(
