@@ -887,3 +887,15 @@ async def test_spacing_can_be_switched_off(server: LocalServer) -> None:
     async with HTTPClient(make_settings(per_host=4, host_interval=0.0)) as client:
         await asyncio.gather(*(client.fetch(server.url("/feed")) for _ in range(4)))
     assert time.monotonic() - started < 1
+
+
+async def test_connections_are_reused_after_304s_and_redirects(server: LocalServer) -> None:
+    server.routes["/feed"] = Reply(body=RSS, etag='"v1"')
+    server.routes["/moved"] = Reply(301, headers={"Location": "/feed"})
+    async with HTTPClient(make_settings(per_host=1)) as client:
+        for _ in range(3):
+            result = await client.fetch(server.url("/feed"), Validators(etag='"v1"'))
+            assert result.status == 304
+        await client.fetch(server.url("/moved"))
+    assert len(server.requests) == 5
+    assert server.connections == 1

@@ -55,7 +55,7 @@ from lenta.types import User
 from lenta.update import FeedOutcome
 from lenta.update import Pipeline
 from lenta.update import utcnow
-from lenta.update.workers import make_parse_pool
+from lenta.update.workers import LazyProcessPool
 from lenta.update.workers import wants_processes
 from lenta.websub import Delivery
 from lenta.websub import MaintenanceSummary
@@ -320,7 +320,7 @@ class Lenta:
         if self.executor is not None or not wants_processes(feed_count):
             yield self.executor
             return
-        pool = make_parse_pool()
+        pool = LazyProcessPool()
         try:
             yield pool
         finally:

@@ -35,6 +35,7 @@ refusals (:class:`~lenta.exceptions.AddressNotAllowedError`, worded in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
@@ -312,6 +313,11 @@ class HTTPClient:
                 cookies.extract_cookies(response)
             status = response.status_code
             if status == 304 or is_redirect(response):
+                # Read the (empty or short) body to its end: httpcore only
+                # returns a connection to the pool after a complete response,
+                # and closing it unread would cost a new connection per 304.
+                with contextlib.suppress(Undecodable):
+                    await read_body(response, ERROR_HEAD, truncate=True)
                 return response, None
             if not 200 <= status < 300:
                 try:

@@ -40,6 +40,7 @@ MAX_BACKOFF = timedelta(days=1)
 MAX_HINT = timedelta(days=1)
 PUSHED_MIN_INTERVAL = timedelta(hours=6)
 JITTER = 0.05  # ±5% on regular intervals, so feeds added together spread out
+_RNG = random.Random()  # seeding a new one per call reads the OS's entropy every time
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
@@ -154,7 +155,7 @@ def next_check_at(
     rng: random.Random | None = None,
 ) -> datetime | None:
     """When to check next; None when the admin set the feed to never refresh."""
-    rng = rng or random.Random()
+    rng = rng or _RNG
     interval = regular_interval(refresh, publish_interval)
     if interval is None:
         return None

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Below this many feeds a refresh parses on a thread: starting processes
 # would cost more than it saves.
@@ -29,6 +36,24 @@ def make_parse_pool(workers: int | None = None) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lenta.update"])
     return ProcessPoolExecutor(max_workers=workers or cpu_count(), mp_context=context)
+
+
+class LazyProcessPool(Executor):
+    """A parse pool that starts with the first job: a round where every
+    feed answers 304 (or fails) never pays for starting processes."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if self._pool is None:
+            self._pool = make_parse_pool(self._workers)
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def wants_processes(feed_count: int) -> bool:
