@@ -186,7 +186,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     its own shard.
     """
 
-    SHARDS = 16
+    SHARDS = 256
 
     def __init__(self, backend: GuardedBackend, *, limits: httpx.Limits, shards: int = SHARDS) -> None:
         ssl_context = httpx.create_ssl_context()
