@@ -692,7 +692,7 @@ def test_a_host_always_uses_the_same_pool() -> None:
     client = HTTPClient(make_settings())
     transport = client._transport
     assert transport._shard("Example.com") is transport._shard("example.com")
-    assert len({id(transport._shard(f"h{n}.example")) for n in range(200)}) == ShardedTransport.SHARDS
+    assert len({id(transport._shard(f"h{n}.example")) for n in range(5000)}) == ShardedTransport.SHARDS
 
 
 async def test_loopback_refused_without_allowlist(server: LocalServer) -> None:
