@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import re
+from collections.abc import Callable
 from collections.abc import Iterable
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -281,15 +282,67 @@ _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
 def _fix_urls(cleaned: str, base: str | None) -> str:
     """Resolve relative URLs against ``base`` (dropping them without one) and
     drop cite values with a scheme that is not allowed."""
+    if ' href="' not in cleaned and ' src="' not in cleaned and ' cite="' not in cleaned \
+            and ' poster="' not in cleaned:
+        return cleaned
+    resolver = _base_resolver(base) if base is not None else None
 
     def fix(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
-        if _SCHEME.match(value):  # only a cite can still carry another scheme here
+        if resolver is None or _SCHEME.match(value):  # only a cite can still carry another scheme here
             return ""
-        resolved = _resolve(base, html_lib.unescape(value))
+        resolved = resolver(html_lib.unescape(value).strip())
         return f' {name}="{html_lib.escape(resolved, quote=True)}"' if resolved else ""
 
     return _LOOSE_URL.sub(fix, cleaned)
+
+
+@functools.lru_cache(maxsize=1024)
+def _base_resolver(base: str) -> Callable[[str], str | None]:
+    """A fast relative-URL resolver for one http(s) base.
+
+    Feeds can carry thousands of relative links; ``urljoin`` costs tens of
+    microseconds each, so the common shapes ("/path", "//host/path", "#x",
+    "?q", "name.png") are joined by string operations worked out once per
+    base, and only paths with dot segments go through ``urljoin``.
+    """
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path or "/"
+    directory = origin + path[: path.rfind("/") + 1]
+    without_query = origin + path
+    without_fragment = without_query + (f"?{parts.query}" if parts.query else "")
+
+    def resolve(url: str) -> str | None:
+        if not url:
+            return without_fragment
+        first = url[0]
+        if first == "#":
+            return without_fragment + url
+        if first == "?":
+            return without_query + url
+        if url.startswith("//"):
+            return _checked(f"{parts.scheme}:{url}")
+        if "./" in url or url.endswith(".") or "\\" in url:
+            return _checked(_join(base, url))
+        if first == "/":
+            return origin + url
+        return directory + url
+
+    return resolve
+
+
+def _join(base: str, url: str) -> str | None:
+    try:
+        return urljoin(base, url)
+    except ValueError:  # e.g. "//[::1" (an unclosed IPv6 literal)
+        return None
+
+
+def _checked(url: str | None) -> str | None:
+    """The URL if it parses and is http(s) (protocol-relative and dotted
+    paths go through Python's parser, which is not ammonia's)."""
+    return url if url is not None and _has_allowed_scheme(url) else None
 
 
 def _resolve(base: str | None, url: str) -> str | None:
@@ -298,14 +351,11 @@ def _resolve(base: str | None, url: str) -> str | None:
     try:
         if urlsplit(url.strip()).scheme:
             return url if _has_allowed_scheme(url) else None
-        if base is None:
-            return None
-        resolved = urljoin(base, url.strip())
-    except ValueError:  # e.g. "//[::1" (an unclosed IPv6 literal)
+    except ValueError:
         return None
-    # Belt and braces: ammonia only hands us URLs it found relative, but
-    # Python's URL parser is not the one it uses.
-    return resolved if _has_allowed_scheme(resolved) else None
+    if base is None:
+        return None
+    return _base_resolver(base)(url.strip())
 
 
 def _has_allowed_scheme(url: str) -> bool:
@@ -328,6 +378,7 @@ def _has_content(cleaned: str) -> bool:
     return bool(_SOME_TEXT(cleaned) or _SOME_MEDIA(cleaned))
 
 
+@functools.lru_cache(maxsize=1024)  # called once per sanitized body, mostly with the same few bases
 def _is_http_url(url: str | None) -> bool:
     if not url:
         return False
