@@ -241,3 +241,38 @@ def test_feed_html_is_sanitized_and_titles_are_plain_text(lenta: Lenta) -> None:
     assert stored.content is not None
     assert "script" not in stored.content and "onclick" not in stored.content and "javascript" not in stored.content
     assert f'src="{lenta.get_feed(stored.feed_id).url.rsplit("/", 1)[0]}/a.png"' in stored.content
+
+
+def test_compressed_bodies_are_decoded_in_the_worker_with_the_cap(lenta: Lenta) -> None:
+    import gzip as gzip_module
+
+    big = rss(*(item(f"Item {n}", guid=str(n), body="x" * 2000) for n in range(200)))
+    assert len(gzip_module.compress(big)) < 20_000 < len(big)
+    with LocalServer({"/feed": Reply(body=big, headers={"Content-Type": RSS}, gzip=True)}) as server:
+        feed_id = add(lenta, server.url("/feed"))
+        refresh(lenta)
+        assert lenta.get_feed(feed_id).item_count == 200
+        # The same body, with a cap between its compressed and decoded sizes.
+        lenta.settings = lenta.settings.replace(fetch_max_bytes=100_000)
+        lenta.remove_items(feed_id)
+        refresh(lenta)
+    feed = lenta.get_feed(feed_id)
+    assert feed.error_kind == "too_large" and "LENTA_FETCH_MAX_BYTES" in (feed.error or "")
+    assert feed.item_count == 0
+
+
+def test_lenta_errors_survive_pickling() -> None:
+    import pickle
+
+    from lenta.exceptions import FeedNotFoundError
+    from lenta.exceptions import FetchError
+    from lenta.exceptions import FetchErrorKind
+
+    error = FetchError("the response is larger than {limit} bytes", kind=FetchErrorKind.TOO_LARGE, status=200,
+                       limit=5)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.kind, copy.status, copy.message_id, copy.args_for_message) == (
+        FetchError, "the response is larger than 5 bytes", FetchErrorKind.TOO_LARGE, 200,
+        "the response is larger than {limit} bytes", {"limit": 5})
+    missing = pickle.loads(pickle.dumps(FeedNotFoundError(7)))
+    assert str(missing) == "No feed 7." and missing.feed == 7

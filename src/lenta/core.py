@@ -310,6 +310,7 @@ class Lenta:
             pipeline = Pipeline(
                 self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock,
                 executor=executor, pushed=frozenset(self.storage.websub.active_feed_ids(self.clock())),
+                max_bytes=self.settings.fetch_max_bytes,
             )
             return await pipeline.refresh(targets, progress)
 
@@ -484,7 +485,8 @@ class Lenta:
         async def ingest(feed: Feed, data: bytes, media_type: str | None, charset: str | None) -> FeedOutcome:
             async with self._client() as client:
                 pipeline = Pipeline(self.storage, client, self.site_settings(),
-                                    concurrency=self.settings.concurrency, clock=self.clock)
+                                    concurrency=self.settings.concurrency, clock=self.clock,
+                                    max_bytes=self.settings.fetch_max_bytes)
                 return await pipeline.ingest_push(feed, data, media_type, charset)
 
         return await self._websub().deliver(token, body, signature=signature, content_type=content_type,

@@ -37,6 +37,18 @@ class LentaError(Exception):
         self.args_for_message = args
         super().__init__(message.format(**args) if args else message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (parse workers); rebuild them with
+        # every attribute (kind, status…) whatever the subclass's __init__ takes.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[LentaError], args: tuple[object, ...], state: dict[str, object]) -> LentaError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidInputError(LentaError):
     """The caller gave lenta something it cannot use."""

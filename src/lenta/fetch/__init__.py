@@ -11,6 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from lenta.fetch._decode import TooLarge
+from lenta.fetch._decode import Undecodable
+from lenta.fetch._decode import decode_bytes
+from lenta.fetch._errors import body_error
+
 
 @dataclass(frozen=True, slots=True)
 class Validators:
@@ -42,7 +47,24 @@ class FetchResult:
     headers: Mapping[str, str] = field(default_factory=dict)
     elapsed: float = 0.0  # seconds
     http_version: str = "HTTP/1.1"  # "HTTP/2" when the server offered it (ALPN)
+    # Set when the body is still encoded (``fetch(decode=False)``): the
+    # caller decodes it with :func:`lenta.fetch.decode_body`.
+    content_encoding: str | None = None
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+def decode_body(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """Decode a body fetched with ``decode=False`` (bounded, capped at ``limit``).
+
+    Raises:
+        FetchError: over the cap (TOO_LARGE), or the bytes do not decode.
+    """
+    if not content_encoding:
+        return body
+    try:
+        return decode_bytes(body, content_encoding, limit)
+    except (TooLarge, Undecodable) as exc:
+        raise body_error(exc) from None

@@ -146,3 +146,51 @@ async def read_body(response: httpx.Response, limit: int, *, truncate: bool = Fa
     except (zlib.error, brotli.error) as exc:
         raise Undecodable(f"{response.headers.get('content-encoding')}: {exc}") from exc
     return bytes(body[:limit])
+
+
+def decode_bytes(body: bytes, content_encoding: str, limit: int) -> bytes:
+    """Decode a body fetched with ``decode=False``, with the same bounded
+    steps and the same cap as :func:`read_body`.
+
+    Raises:
+        TooLarge: the decoded body is over ``limit``.
+        Undecodable: a refused coding, or bytes that do not decode.
+    """
+    steps = decoders(content_encoding)
+    if not steps:
+        if len(body) > limit:
+            raise TooLarge(limit)
+        return body
+    out = bytearray()
+    try:
+        for piece in _feed(steps, body):
+            out += piece
+            if len(out) > limit:
+                raise TooLarge(limit)
+        for piece in _flush(steps):
+            out += piece
+            if len(out) > limit:
+                raise TooLarge(limit)
+    except (zlib.error, brotli.error) as exc:
+        raise Undecodable(f"{content_encoding}: {exc}") from exc
+    return bytes(out)
+
+
+async def read_raw(response: httpx.Response, limit: int) -> bytes:
+    """The body as sent (still encoded), at most ``limit`` bytes; its codings
+    are checked now, so a refused one fails here, not later.
+
+    Raises:
+        TooLarge: over ``limit`` (declared or read).
+        Undecodable: a refused Content-Encoding.
+    """
+    decoders(response.headers.get("content-encoding", ""))
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit)
+    body = bytearray()
+    async for raw in response.aiter_raw():
+        body += raw
+        if len(body) > limit:
+            raise TooLarge(limit)
+    return bytes(body)

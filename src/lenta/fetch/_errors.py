@@ -181,13 +181,8 @@ def fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
         raise
     except BadStatus as exc:
         raise _status_error(exc.response, exc.head) from None
-    except TooLarge as exc:
-        raise FetchError(
-            "the response is larger than {limit} bytes (LENTA_FETCH_MAX_BYTES)",
-            kind=FetchErrorKind.TOO_LARGE, limit=exc.limit,
-        ) from None
-    except Undecodable as exc:
-        raise FetchError("could not decode the response body ({reason})", reason=str(exc)) from exc
+    except (TooLarge, Undecodable) as exc:
+        raise body_error(exc) from None
     except BadRedirect as exc:
         if exc.problem == "invalid":
             raise FetchError("redirect to an invalid URL: {location}", location=exc.detail) from None
@@ -227,3 +222,14 @@ def fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
         raise FetchError(
             "network error with {address}: {reason}", address=address, reason=str(exc) or type(exc).__name__
         ) from exc
+
+
+def body_error(exc: TooLarge | Undecodable) -> FetchError:
+    """The FetchError for a body over the cap or one that does not decode
+    (raised here, or where a deferred body is decoded: a parse worker)."""
+    if isinstance(exc, TooLarge):
+        return FetchError(
+            "the response is larger than {limit} bytes (LENTA_FETCH_MAX_BYTES)",
+            kind=FetchErrorKind.TOO_LARGE, limit=exc.limit,
+        )
+    return FetchError("could not decode the response body ({reason})", reason=str(exc))

@@ -56,6 +56,7 @@ from lenta.fetch._backend import system_resolver
 from lenta.fetch._decode import ACCEPT_ENCODING
 from lenta.fetch._decode import MAX_CODINGS
 from lenta.fetch._decode import Undecodable
+from lenta.fetch._decode import read_raw
 from lenta.fetch._decode import read_body
 from lenta.fetch._errors import ERROR_HEAD
 from lenta.fetch._errors import BadStatus
@@ -134,6 +135,13 @@ def _parse_url(url: str) -> httpx.URL:
         raise InvalidFeedURLError("{url} is not a valid URL ({reason})", url=url, reason=str(exc)) from None
 
 
+def _deferrable(response: httpx.Response) -> bool:
+    """Whether the body can be decoded later: feed types (XML, JSON) only;
+    HTML must be decoded now, to look for a bot-protection page."""
+    media_type, _ = split_content_type(response.headers.get("content-type"))
+    return media_type is not None and ("xml" in media_type or "json" in media_type) and "html" not in media_type
+
+
 class HTTPClient:
     """lenta's one outbound HTTP client; see the module docstring.
 
@@ -191,7 +199,7 @@ class HTTPClient:
         await self._client.aclose()
 
     async def fetch(
-        self, url: str, validators: Validators | None = None, *, accept: str = FEED_ACCEPT
+        self, url: str, validators: Validators | None = None, *, accept: str = FEED_ACCEPT, decode: bool = True
     ) -> FetchResult:
         """GET ``url``, following redirects; a 304 is a result, not an error.
 
@@ -201,6 +209,11 @@ class HTTPClient:
                 If-None-Match / If-Modified-Since.
             accept: the Accept header (feed types by default; pass
                 ``text/html`` for autodiscovery).
+            decode: with False, an XML or JSON body comes back still
+                compressed (``FetchResult.content_encoding`` says how), capped
+                at ``fetch_max_bytes`` as sent, for the caller to decode
+                where the CPU is (:func:`lenta.fetch.decode_body`, in a parse
+                worker); HTML and other types are decoded here as always.
 
         Raises:
             InvalidFeedURLError: ``url`` is malformed.
@@ -238,7 +251,7 @@ class HTTPClient:
                     hop_started = loop.time()
                     try:
                         async with asyncio.timeout(max(budget, 0.0)):
-                            response, body = await self._exchange(request, cookies)
+                            response, body, raw = await self._exchange(request, cookies, decode)
                     finally:
                         budget -= loop.time() - hop_started
                 if not is_redirect(response):
@@ -248,7 +261,7 @@ class HTTPClient:
                 hops += 1
                 permanent = permanent and response.status_code in PERMANENT_STATUSES
                 current = next_hop(current, response.headers["location"])
-        return self._result(response, body, validators, permanent if hops else False, loop.time() - started)
+        return self._result(response, body, validators, permanent if hops else False, loop.time() - started, raw)
 
     async def post(
         self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None
@@ -302,8 +315,11 @@ class HTTPClient:
         except Undecodable:  # as for an error page: the status is the answer
             return b""
 
-    async def _exchange(self, request: httpx.Request, cookies: httpx.Cookies) -> tuple[httpx.Response, bytes | None]:
-        """Send one request; the response (closed) and its body (None for redirects and 304)."""
+    async def _exchange(
+        self, request: httpx.Request, cookies: httpx.Cookies, decode: bool = True
+    ) -> tuple[httpx.Response, bytes | None, bool]:
+        """Send one request; the response (closed), its body (None for
+        redirects and 304) and whether that body is still encoded."""
         response = await self._client.send(request, stream=True)
         try:
             # Cookies only matter for the next hop of a redirect; parsing them
@@ -318,17 +334,20 @@ class HTTPClient:
                 # and closing it unread would cost a new connection per 304.
                 with contextlib.suppress(Undecodable):
                     await read_body(response, ERROR_HEAD, truncate=True)
-                return response, None
+                return response, None, False
             if not 200 <= status < 300:
                 try:
                     head = await read_body(response, ERROR_HEAD, truncate=True)
                 except Undecodable:  # the status is what matters
                     head = b""
                 raise BadStatus(response, head)
+            if not decode and _deferrable(response):
+                body = await read_raw(response, self._settings.fetch_max_bytes)
+                return response, body, "content-encoding" in response.headers
             body = await read_body(response, self._settings.fetch_max_bytes)
             if bot_wall(status, response.headers, body[:ERROR_HEAD]) is not None:
                 raise BadStatus(response, body[:ERROR_HEAD])
-            return response, body
+            return response, body, False
         finally:
             await response.aclose()
 
@@ -339,6 +358,7 @@ class HTTPClient:
         sent: Validators | None,
         permanent: bool,
         elapsed: float,
+        raw: bool = False,
     ) -> FetchResult:
         final = str(response.request.url)
         media_type, charset = split_content_type(response.headers.get("content-type"))
@@ -357,4 +377,5 @@ class HTTPClient:
             headers={name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
             elapsed=elapsed,
             http_version=response.http_version,
+            content_encoding=response.headers.get("content-encoding") if raw else None,
         )

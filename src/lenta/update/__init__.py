@@ -47,6 +47,7 @@ from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
+from lenta.fetch import decode_body
 from lenta.fetch.http import HTTPClient
 from lenta.parse import parse_feed
 from lenta.parse.model import ParsedFeed
@@ -115,8 +116,15 @@ def process_body(
     charset: str | None,
     allowed_tags: frozenset[str],
     now: datetime,
+    content_encoding: str | None = None,
+    max_bytes: int = 0,
 ) -> Processed:
-    """Parse + sanitize, CPU only: runs in a worker (thread or process)."""
+    """Decode + parse + sanitize, CPU only: runs in a worker (thread or process).
+
+    A body still compressed (``content_encoding``) is decoded here, capped
+    at ``max_bytes``: the event loop's process only moves bytes.
+    """
+    body = decode_body(body, content_encoding, max_bytes)
     parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
     sanitizer = _sanitizer(allowed_tags)
     records = decide.build_records(parsed, sanitizer.sanitize, now)
@@ -151,6 +159,7 @@ class Pipeline:
         executor: where parsing runs; None uses the default thread pool.
         clock: returns aware UTC now (tests pass a fixed one).
         pushed: ids of feeds a WebSub hub pushes (polled more slowly).
+        max_bytes: the cap on a decoded body (``fetch_max_bytes``).
     """
 
     def __init__(
@@ -163,6 +172,7 @@ class Pipeline:
         executor: Executor | None = None,
         clock: Clock = utcnow,
         pushed: frozenset[int] = frozenset(),
+        max_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self.storage = storage
         self.client = client
@@ -172,6 +182,7 @@ class Pipeline:
         self.clock = clock
         self.pushed = pushed
         self.allowed_tags = site.allowed_tags
+        self.max_bytes = max_bytes
         self._writer: BatchWriter | None = None
 
     async def refresh(
@@ -218,14 +229,18 @@ class Pipeline:
         """Fetch, process and store one feed; errors are stored, not raised."""
         started = time.monotonic()
         try:
-            result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified))
+            result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified), decode=False)
         except FetchError as error:
             return await self._store_error(feed, error, started)
         if result.not_modified:
             return await self._store_not_modified(feed, result, started)
         assert result.body is not None
         try:
-            processed = await self._process(result.body, result.url, result.content_type, result.charset)
+            processed = await self._process(
+                result.body, result.url, result.content_type, result.charset, result.content_encoding
+            )
+        except FetchError as error:  # the body did not decode, or is over the cap once decoded
+            return await self._store_error(feed, error, started, result=result)
         except NotAFeedError as error:
             return await self._store_error(
                 feed, FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status), started,
@@ -238,9 +253,11 @@ class Pipeline:
             )
         return await self._store_success(feed, result, processed, started)
 
-    async def _process(self, body: bytes, url: str, content_type: str | None, charset: str | None) -> Processed:
+    async def _process(
+        self, body: bytes, url: str, content_type: str | None, charset: str | None, encoding: str | None = None
+    ) -> Processed:
         loop = asyncio.get_running_loop()
-        args = (body, url, content_type, charset, self.allowed_tags, self.clock())
+        args = (body, url, content_type, charset, self.allowed_tags, self.clock(), encoding, self.max_bytes)
         try:
             return await loop.run_in_executor(self.executor, process_body, *args)
         except BrokenProcessPool:
