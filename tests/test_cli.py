@@ -224,3 +224,20 @@ def test_worker_refreshes_due_feeds_until_stopped(db: Path) -> None:
 def test_python_dash_m_and_version() -> None:
     result = subprocess.run([sys.executable, "-m", "lenta", "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("lenta, version ")
+
+
+def test_import_folders_with_non_ascii_names_in_any_case(tmp_path: Path) -> None:
+    opml = ('<?xml version="1.0" encoding="utf-8"?><opml version="2.0"><body>'
+            '<outline text="Русские"><outline type="rss" text="A" xmlUrl="https://a.example/feed"/>'
+            '<outline type="rss" text="B" xmlUrl="https://b.example/feed"/></outline>'
+            '<outline text="русские"><outline type="rss" text="C" xmlUrl="https://c.example/feed"/></outline>'
+            '</body></opml>').encode()
+    source = tmp_path / "ru.opml"
+    source.write_bytes(opml)
+    result = run(tmp_path / "db.sqlite", "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 feeds (0 already present, 0 skipped, 1 new categories)" in result.output
+    lenta = make_lenta(load_settings({}, db=str(tmp_path / "db.sqlite")))
+    (category,) = lenta.list_categories()
+    assert category.title == "Русские" and category.feed_count == 3
+    lenta.close()

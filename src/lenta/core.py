@@ -382,27 +382,29 @@ class Lenta:
         that is not OPML.
         """
         document = parse_opml(data)
-        added: list[str] = []
-        existing: list[str] = []
         invalid: list[tuple[str, str]] = []
-        before = {c.title.lower() for c in self.list_categories()}
+        categories = {c.title.casefold(): c.id for c in self.list_categories()}
+        created: list[str] = []
+        entries: list[tuple[str, str | None, list[int]]] = []
         for outline in document.outlines:
             try:
                 url = normalize_feed_url(outline.url)
             except InvalidFeedURLError as error:
                 invalid.append((outline.url, str(error)))
                 continue
-            cat_ids = [self.ensure_category(name).id for name in outline.categories if _title(name)]
-            try:
-                self._ensure_new(url)
-                self.storage.feeds.add(url, now=self.clock(), custom_title=_title(outline.title)
-                                       if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None,
-                                       category_ids=cat_ids)
-                added.append(url)
-            except FeedExistsError:
-                existing.append(url)
-        created = tuple(c.title for c in self.list_categories() if c.title.lower() not in before)
-        return ImportResult(tuple(added), tuple(existing), tuple(invalid), created)
+            category_ids = []
+            for name in outline.categories:
+                clean = _title(name) if name and len(name) <= MAX_TITLE_LENGTH else None
+                if not clean:
+                    continue
+                if clean.casefold() not in categories:
+                    categories[clean.casefold()] = self.storage.categories.add(clean).id
+                    created.append(clean)
+                category_ids.append(categories[clean.casefold()])
+            title = _title(outline.title) if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None
+            entries.append((url, title, category_ids))
+        added, existing = self.storage.feeds.add_many(entries, now=self.clock())
+        return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created))
 
     def export_opml(self) -> bytes:
         """OPML 2.0 of every feed, categories as folder outlines."""

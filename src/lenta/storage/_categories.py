@@ -52,11 +52,10 @@ class CategoryStore:
         return Category(id=row.id, title=row.title, description=row.description, feed_count=row.n or 0)
 
     def find(self, title: str) -> Category | None:
-        with self.db.read() as connection:
-            row = connection.execute(
-                self._select().where(func.lower(categories.c.title) == title.lower())
-            ).first()
-        return Category(id=row.id, title=row.title, description=row.description, feed_count=row.n or 0) if row else None
+        """The category with this title, ignoring case in any script (SQLite's
+        lower() only folds ASCII, so the comparison is made here)."""
+        key = title.casefold()
+        return next((category for category in self.list() if category.title.casefold() == key), None)
 
     def list(self) -> list[Category]:
         with self.db.read() as connection:

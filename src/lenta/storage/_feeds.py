@@ -137,6 +137,29 @@ class FeedStore:
             self._set_categories(connection, feed_id, category_ids)
             return self._one(connection, feeds.c.id == feed_id, feed_id)
 
+    def add_many(
+        self, entries: Iterable[tuple[str, str | None, Iterable[int]]], *, now: datetime
+    ) -> tuple[list[str], list[str]]:
+        """Add (url, title, category ids) entries in one transaction; URLs
+        already present are skipped. Returns (added, already present)."""
+        added: list[str] = []
+        present: list[str] = []
+        with self.db.write() as connection:
+            known = set(connection.execute(select(feeds.c.url)).scalars())
+            for url, title, category_ids in entries:
+                if url in known:
+                    present.append(url)
+                    continue
+                feed_id = connection.execute(
+                    insert(feeds)
+                    .values(url=url, custom_title=title, created_at=now, next_check_at=now)
+                    .returning(feeds.c.id)
+                ).scalar_one()
+                self._set_categories(connection, feed_id, category_ids)
+                known.add(url)
+                added.append(url)
+        return added, present
+
     def get(self, feed_id: int) -> Feed:
         with self.db.read() as connection:
             return self._one(connection, feeds.c.id == feed_id, feed_id)
