@@ -25,6 +25,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -39,7 +40,7 @@ SIGMA_HTML = 0.85
 LONG_SHARE = 0.002
 MAX_HTML = 200_000
 MIN_HTML = 200
-BASE_TIME = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 OUT = Path(__file__).resolve().parent / "out"
 FEEDS_PER_HOST = 4
 

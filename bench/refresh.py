@@ -37,9 +37,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _corpus  # noqa: E402
 import _measure  # noqa: E402
+from _lenta import choose_url_form  # noqa: E402
 from _lenta import lenta_cmd  # noqa: E402
 from _lenta import lenta_env  # noqa: E402
-from _lenta import choose_url_form  # noqa: E402
 from _lenta import source_fingerprint  # noqa: E402
 from _server import FeedServer  # noqa: E402
 

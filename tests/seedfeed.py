@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from email.utils import format_datetime
 from pathlib import Path
 
 FEED_SIZE = 300
 SEED_FIRST = 181  # 1-based position of the first seed post in the feed
-NEWEST = datetime(2025, 11, 1, 12, 0, tzinfo=timezone.utc)
+NEWEST = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class SeedPage:
     breadcrumb: str
     title: str
-    posts: tuple["Post", ...]
+    posts: tuple[Post, ...]
     pager: tuple[str, ...]  # the lines after the last post: "Страницы", "- « первая", ...
 
 

@@ -8,15 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from httpserver import LocalServer
 from httpserver import Reply
-from lenta.config import Settings
-from lenta.core import Lenta
-from lenta.web import create_app
 from test_web import PASSWORD
 from test_web import feed_xml
 from webserver import AppServer
+
+from lenta.config import Settings
+from lenta.core import Lenta
+from lenta.web import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from lxml import etree
-
 from conftest import corpus_dir
 from httpserver import LocalServer
 from httpserver import Reply
 from httpserver import free_port
+from lxml import etree
+
 from lenta.cli import main
 from lenta.config import load_settings
 from lenta.core import make_lenta
@@ -217,8 +217,9 @@ def test_worker_refreshes_due_feeds_until_stopped(db: Path) -> None:
                 time.sleep(0.2)
         finally:
             worker.terminate()
-            worker.communicate(timeout=30)
+            _, errors = worker.communicate(timeout=30)
     assert json.loads(run(db, "list", "--json").output)[0]["items"] == 2
+    assert worker.returncode == 0, errors  # SIGTERM is a clean stop
 
 
 def test_python_dash_m_and_version() -> None:

@@ -8,14 +8,14 @@ import asyncio
 import json
 
 import httpx
-
 from conftest import corpus_dir
 from httpserver import LocalServer
 from httpserver import Reply
+from webserver import AppServer
+
 from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.web import create_app
-from webserver import AppServer
 
 CONTENT_TYPES = {".json": "application/feed+json", ".atom": "application/atom+xml", ".rss": "application/rss+xml",
                  ".rdf": "application/rdf+xml", ".html": "text/html"}

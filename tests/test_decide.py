@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import pytest
 
@@ -13,7 +13,7 @@ from lenta.parse.model import ParsedItem
 from lenta.update import decide
 from lenta.update import schedule
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def sanitize(html: str | None, base: str | None) -> str | None:

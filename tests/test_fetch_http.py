@@ -21,21 +21,21 @@ import zlib
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 import brotli  # type: ignore[import-untyped]
 import httpcore
 import pytest
-
 from httpserver import LocalServer
 from httpserver import RecordedRequest
 from httpserver import Reply
 from httpserver import free_port
 from httpserver import redirect
+
 from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
 from lenta.exceptions import FetchError
@@ -44,11 +44,11 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
+from lenta.fetch._backend import ShardedTransport
 from lenta.fetch.guard import parse_allowlist
 from lenta.fetch.http import MAX_REDIRECTS
 from lenta.fetch.http import GuardedBackend
 from lenta.fetch.http import HTTPClient
-from lenta.fetch._backend import ShardedTransport
 from lenta.fetch.http import Resolver
 from lenta.fetch.http import retry_after_seconds
 from lenta.fetch.http import split_content_type
@@ -443,7 +443,7 @@ async def test_large_error_page_is_not_read_whole(server: LocalServer) -> None:
 
 
 def http_date(when: datetime) -> str:
-    return email.utils.format_datetime(when.astimezone(timezone.utc), usegmt=True)
+    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 async def test_503_retry_after_seconds(server: LocalServer) -> None:
@@ -453,7 +453,7 @@ async def test_503_retry_after_seconds(server: LocalServer) -> None:
 
 
 async def test_429_retry_after_http_date(server: LocalServer) -> None:
-    later = datetime.now(timezone.utc) + timedelta(seconds=90)
+    later = datetime.now(UTC) + timedelta(seconds=90)
     server.routes["/feed"] = Reply(429, headers={"Retry-After": http_date(later)})
     error = await fetch_error(server.url("/feed"))
     assert error.kind is FetchErrorKind.HTTP_CLIENT and error.status == 429
@@ -461,7 +461,7 @@ async def test_429_retry_after_http_date(server: LocalServer) -> None:
 
 
 async def test_retry_after_date_uses_the_servers_clock(server: LocalServer) -> None:
-    server_now = datetime.now(timezone.utc) - timedelta(hours=3)  # a server three hours behind
+    server_now = datetime.now(UTC) - timedelta(hours=3)  # a server three hours behind
     server.routes["/feed"] = Reply(
         503, headers={"Date": http_date(server_now), "Retry-After": http_date(server_now + timedelta(seconds=60))}
     )
@@ -758,7 +758,7 @@ async def test_connects_to_the_address_it_checked(server: LocalServer) -> None:
 
 
 class RecordingBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, refuse: set[str] = set()) -> None:
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
         self.dialed: list[str] = []
         self.refuse = refuse
 
@@ -812,7 +812,7 @@ async def test_guarded_backend_refuses_before_dialing(resolved: list[str]) -> No
 
 
 async def test_guarded_backend_tries_the_next_allowed_address() -> None:
-    inner = RecordingBackend(refuse={"93.184.216.34"})
+    inner = RecordingBackend(refuse=frozenset({"93.184.216.34"}))
     backend = GuardedBackend(parse_allowlist(""), resolver=fixed("93.184.216.34", "10.0.0.1", "1.1.1.1"), inner=inner)
     stream = await backend.connect_tcp("feeds.example", 80)
     await stream.aclose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import ssl
 import subprocess
 import threading
 from collections.abc import Iterator

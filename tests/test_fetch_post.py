@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-
 from httpserver import LocalServer
 from httpserver import Reply
 from httpserver import free_port
 from httpserver import redirect
+
 from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
 from lenta.exceptions import FetchError

@@ -16,9 +16,9 @@ from typing import Any
 
 import httpcore
 import pytest
-
 from httpserver import LocalServer
 from httpserver import Reply
+
 from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
 from lenta.fetch._backend import is_localhost

@@ -9,13 +9,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-
 from httpserver import LocalServer
 from httpserver import Reply
 from httpserver import free_port
-from lenta.config import Settings
-from lenta.core import Lenta
-from lenta.web import create_app
 from pagetext import parse_page
 from test_web import ADMIN
 from test_web import PASSWORD
@@ -23,7 +19,12 @@ from test_web import client
 from test_web import sign_in
 from webserver import AppServer
 
-RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title><item><guid>1</guid><title>x</title></item></channel></rss>'
+from lenta.config import Settings
+from lenta.core import Lenta
+from lenta.web import create_app
+
+RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title>'
+       b"<item><guid>1</guid><title>x</title></item></channel></rss>")
 CHALLENGE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
              b"<body><div id='cf-chl-widget'>Checking your browser</div></body></html>")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from lenta.parse import Enclosure
 from lenta.parse import ParsedFeed
@@ -37,7 +37,7 @@ def test_feed_metadata() -> None:
     assert feed.link == "https://example.org/"
     assert feed.self_url == "https://example.org/feeds/atom.xml"
     assert feed.hub_url == "https://hub.example.net/"
-    assert feed.updated == datetime(2003, 12, 13, 18, 30, 2, tzinfo=timezone.utc)
+    assert feed.updated == datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC)
     assert feed.image_url == "https://example.org/logo.png"
     assert feed.language == "en"
 
@@ -63,8 +63,8 @@ def test_entry_fields() -> None:
     assert item.title == "Atom-Powered Robots Run Amok"
     assert item.link == "http://example.org/2003/12/13/atom03"
     assert item.guid == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
-    assert item.published == datetime(2003, 12, 13, 12, 29, 29, tzinfo=timezone.utc)
-    assert item.updated == datetime(2003, 12, 13, 18, 30, 2, tzinfo=timezone.utc)
+    assert item.published == datetime(2003, 12, 13, 12, 29, 29, tzinfo=UTC)
+    assert item.updated == datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC)
     assert item.author == "John Doe"
     assert item.categories == ("Robots", "amok")
     assert item.content == "<p>Full <b>text</b></p>"
@@ -198,10 +198,10 @@ def test_atom_03() -> None:
     assert feed.format == "atom0.3"
     assert feed.title == "Old & gold"
     assert feed.description == "<p>Tag line</p>"
-    assert feed.updated == datetime(2005, 7, 31, 12, 29, 29, tzinfo=timezone.utc)
+    assert feed.updated == datetime(2005, 7, 31, 12, 29, 29, tzinfo=UTC)
     first, second = feed.items
-    assert first.published == datetime(2005, 7, 31, 12, 29, 29, tzinfo=timezone.utc)
-    assert first.updated == datetime(2005, 8, 1, 12, 29, 29, tzinfo=timezone.utc)
+    assert first.published == datetime(2005, 7, 31, 12, 29, 29, tzinfo=UTC)
+    assert first.updated == datetime(2005, 8, 1, 12, 29, 29, tzinfo=UTC)
     assert first.content == "<p>XML mode</p>"
     assert first.summary == "<p>Plain summary</p>"
     assert second.content == "<p>Base64</p>"

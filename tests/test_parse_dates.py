@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ from lenta.parse.dates import parse_date
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def utc(*args: int) -> datetime:
 def test_parses(value: str, expected: datetime) -> None:
     parsed = parse_date(value)
     assert parsed == expected
-    assert parsed is not None and parsed.tzinfo == timezone.utc
+    assert parsed is not None and parsed.tzinfo == UTC
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from typing import Any
 
 import pytest
@@ -79,8 +79,8 @@ def test_item_fields() -> None:
     assert first.title == "Second & last"
     assert first.content == "<p>Hello, world!</p>"
     assert first.summary == "<p>Short</p>"
-    assert first.published == datetime(2010, 2, 7, 19, 4, tzinfo=timezone.utc)
-    assert first.updated == datetime(2010, 2, 8, 9, 0, tzinfo=timezone.utc)
+    assert first.published == datetime(2010, 2, 7, 19, 4, tzinfo=UTC)
+    assert first.updated == datetime(2010, 2, 8, 9, 0, tzinfo=UTC)
     assert first.author == "Ann, Bob"
     assert first.categories == ("a", "b")
     assert first.enclosures == (Enclosure("https://example.org/ep.mp3", "audio/mpeg", 42),)
@@ -143,7 +143,7 @@ def test_rss_in_json() -> None:
     feed = jsonfeed(body)
     assert feed.format == "rss2.0"
     assert feed.title == "Scripting News"
-    assert feed.updated == datetime(2017, 6, 26, 19, 41, 48, tzinfo=timezone.utc)
+    assert feed.updated == datetime(2017, 6, 26, 19, 41, 48, tzinfo=UTC)
     (item,) = feed.items
     assert item.link == "http://scripting.com/2017/06/26.html#a1"
     assert item.content == "Good morning"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from lenta.parse import detect_format
 from lenta.parse import parse_feed
@@ -52,7 +52,7 @@ def test_rss10_channel() -> None:
     assert feed.link == "https://example.net/"
     assert feed.description == "Open Wire Service"
     assert feed.language == "de"
-    assert feed.updated == datetime(2000, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert feed.updated == datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
     assert feed.update_period == "daily"
     assert feed.update_frequency == 4
     # The top-level <image> with a <url> beats the channel's rdf:resource.
@@ -66,7 +66,7 @@ def test_rss10_items() -> None:
     assert first.guid == "https://example.net/1"
     assert first.author == "Simon St.Laurent"
     assert first.categories == ("XML",)
-    assert first.published == datetime(2000, 1, 1, 10, 0, tzinfo=timezone.utc)
+    assert first.published == datetime(2000, 1, 1, 10, 0, tzinfo=UTC)
     assert first.content == "<p>Full body</p>"
     assert first.summary == "XML is placing increasingly heavy loads."
     # rdf:about is the item's URI, not (by itself) its link.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_channel_metadata() -> None:
     assert feed.link == "https://example.com/"
     assert feed.description == "All about <b>examples</b>"
     assert feed.language == "en-us"
-    assert feed.updated == datetime(2003, 6, 10, 9, 41, 1, tzinfo=timezone.utc)
+    assert feed.updated == datetime(2003, 6, 10, 9, 41, 1, tzinfo=UTC)
     assert feed.image_url == "https://example.com/logo.png"
     assert feed.self_url == "https://example.com/blog/feed.xml"
     assert feed.hub_url == "https://pubsubhubbub.appspot.com/"
@@ -98,7 +98,7 @@ def test_item_fields() -> None:
     assert item.link == "https://example.com/hello"
     assert item.guid == "post-1"
     assert item.author == "Jane Doe"
-    assert item.published == datetime(2002, 10, 2, 13, 0, tzinfo=timezone.utc)
+    assert item.published == datetime(2002, 10, 2, 13, 0, tzinfo=UTC)
     assert item.categories == ("news", "tech")
     assert item.content == "<p>The <b>full</b> story.</p>"
     assert item.summary == "Short."
@@ -116,7 +116,7 @@ def test_dublin_core_fills_author_and_date() -> None:
         "<item><title>x</title><dc:creator>Ann</dc:creator><dc:date>2020-01-02T03:04:05+01:00</dc:date></item>"
     ).items
     assert item.author == "Ann"
-    assert item.published == datetime(2020, 1, 2, 2, 4, 5, tzinfo=timezone.utc)
+    assert item.published == datetime(2020, 1, 2, 2, 4, 5, tzinfo=UTC)
 
 
 def test_permalink_guid_becomes_the_link() -> None:

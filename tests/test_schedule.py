@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import pytest
 
 from lenta.update import schedule
 from lenta.update.schedule import Hints
 
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)  # a Monday, 12:00 GMT
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, 12:00 GMT
 
 
 def wait(**kwargs: object) -> timedelta | None:

@@ -5,15 +5,15 @@ headers, lenta refreshes, and the stored next check is where it should be
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from email.utils import format_datetime
 
 import pytest
-
 from httpserver import LocalServer
 from httpserver import Reply
+
 from lenta.core import Lenta
 from lenta.types import Feed
 
@@ -80,7 +80,7 @@ def test_cache_control(lenta: Lenta, headers: dict[str, str], expected: timedelt
 
 
 def test_expires_is_measured_against_the_servers_date(lenta: Lenta) -> None:
-    server_now = datetime.now(timezone.utc) - timedelta(days=3)  # a server whose clock is wrong
+    server_now = datetime.now(UTC) - timedelta(days=3)  # a server whose clock is wrong
     headers = {"Date": format_datetime(server_now, usegmt=True),
                "Expires": format_datetime(server_now + 5 * HOUR, usegmt=True)}
     feed = refreshed(lenta, Reply(body=rss(), headers=headers))
@@ -100,7 +100,7 @@ def test_hints_do_not_shorten_or_override_an_admin_interval(lenta: Lenta) -> Non
 
 
 def test_skip_hours(lenta: Lenta) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = (now + HOUR).replace(minute=0, second=0, microsecond=0)
     skipped = [(first + k * HOUR).hour for k in (-1, 0, 1, 2)]
     extra = "<skipHours>" + "".join(f"<hour>{h}</hour>" for h in skipped) + "</skipHours>"
@@ -110,7 +110,7 @@ def test_skip_hours(lenta: Lenta) -> None:
 
 
 def test_skip_days(lenta: Lenta) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     target = now + timedelta(days=1)
     days = {names[(target + timedelta(hours=h)).weekday()] for h in (-2, 0, 2)}
@@ -130,7 +130,7 @@ def test_retry_after_seconds(lenta: Lenta, status: int) -> None:
 
 
 def test_retry_after_http_date(lenta: Lenta) -> None:
-    server_now = datetime.now(timezone.utc)
+    server_now = datetime.now(UTC)
     headers = {"Date": format_datetime(server_now, usegmt=True),
                "Retry-After": format_datetime(server_now + 3 * HOUR, usegmt=True)}
     feed = refreshed(lenta, Reply(status=429, body=b"slow down", headers=headers))

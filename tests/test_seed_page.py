@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import SEED
 from httpserver import LocalServer
 from httpserver import Reply

@@ -3,9 +3,9 @@ LENTA_TEST_POSTGRES_URL is set), so both backends behave the same."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -28,7 +28,7 @@ from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
 from lenta.storage.schema import metadata
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 
 def record(key: str, date: datetime, **fields: object) -> ItemRecord:

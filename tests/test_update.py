@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from email.utils import format_datetime
 
 import pytest
-
 from httpserver import LocalServer
 from httpserver import RecordedRequest
 from httpserver import Reply
 from httpserver import free_port
+
 from lenta.core import Lenta
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -99,7 +99,7 @@ def test_items_are_identified_by_guid_then_link_then_content(lenta: Lenta) -> No
 
 
 def test_an_item_changed_upstream_is_updated_in_place(lenta: Lenta) -> None:
-    date = datetime(2025, 10, 1, tzinfo=timezone.utc)
+    date = datetime(2025, 10, 1, tzinfo=UTC)
     route = Mutable(Reply(body=rss(item("Draft title", guid="p1", date=date, body="first")),
                           headers={"Content-Type": RSS}))
     with LocalServer({"/feed": route}) as server:
@@ -124,7 +124,7 @@ def test_duplicate_guids_in_one_document_are_stored_once(lenta: Lenta) -> None:
 
 
 def test_retention_discards_items_older_than_the_setting(lenta: Lenta) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     body = rss(item("Fresh", guid="1", date=now - timedelta(hours=1)),
                item("Stale", guid="2", date=now - timedelta(days=30)))
     with LocalServer({"/feed": Reply(body=body, headers={"Content-Type": RSS})}) as server:
@@ -141,7 +141,7 @@ def test_retention_discards_items_older_than_the_setting(lenta: Lenta) -> None:
 
 
 def test_retention_off_by_default_keeps_everything(lenta: Lenta) -> None:
-    old = datetime(2001, 1, 1, tzinfo=timezone.utc)
+    old = datetime(2001, 1, 1, tzinfo=UTC)
     with LocalServer({"/feed": Reply(body=rss(item("Ancient", guid="1", date=old)), headers={"Content-Type": RSS})}) as server:
         add(lenta, server.url("/feed"))
         refresh(lenta)
@@ -204,7 +204,7 @@ def test_gone_feeds_stop_being_polled(lenta: Lenta) -> None:
         refresh(lenta)
     feed = lenta.get_feed(feed_id)
     assert feed.gone and feed.next_check_at is None and feed.error_kind == "gone"
-    assert lenta.storage.feeds.due(datetime.now(timezone.utc) + timedelta(days=365), 10) == []
+    assert lenta.storage.feeds.due(datetime.now(UTC) + timedelta(days=365), 10) == []
 
 
 def test_permanent_redirect_moves_the_feed_once_confirmed(lenta: Lenta) -> None:

@@ -6,23 +6,23 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from email.utils import format_datetime
 
 import httpx
 import pytest
-from lxml import etree
-
 from httpserver import LocalServer
 from httpserver import Reply
 from httpserver import free_port
+from lxml import etree
+from pagetext import parse_page
+from webserver import AppServer
+
 from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.web import create_app
-from pagetext import parse_page
-from webserver import AppServer
 
 ADMIN = "/admin/config/services/aggregator"
 PASSWORD = "correct horse battery"
@@ -31,7 +31,7 @@ RSS = {"Content-Type": "application/rss+xml"}
 
 def feed_xml(count: int, title: str = "Source one", prefix: str = "Item") -> bytes:
     # "Other" items fall half an hour after "Item" items of the same number.
-    newest = datetime(2025, 6, 1, tzinfo=timezone.utc) - timedelta(minutes=30 if prefix == "Other" else 0)
+    newest = datetime(2025, 6, 1, tzinfo=UTC) - timedelta(minutes=30 if prefix == "Other" else 0)
     items = "".join(
         f"<item><title>{prefix} {n}</title><link>https://example.com/{prefix}/{n}</link><guid>{prefix}-{n}</guid>"
         f"<pubDate>{format_datetime(newest - timedelta(hours=n), usegmt=True)}</pubDate>"

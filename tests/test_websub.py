@@ -9,12 +9,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import httpx
 import pytest
+from webserver import AppServer
+from websubhub import Hub
+from websubhub import sign
 
 from lenta.config import Settings
 from lenta.core import Lenta
@@ -31,11 +34,8 @@ from lenta.websub.decide import Detach
 from lenta.websub.decide import SignatureCheck
 from lenta.websub.decide import StepKind
 from lenta.websub.decide import VerdictKind
-from webserver import AppServer
-from websubhub import Hub
-from websubhub import sign
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = "https://lenta.example/websub/"
 FEED = "/feed.xml"
 ATOM = "application/atom+xml"
@@ -244,7 +244,7 @@ class Clock:
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
@@ -497,17 +497,20 @@ def test_unknown_callback_token_is_404(site: Site) -> None:
 
 
 def test_the_scheduler_subscribes_and_pushes_arrive(settings: Settings) -> None:
-    settings = settings.replace(scheduler=True, scheduler_tick=0.1)
+    from httpserver import free_port
+
+    # The refresher runs in a child process with these settings: the public
+    # base URL must be known before the app starts.
+    port = free_port()
+    settings = settings.replace(scheduler=True, scheduler_tick=0.1, base_url=f"http://127.0.0.1:{port}")
     lenta = make_lenta(settings)
-    with Hub() as hub, AppServer(create_app(settings, lenta)) as web:
+    with Hub() as hub, AppServer(create_app(settings, lenta), port=port) as web:
         hub.feeds[FEED] = (atom(hub, "First post"), ATOM)
-        lenta.settings = settings.replace(base_url=web.url(""))
-        # Straight into storage: the scheduler's loop owns the shared client now.
-        feed = lenta.storage.feeds.add(hub.url(FEED), now=datetime.now(timezone.utc))
+        feed = lenta.storage.feeds.add(hub.url(FEED), now=datetime.now(UTC))
         hub.wait_for(lambda: hub.verified("subscribe"), timeout=10)
         assert hub.publish(hub.url(FEED), atom(hub, "Scheduled push")) == [202]
         assert "Scheduled push" in httpx.get(web.url("/aggregator")).text
-        assert lenta.storage.websub.active_feed_ids(datetime.now(timezone.utc)) == {feed.id}
+        assert lenta.storage.websub.active_feed_ids(datetime.now(UTC)) == {feed.id}
     lenta.close()
 
 

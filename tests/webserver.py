@@ -16,11 +16,13 @@ from starlette.applications import Starlette
 
 
 class AppServer:
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, port: int | None = None) -> None:
         self.app = app
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        if port is None:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+        self.port = port
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="lenta-test-web", daemon=True)

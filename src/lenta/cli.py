@@ -263,7 +263,7 @@ def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool
 @pass_state
 @lenta_errors
 def worker(state: Context) -> None:
-    """Run only the refresher (no web UI)."""
-    from lenta.scheduler import run_forever
+    """Run only the refresher (no web UI); stops on SIGTERM or Ctrl-C."""
+    from lenta.scheduler import run_worker
 
-    asyncio.run(run_forever(state.lenta))
+    run_worker(state.lenta)

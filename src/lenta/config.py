@@ -96,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
             "they are not public addresses (e.g. 127.0.0.1, 10.0.0.0/8, intranet.example:8080)."),
     Setting("fetch_timeout", "20", _positive_float, "Connect and read timeout of one request, in seconds."),
     Setting("fetch_deadline", "60", _positive_float, "Total wall-clock deadline of one fetch, redirects included, in seconds."),
-    Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "Largest feed body lenta downloads (decompressed), in bytes."),
+    Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int,
+            "Largest feed body lenta downloads (decompressed), in bytes."),
     Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
     Setting("concurrency", "100", _positive_int, "Most feeds fetched at once (the per-host limit still applies)."),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
@@ -153,3 +154,16 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             ) from None
     values.update({key: value for key, value in overrides.items() if value is not None})
     return Settings(**values)
+
+
+def settings_to_env(settings: Settings) -> dict[str, str]:
+    """The ``LENTA_*`` variables that :func:`load_settings` turns back into
+    ``settings`` (how ``lenta serve`` hands its settings to its refresher)."""
+    env: dict[str, str] = {}
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if isinstance(value, bool):
+            env[setting.env] = "true" if value else "false"
+        else:
+            env[setting.env] = str(value)
+    return env

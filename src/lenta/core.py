@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -575,5 +575,5 @@ async def read_feed_document(target: str, settings: Settings, client: HTTPClient
 def make_lenta(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Lenta:
     """Open the configured database (migrating it) and return the facade."""
     storage = open_storage(settings.database)
-    return Lenta(storage, settings, clock=clock or (lambda: datetime.now(timezone.utc)))
+    return Lenta(storage, settings, clock=clock or (lambda: datetime.now(UTC)))
 

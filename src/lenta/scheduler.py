@@ -1,5 +1,10 @@
 """The background refresher: every tick, refresh the feeds that are due.
 
+``lenta worker`` runs :func:`run_forever`; ``lenta serve`` runs it in a
+child process (:class:`RefresherProcess`), so that fetching and parsing a
+thousand feeds never shares an event loop or an interpreter lock with the
+web pages.
+
 It decides nothing itself: which feeds are due is in the database
 (``next_check_at``, computed by :mod:`lenta.update.decide`), and the
 refresh is :meth:`lenta.core.Lenta.refresh`. Each tick also runs the
@@ -9,8 +14,14 @@ WebSub maintenance step (:meth:`lenta.core.Lenta.websub_maintain`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import sys
 
+from lenta.config import Settings
+from lenta.config import settings_to_env
 from lenta.core import Lenta
 from lenta.fetch.http import HTTPClient
 
@@ -38,7 +49,66 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
                     log.exception("websub maintenance failed")
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             lenta.http = None
+
+
+class RefresherProcess:
+    """``lenta worker`` as a child of the web server, restarted if it dies.
+
+    The child gets the parent's settings through ``LENTA_*`` variables and
+    stops cleanly on SIGTERM (it finishes the write in progress).
+    """
+
+    RESTART_DELAY = 5.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="lenta-refresher")
+
+    async def _supervise(self) -> None:
+        env = {**os.environ, **settings_to_env(self.settings)}
+        while not self._stopping:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "lenta", "worker", env=env, stdin=asyncio.subprocess.DEVNULL
+            )
+            code = await self._process.wait()
+            if self._stopping:
+                return
+            log.error("the refresher exited with status %s; restarting in %.0f s", code, self.RESTART_DELAY)
+            await asyncio.sleep(self.RESTART_DELAY)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def run_worker(lenta: Lenta) -> None:
+    """``lenta worker``: refresh until SIGTERM or SIGINT."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_forever(lenta, stop=stop)
+
+    asyncio.run(main())

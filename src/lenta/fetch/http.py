@@ -50,14 +50,14 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
 from lenta.fetch._backend import GuardedBackend
-from lenta.fetch._backend import ShardedTransport
 from lenta.fetch._backend import Resolver
+from lenta.fetch._backend import ShardedTransport
 from lenta.fetch._backend import system_resolver
 from lenta.fetch._decode import ACCEPT_ENCODING
 from lenta.fetch._decode import MAX_CODINGS
 from lenta.fetch._decode import Undecodable
-from lenta.fetch._decode import read_raw
 from lenta.fetch._decode import read_body
+from lenta.fetch._decode import read_raw
 from lenta.fetch._errors import ERROR_HEAD
 from lenta.fetch._errors import BadStatus
 from lenta.fetch._errors import bot_wall

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -21,7 +22,7 @@ from datetime import tzinfo
 
 from dateutil import parser as dateutil_parser
 
-UTC = timezone.utc
+UTC = UTC
 
 # Month names and abbreviations: English, plus the German, French, Spanish,
 # Italian and Dutch forms localized RSS generators emit (seen: "Do, 05 Dez").

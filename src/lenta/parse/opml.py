@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from email.utils import format_datetime
 from html.entities import name2codepoint
 from xml.sax.saxutils import quoteattr
@@ -355,5 +355,5 @@ def _feed_outline(parent: etree._Element, feed: OPMLFeed) -> None:
 
 def _rfc822(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+        moment = moment.replace(tzinfo=UTC)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)

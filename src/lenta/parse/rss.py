@@ -24,8 +24,8 @@ from lenta.parse.xml import element_base
 from lenta.parse.xml import markup_of
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
-from lenta.parse.xml import text_to_html
 from lenta.parse.xml import text_of
+from lenta.parse.xml import text_to_html
 from lenta.parse.xml import to_int
 
 NS_DC: Final = "http://purl.org/dc/elements/1.1/"

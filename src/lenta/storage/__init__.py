@@ -17,12 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy import update
 
 from lenta.storage._base import Database
 from lenta.storage._base import translate_errors
 from lenta.storage._categories import CategoryStore
-from lenta.storage._feeds import FEED_COLUMNS
 from lenta.storage._feeds import FeedStore
 from lenta.storage._items import ItemStore
 from lenta.storage._settings import SettingStore
@@ -32,7 +30,6 @@ from lenta.storage.migrate import upgrade
 from lenta.storage.records import FeedWrite
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
-from lenta.storage.schema import feeds
 
 __all__ = ["Storage", "open_storage", "FeedWrite"]
 

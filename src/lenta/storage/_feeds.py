@@ -12,12 +12,12 @@ from sqlalchemy import Row
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
-from sqlalchemy import false
-from sqlalchemy import true
 from sqlalchemy import delete
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 

@@ -18,9 +18,10 @@
 
 Every decision is in :mod:`lenta.update.decide` (items) and
 :mod:`lenta.update.schedule` (time); this module only moves data between the
-engines. Parsing runs in ``executor``: a process pool for big refreshes, so
-both cores work and the event loop (which may also serve pages) stays free. A failing feed becomes a stored per-feed error,
-never an exception out of :meth:`Pipeline.refresh`.
+engines. Decompressing, parsing and sanitizing run in ``executor``: a
+process pool for big refreshes, so every core works and the event loop only
+moves bytes. A failing feed becomes a stored per-feed error, never an
+exception out of :meth:`Pipeline.refresh`.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 from lenta import metrics
 from lenta.exceptions import FetchError
@@ -69,7 +70,7 @@ Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

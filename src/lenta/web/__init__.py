@@ -8,7 +8,6 @@ refresher in the same process.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,6 +37,7 @@ from lenta.exceptions import CategoryNotFoundError
 from lenta.exceptions import FeedNotFoundError
 from lenta.exceptions import LentaError
 from lenta.i18n import N_
+from lenta.scheduler import RefresherProcess
 from lenta.web import account
 from lenta.web import admin
 from lenta.web import ops
@@ -144,22 +144,14 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = None
-        stop = asyncio.Event()
-        if settings.scheduler:
-            from lenta.scheduler import run_forever
-
-            task = asyncio.create_task(run_forever(lenta, stop=stop))
+        refresher = RefresherProcess(settings) if settings.scheduler else None
+        if refresher is not None:
+            await refresher.start()
         try:
             yield
         finally:
-            stop.set()
-            if task is not None:
-                # Let a refresh in progress finish briefly, then cancel it.
-                try:
-                    await asyncio.wait_for(task, timeout=5)
-                except (asyncio.TimeoutError, asyncio.CancelledError):
-                    pass
+            if refresher is not None:
+                await refresher.stop()
 
     exception_handlers: dict[Any, Any] = {
         HTTPException: _http_error,

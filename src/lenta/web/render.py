@@ -8,12 +8,12 @@ user, the CSRF token and flashed messages.
 from __future__ import annotations
 
 import contextvars
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.dates import format_datetime
 from babel.dates import format_timedelta
@@ -97,11 +97,11 @@ def format_date(value: datetime | None, language: str, now: datetime | None = No
     """Drupal's aggregator date: "3 hours ago" today, else a medium date and time."""
     if value is None:
         return ""
-    now = now or datetime.now(timezone.utc)
-    local = value.astimezone(timezone.utc)
+    now = now or datetime.now(UTC)
+    local = value.astimezone(UTC)
     if local.date() == now.date() and local <= now:
         return format_timedelta(local - now, add_direction=True, locale=i18n.locale(language))
-    return format_datetime(local, "EEE, dd.MM.yyyy - HH:mm", tzinfo=timezone.utc, locale=i18n.locale(language))
+    return format_datetime(local, "EEE, dd.MM.yyyy - HH:mm", tzinfo=UTC, locale=i18n.locale(language))
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
