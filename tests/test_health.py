@@ -140,3 +140,23 @@ def test_healthz_and_metrics(settings: Settings, lenta: Lenta) -> None:
     assert value(r'lenta_feeds\{state="never_checked"\}') == 1
     assert value("lenta_feeds_due") == 1
     assert value("lenta_queue_lag_seconds") >= 0
+
+
+def test_fetch_metrics_count_what_another_process_fetched(settings: Settings, lenta: Lenta) -> None:
+    # `lenta refresh` in a child process fetches; this process's /metrics reports it.
+    import os
+    import subprocess
+    import sys
+
+    from lenta.config import settings_to_env
+
+    with LocalServer(routes()) as server:
+        asyncio.run(lenta.add_feed(server.url("/feed"), discover=False))
+        env = {**os.environ, **settings_to_env(settings)}
+        done = subprocess.run([sys.executable, "-m", "lenta", "refresh", "--all"], env=env, capture_output=True,
+                              text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with AppServer(create_app(settings, lenta)) as web, httpx.Client(base_url=web.url("")) as http:
+        text = http.get("/metrics").text
+    assert 'lenta_fetches_total{outcome="ok"} 1.0' in text
+    assert 'lenta_fetch_duration_seconds_bucket{le="+Inf",outcome="ok"} 1.0' in text

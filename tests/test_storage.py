@@ -290,3 +290,14 @@ def test_head_constant_names_the_newest_migration() -> None:
     from lenta.storage.migrate import HEAD
 
     assert head_revision() == HEAD
+
+
+def test_fetch_stats_accumulate_by_outcome(storage: Storage) -> None:
+    with storage.db.write() as connection:
+        storage.feeds.count_fetches(connection, [("ok", 0.04), ("ok", 3.0), ("http_5xx", 70.0)])
+    with storage.db.write() as connection:
+        storage.feeds.count_fetches(connection, [("ok", 0.2)])
+    stats = storage.feeds.fetch_stats()
+    assert stats["ok"]["count"] == 3 and stats["ok"]["seconds"] == pytest.approx(3.24)
+    assert (stats["ok"]["le_0_05"], stats["ok"]["le_0_25"], stats["ok"]["le_5_0"], stats["ok"]["le_60_0"]) == (1, 2, 3, 3)
+    assert stats["http_5xx"]["count"] == 1 and stats["http_5xx"]["le_60_0"] == 0

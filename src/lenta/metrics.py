@@ -1,47 +1,64 @@
-"""Operator metrics (Prometheus text format) and a health check.
+"""Operator metrics in Prometheus's text format, read from the database.
 
-Fetch counts and durations by outcome are counted by the process that
-fetched (``lenta serve`` with its scheduler, or ``lenta worker``); figures
-that describe the whole site — feeds by state, items stored, queue lag —
-are read from the database at scrape time, so any process can serve them.
+Every figure comes from the database at scrape time — fetch counts and
+durations by outcome (cumulative counters the writers keep in
+``fetch_stats``), items stored, feeds by state, how many are due and how
+far behind schedule the most overdue one is — so the web server reports
+what its refresher child, or any number of workers elsewhere, did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry
-from prometheus_client import Counter
-from prometheus_client import Gauge
-from prometheus_client import Histogram
 from prometheus_client import generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 from lenta.storage import Storage
+from lenta.storage.schema import FETCH_BUCKETS
+from lenta.storage.schema import bucket_column
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-FETCHES = Counter("lenta_fetches", "Feed fetches by outcome.", ["outcome"], registry=REGISTRY)
-FETCH_SECONDS = Histogram(
-    "lenta_fetch_duration_seconds", "Time from request to stored result, by outcome.", ["outcome"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
-)
-ITEMS_STORED = Gauge("lenta_items_stored", "Items in the database.", registry=REGISTRY)
-FEEDS = Gauge("lenta_feeds", "Feeds by state.", ["state"], registry=REGISTRY)
-FEEDS_DUE = Gauge("lenta_feeds_due", "Feeds whose next check is now or past.", registry=REGISTRY)
-QUEUE_LAG = Gauge("lenta_queue_lag_seconds", "How far behind schedule the most overdue feed is.", registry=REGISTRY)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+FEED_STATES = ("ok", "error", "gone", "never_checked")
 
 
-def record_fetch(outcome: str, seconds: float) -> None:
-    FETCHES.labels(outcome=outcome).inc()
-    FETCH_SECONDS.labels(outcome=outcome).observe(seconds)
+class LentaCollector(Collector):
+    def __init__(self, storage: Storage, now: datetime) -> None:
+        self.storage = storage
+        self.now = now
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        stats = self.storage.feeds.fetch_stats()
+        fetches = CounterMetricFamily("lenta_fetches", "Feed fetches by outcome.", labels=["outcome"])
+        durations = HistogramMetricFamily(
+            "lenta_fetch_duration_seconds", "Time from request to stored result, by outcome.", labels=["outcome"]
+        )
+        for outcome, row in sorted(stats.items()):
+            fetches.add_metric([outcome], row["count"])
+            buckets = [(str(bound), row[bucket_column(bound)]) for bound in FETCH_BUCKETS]
+            durations.add_metric([outcome], buckets + [("+Inf", row["count"])], sum_value=row["seconds"])
+        yield fetches
+        yield durations
+
+        summary = self.storage.feeds.health_summary(self.now)
+        yield GaugeMetricFamily("lenta_items_stored", "Items in the database.", value=self.storage.items.count())
+        feeds = GaugeMetricFamily("lenta_feeds", "Feeds by state.", labels=["state"])
+        for state in FEED_STATES:
+            feeds.add_metric([state], summary.get(state, 0))
+        yield feeds
+        yield GaugeMetricFamily("lenta_feeds_due", "Feeds whose next check is now or past.",
+                                value=summary.get("due", 0))
+        yield GaugeMetricFamily("lenta_queue_lag_seconds", "How far behind schedule the most overdue feed is.",
+                                value=summary.get("lag", 0.0))
 
 
 def render(storage: Storage, now: datetime) -> bytes:
-    """The metrics page, with the database-derived gauges read now."""
-    summary = storage.feeds.health_summary(now)
-    ITEMS_STORED.set(storage.items.count())
-    for state in ("ok", "error", "gone", "never_checked"):
-        FEEDS.labels(state=state).set(summary.get(state, 0))
-    FEEDS_DUE.set(summary.get("due", 0))
-    QUEUE_LAG.set(summary.get("lag", 0.0))
-    return generate_latest(REGISTRY)
+    """The metrics page, read from the database now."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LentaCollector(storage, now))
+    return generate_latest(registry)

@@ -84,7 +84,9 @@ class Storage:
         # then sort newest-first by id, as the feed listed them.
         self.items.insert_many(connection, [(feed_id, reversed(new)) for feed_id, _, new, _ in writes], now)
         self.items.replace(connection, changed_items)
-        self.feeds.log_fetches(connection, [(feed_id, log) for feed_id, _, _, log in writes if log is not None])
+        logs = [(feed_id, log) for feed_id, _, _, log in writes if log is not None]
+        self.feeds.log_fetches(connection, logs)
+        self.feeds.count_fetches(connection, [(log.outcome, log.duration) for _, log in logs])
 
     def close(self) -> None:
         self.db.close()

@@ -19,15 +19,20 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.storage._base import Database
 from lenta.storage.records import FetchLogRecord
+from lenta.storage.schema import FETCH_BUCKETS
+from lenta.storage.schema import bucket_column
 from lenta.storage.schema import feed_categories
 from lenta.storage.schema import feeds
 from lenta.storage.schema import fetch_log
+from lenta.storage.schema import fetch_stats
 from lenta.storage.schema import items
 from lenta.types import Feed
 
@@ -313,3 +318,36 @@ class FeedStore:
         if oldest is not None:  # min() keeps the column's type: an aware datetime
             summary["lag"] = max(0.0, (now - oldest).total_seconds())
         return summary
+
+    # -- fetch statistics (for /metrics) ---------------------------------------
+
+    def count_fetches(self, connection: Connection, fetches: Iterable[tuple[str, float]]) -> None:
+        """Add (outcome, seconds) fetches to the cumulative counters, one
+        upsert per outcome."""
+        totals: dict[str, dict[str, float]] = {}
+        for outcome, seconds in fetches:
+            row = totals.setdefault(outcome, {"count": 0, "seconds": 0.0,
+                                              **{bucket_column(b): 0 for b in FETCH_BUCKETS}})
+            row["count"] += 1
+            row["seconds"] += seconds
+            for bound in FETCH_BUCKETS:
+                if seconds <= bound:
+                    row[bucket_column(bound)] += 1
+        if not totals:
+            return
+        rows = [{"outcome": outcome, **values} for outcome, values in totals.items()]
+        upsert = (sqlite_insert if self.db.is_sqlite else postgresql_insert)(fetch_stats)
+        columns = [name for name in rows[0] if name != "outcome"]
+        statement = upsert.on_conflict_do_update(
+            index_elements=[fetch_stats.c.outcome],
+            set_={name: fetch_stats.c[name] + upsert.excluded[name] for name in columns},
+        )
+        connection.execute(statement, rows)
+
+    def fetch_stats(self) -> dict[str, dict[str, float]]:
+        """outcome → {"count", "seconds", "le_…" bucket counts}."""
+        with self.db.read() as connection:
+            return {
+                row.outcome: {name: value for name, value in row._mapping.items() if name != "outcome"}
+                for row in connection.execute(select(fetch_stats))
+            }

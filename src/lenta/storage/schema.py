@@ -205,3 +205,23 @@ websub_subscriptions = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("error", Text),
 )
+
+# Upper bounds (seconds) of the fetch-duration histogram, one column each.
+FETCH_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+def bucket_column(bound: float) -> str:
+    return "le_" + str(bound).replace(".", "_")
+
+
+# Counters of every fetch since the database was made, by outcome, written by
+# whichever process fetched: /metrics reads them from here, so any process
+# (the web server, or one of many workers) reports the whole site.
+fetch_stats = Table(
+    "fetch_stats",
+    metadata,
+    Column("outcome", String(32), primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Column("seconds", Float, nullable=False, server_default="0"),
+    *(Column(bucket_column(bound), Integer, nullable=False, server_default="0") for bound in FETCH_BUCKETS),
+)

@@ -40,7 +40,6 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
-from lenta import metrics
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
@@ -198,7 +197,6 @@ class Pipeline:
         async def one(feed: Feed) -> FeedOutcome:
             async with semaphore:
                 outcome = await self.refresh_feed(feed)
-            metrics.record_fetch(outcome.outcome, outcome.seconds)
             if progress is not None:
                 progress(outcome)
             return outcome

@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import lenta.storage.schema
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -29,11 +27,11 @@ def upgrade() -> None:
     sa.Column('mode', sa.String(length=16), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('lease_seconds', sa.Integer(), nullable=True),
-    sa.Column('created_at', lenta.storage.schema.UTCDateTime(), nullable=False),
-    sa.Column('requested_at', lenta.storage.schema.UTCDateTime(), nullable=True),
-    sa.Column('verified_at', lenta.storage.schema.UTCDateTime(), nullable=True),
-    sa.Column('expires_at', lenta.storage.schema.UTCDateTime(), nullable=True),
-    sa.Column('retry_at', lenta.storage.schema.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.Column('retry_at', sa.DateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], name=op.f('fk_websub_subscriptions_feed_id_feeds'), ondelete='SET NULL'),
