@@ -80,7 +80,7 @@ class RefresherProcess:
                 sys.executable, "-m", "lenta", "worker", env=env, stdin=asyncio.subprocess.DEVNULL
             )
             code = await self._process.wait()
-            if self._stopping:
+            if self._stopping or code == 0:  # 0: it was told to stop (SIGTERM to the process group)
                 return
             log.error("the refresher exited with status %s; restarting in %.0f s", code, self.RESTART_DELAY)
             await asyncio.sleep(self.RESTART_DELAY)
