@@ -76,6 +76,7 @@ class Database:
     """One engine and its transaction helpers."""
 
     def __init__(self, target: str) -> None:
+        self.target = target  # as given: worker processes reopen the database from it
         url = make_url(database_url(target))
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":

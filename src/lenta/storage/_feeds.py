@@ -165,6 +165,9 @@ class FeedStore:
                 added.append(url)
         return added, present
 
+    def url_exists(self, connection: Connection, url: str) -> bool:
+        return connection.execute(select(feeds.c.id).where(feeds.c.url == url)).first() is not None
+
     def get(self, feed_id: int) -> Feed:
         with self.db.read() as connection:
             return self._one(connection, feeds.c.id == feed_id, feed_id)

@@ -1,0 +1,71 @@
+"""Decode, parse and sanitize a feed body: pure CPU work, for a worker.
+
+:func:`process_body` turns bytes into a :class:`Processed` (the feed's own
+fields and the item records to store); it touches no database and no
+network, so it runs equally in a thread or a worker process.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+from lenta.fetch import decode_body
+from lenta.parse import parse_feed
+from lenta.parse.model import ParsedFeed
+from lenta.parse.sanitize import HTMLSanitizer
+from lenta.storage.records import ItemRecord
+from lenta.update import decide
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """A parsed, sanitized feed body, ready to be planned and stored."""
+
+    feed: ParsedFeed  # items dropped: they are in ``records``
+    records: tuple[ItemRecord, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _sanitizer(allowed_tags: frozenset[str]) -> HTMLSanitizer:
+    return HTMLSanitizer(allowed_tags)
+
+
+def process_body(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    charset: str | None,
+    allowed_tags: frozenset[str],
+    now: datetime,
+    content_encoding: str | None = None,
+    max_bytes: int = 0,
+) -> Processed:
+    """Decode + parse + sanitize, CPU only: runs in a worker (thread or process).
+
+    A body still compressed (``content_encoding``) is decoded here, capped
+    at ``max_bytes``: the event loop's process only moves bytes.
+    """
+    body = decode_body(body, content_encoding, max_bytes)
+    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
+    sanitizer = _sanitizer(allowed_tags)
+    records = decide.build_records(parsed, sanitizer.sanitize, now)
+    description = sanitizer.sanitize(parsed.description, parsed.link or url)
+    header = ParsedFeed(
+        format=parsed.format,
+        title=parsed.title,
+        link=parsed.link,
+        description=description,
+        language=parsed.language,
+        image_url=parsed.image_url,
+        updated=parsed.updated,
+        hub_url=parsed.hub_url,
+        self_url=parsed.self_url,
+        ttl_minutes=parsed.ttl_minutes,
+        update_period=parsed.update_period,
+        update_frequency=parsed.update_frequency,
+        skip_hours=parsed.skip_hours,
+        skip_days=parsed.skip_days,
+    )
+    return Processed(feed=header, records=tuple(records))
