@@ -15,11 +15,13 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
+from typing import ParamSpec
 from typing import TypeVar
 
 import click
 
 from lenta import __version__
+from lenta.config import Settings
 from lenta.config import load_settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
@@ -27,7 +29,8 @@ from lenta.core import read_feed_document
 from lenta.exceptions import LentaError
 from lenta.types import RefreshSummary
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Context:
@@ -36,7 +39,7 @@ class Context:
         self._lenta: Lenta | None = None
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return load_settings(db=self.db)
 
     @property
@@ -50,17 +53,17 @@ class Context:
             self._lenta.close()
 
 
-def lenta_errors(func: F) -> F:
+def lenta_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn lenta's errors into ``Error: …`` and exit status 1."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except LentaError as error:
             raise click.ClickException(str(error)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _when(value: datetime | None) -> str:

@@ -136,8 +136,15 @@ class AddressNotAllowedError(FetchError):
     """The outbound guard refused a URL (scheme, or an address that is not
     globally routable and not in LENTA_FETCH_ALLOW)."""
 
-    def __init__(self, message: str, **args: object) -> None:
-        super().__init__(message, kind=FetchErrorKind.NOT_ALLOWED, **args)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        **args: object,
+    ) -> None:
+        super().__init__(message, kind=FetchErrorKind.NOT_ALLOWED, status=status, retry_after=retry_after, **args)
 
 
 class ParseError(LentaError):

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator
 from collections.abc import Sequence
 
-import brotli  # type: ignore[import-untyped]
+import brotli  # untyped: see [[tool.mypy.overrides]] in pyproject.toml
 import httpx
 
 MAX_CODINGS = 2  # more than gzip-inside-br is no honest server's doing

@@ -135,6 +135,7 @@ def detect_format(body: bytes) -> str | None:
     try:
         pull.feed(head)
         for _, element in pull.read_events():
+            assert isinstance(element, etree._Element)  # "start" events carry elements
             return _ROOTS.get(_root_name(element))
     except etree.XMLSyntaxError:
         return None

@@ -28,6 +28,7 @@ from lenta.parse.xml import XHTML_NS
 from lenta.parse.xml import XML_LANG
 from lenta.parse.xml import element_base
 from lenta.parse.xml import inner_html
+from lenta.parse.xml import itertext
 from lenta.parse.xml import markup_of
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
@@ -213,9 +214,9 @@ def _entry(el: etree._Element, feed: _Context) -> ParsedItem:
         elif key == "dc_creator":
             dc_creator = dc_creator or text_of(child)
         elif key == "dc_subject":
-            category = text_of(child)
-            if category:
-                categories.append(category)
+            subject = text_of(child)
+            if subject:
+                categories.append(subject)
         elif key == "media":
             media_description = read_media(child, base, media) or media_description
         elif key == "source":
@@ -271,7 +272,7 @@ def _kind(el: etree._Element, is_03: bool) -> str:
 def _title(el: etree._Element, is_03: bool) -> str | None:
     kind = _kind(el, is_03)
     if kind == "xhtml":
-        return plain_text("".join(el.itertext()), strip_tags=False)
+        return plain_text("".join(itertext(el)), strip_tags=False)
     if kind == "base64":
         return plain_text(_base64_text(el), strip_tags=True)
     return plain_text(text_of(el) if len(el) else el.text, strip_tags=kind != "text")
@@ -285,7 +286,7 @@ def _body(el: etree._Element, is_03: bool) -> str | None:
     if kind == "xhtml":
         return inner_html(_xhtml_div(el))
     if kind == "text":
-        return text_to_html(el.text if len(el) == 0 else "".join(el.itertext()))
+        return text_to_html(el.text if len(el) == 0 else "".join(itertext(el)))
     if kind == "base64":
         return _base64_text(el)
     return None  # an image or other media type: nothing to show as text

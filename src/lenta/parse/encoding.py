@@ -111,12 +111,13 @@ def sniff_wide(body: bytes) -> str | None:
     if len(head) < 4 or 0 not in head:
         return None
     zeros = tuple(byte == 0 for byte in head)
-    return {
+    patterns: dict[tuple[bool, ...], str] = {
         (True, True, True, False): "utf-32-be",
         (False, True, True, True): "utf-32-le",
         (True, False, True, False): "utf-16-be",
         (False, True, False, True): "utf-16-le",
-    }.get(zeros)
+    }
+    return patterns.get(zeros)
 
 
 def declared_encoding(body: bytes) -> str | None:
@@ -158,8 +159,8 @@ def _decide(body: bytes, http_charset: str | None) -> tuple[str, int, str | None
     is valid UTF-8 and needs no transcoding)."""
     bom = sniff_bom(body)
     if bom is not None:
-        encoding, skip = bom
-        return encoding, skip, _decode_forced(body[skip:], encoding)
+        bom_encoding, skip = bom
+        return bom_encoding, skip, _decode_forced(body[skip:], bom_encoding)
 
     wide = sniff_wide(body)
     if wide is not None:

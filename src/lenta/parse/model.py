@@ -82,8 +82,8 @@ class ParsedFeed:
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO 8601, sets sorted)."""
-        data = asdict(self)
-        return _jsonable(data)
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
 
 
 def _jsonable(value: Any) -> Any:

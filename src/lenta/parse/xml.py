@@ -20,6 +20,8 @@ import html
 import html.entities
 import re
 import threading
+from collections.abc import Iterator
+from typing import cast
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -163,11 +165,17 @@ def text_of(el: etree._Element) -> str | None:
     return text or None
 
 
+def itertext(el: etree._Element) -> Iterator[str]:
+    """``el.itertext()``. lxml-stubs type it as ``str | bytes`` (a Python 2
+    leftover); on Python 3 lxml yields ``str`` only."""
+    return cast(Iterator[str], el.itertext())
+
+
 def _mixed_text(el: etree._Element) -> str:
     parts = [el.text or ""]
     for child in el:
         if isinstance(child.tag, str):
-            parts.extend(child.itertext())
+            parts.extend(itertext(child))
         parts.append(child.tail or "")
     return "".join(parts)
 

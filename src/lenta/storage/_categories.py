@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Select
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -23,7 +26,7 @@ class CategoryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _select(self):  # type: ignore[no-untyped-def]
+    def _select(self) -> Select[Any]:
         counts = (
             select(feed_categories.c.category_id, func.count().label("n"))
             .group_by(feed_categories.c.category_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
@@ -9,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Row
+from sqlalchemy import Select
+from sqlalchemy import Subquery
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
@@ -41,7 +44,7 @@ FEED_COLUMNS = frozenset(feeds.c.keys())
 FETCH_LOG_KEEP = 50
 
 
-def _item_counts() -> Any:
+def _item_counts() -> Subquery:
     return (
         select(items.c.feed_id, func.count().label("n"))
         .group_by(items.c.feed_id)
@@ -93,7 +96,7 @@ class FeedStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _select(self) -> Any:
+    def _select(self) -> Select[Any]:
         counts = _item_counts()
         return select(feeds, counts.c.n).select_from(
             feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id)
@@ -188,7 +191,7 @@ class FeedStore:
             cats = self._categories_of(connection, [row.id for row in rows])
         return [feed_from_row(row, cats.get(row.id, ())) for row in rows]
 
-    def due(self, now: datetime, limit: int) -> list[Feed]:
+    def due(self, now: datetime, limit: int) -> builtins.list[Feed]:
         """Feeds whose next check is at or before ``now``, most overdue first."""
         query = (
             self._select()
@@ -278,7 +281,7 @@ class FeedStore:
         with self.db.write() as connection:
             return connection.execute(delete(fetch_log).where(fetch_log.c.id.in_(old))).rowcount
 
-    def fetch_history(self, feed_id: int, limit: int = FETCH_LOG_KEEP) -> list[FetchLogRecord]:
+    def fetch_history(self, feed_id: int, limit: int = FETCH_LOG_KEEP) -> builtins.list[FetchLogRecord]:
         query = (
             select(fetch_log)
             .where(fetch_log.c.feed_id == feed_id)

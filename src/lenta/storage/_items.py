@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Row
+from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import delete
@@ -18,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import update
+from sqlalchemy.sql.expression import BindParameter
 
 from lenta.parse.model import Enclosure
 from lenta.storage._base import Database
@@ -90,7 +92,7 @@ class ItemStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _select(self) -> Any:
+    def _select(self) -> Select[Any]:
         return select(
             items,
             feeds.c.custom_title,
@@ -196,7 +198,7 @@ class ItemStore:
         if not changed:
             return 0
         rows = [{**_record_values(record), "item_id": item_id} for item_id, record in changed.items()]
-        values = {name: bindparam(name) for name in rows[0] if name not in {"item_id", "key"}}
+        values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in rows[0] if name not in {"item_id", "key"}}
         connection.execute(update(items).where(items.c.id == bindparam("item_id")).values(**values), rows)
         return len(rows)
 

@@ -53,9 +53,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # SQLite returns text for some expressions (e.g. max())
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        # SQLite returns text for some expressions (e.g. max())
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC)
 
 
 metadata = MetaData(

@@ -120,7 +120,8 @@ def regular_interval(refresh: int | None, publish_interval: float | None) -> tim
 
 def backoff(error_count: int, rng: random.Random) -> timedelta:
     """15 min, 30 min, 1 h, 2 h … with ±20% jitter, capped at a day."""
-    base = MIN_INTERVAL * (2 ** max(0, min(error_count - 1, 16)))
+    factor: int = 2 ** max(0, min(error_count - 1, 16))  # int ** int is typed Any
+    base = MIN_INTERVAL * factor
     return min(base * rng.uniform(0.8, 1.2), MAX_BACKOFF)
 
 

@@ -57,7 +57,13 @@ def _error_text(request: Request, error: LentaError) -> str:
     return i18n.translate_error(error, request.state.language)
 
 
-def _refresh_value(raw: Any) -> int | None:
+def _field(form: FormData, name: str) -> str:
+    """A text field of ``form`` ("" when absent). Values are typed ``str |
+    UploadFile``; a file sent where text was expected is read as its str()."""
+    return str(form.get(name, ""))
+
+
+def _refresh_value(raw: str | None) -> int | None:
     """The refresh select: "" adaptive, "0" never, else seconds."""
     if raw in (None, ""):
         return None
@@ -111,12 +117,12 @@ def feed_add_form(request: Request) -> Response:
 async def feed_add(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
-    values = {"url": str(form.get("url", "")), "title": str(form.get("title", "")),
-              "refresh": str(form.get("refresh", "")), "categories": _category_ids(form)}
+    url, title, refresh = _field(form, "url"), _field(form, "title"), _field(form, "refresh")
+    category_ids = _category_ids(form)
+    values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids}
     lenta = _lenta(request)
     try:
-        feed = await lenta.add_feed(values["url"], title=values["title"] or None,
-                                    refresh=_refresh_value(values["refresh"]), category_ids=values["categories"])
+        feed = await lenta.add_feed(url, title=title or None, refresh=_refresh_value(refresh), category_ids=category_ids)
     except LentaError as error:
         context = _feed_form_context(request, values, _error_text(request, error))
         return render(request, "admin/feed_form.html", {**context, "feed": None}, status_code=400)
@@ -141,11 +147,12 @@ async def feed_edit(request: Request) -> Response:
     form = await checked_form(request)
     if form.get("op") == "delete":
         return RedirectResponse(f"{ADMIN}/edit/feed/{feed.id}/delete", status_code=303)
-    values = {"url": str(form.get("url", "")), "title": str(form.get("title", "")),
-              "refresh": str(form.get("refresh", "")), "categories": _category_ids(form)}
+    url, title, refresh = _field(form, "url"), _field(form, "title"), _field(form, "refresh")
+    category_ids = _category_ids(form)
+    values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids}
     try:
-        changed = lenta.change_feed(feed.id, url=values["url"], title=values["title"] or None,
-                                    refresh=_refresh_value(values["refresh"]), category_ids=values["categories"])
+        changed = lenta.change_feed(feed.id, url=url, title=title or None, refresh=_refresh_value(refresh),
+                                    category_ids=category_ids)
     except LentaError as error:
         context = _feed_form_context(request, values, _error_text(request, error))
         return render(request, "admin/feed_form.html", {**context, "feed": feed}, status_code=400)
@@ -228,7 +235,7 @@ def category_add_form(request: Request) -> Response:
 async def category_add(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
-    values = {"title": str(form.get("title", "")), "description": str(form.get("description", ""))}
+    values = {"title": _field(form, "title"), "description": _field(form, "description")}
     try:
         found = _lenta(request).add_category(values["title"], values["description"])
     except LentaError as error:
@@ -251,7 +258,7 @@ async def category_edit(request: Request) -> Response:
     form = await checked_form(request)
     if form.get("op") == "delete":
         return RedirectResponse(f"{ADMIN}/edit/category/{found.id}/delete", status_code=303)
-    values = {"title": str(form.get("title", "")), "description": str(form.get("description", ""))}
+    values = {"title": _field(form, "title"), "description": _field(form, "description")}
     try:
         changed = lenta.change_category(found.id, values["title"], values["description"])
     except LentaError as error:
@@ -299,7 +306,7 @@ async def opml_import(request: Request) -> Response:
 async def _import_opml(request: Request, form: FormData) -> Response:
     lenta = _lenta(request)
     upload = form.get("upload")
-    url = str(form.get("remote", "")).strip()
+    url = _field(form, "remote").strip()
     try:
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(MAX_OPML_BYTES + 1)
@@ -335,7 +342,7 @@ def settings_form(request: Request) -> Response:
 async def settings_save(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
-    values = {name: str(form.get(name, "")) for name in ("allowed_html", "discard_after", "source_items", "site_name")}
+    values = {name: _field(form, name) for name in ("allowed_html", "discard_after", "source_items", "site_name")}
     try:
         _lenta(request).save_site_settings(values)
     except LentaError as error:

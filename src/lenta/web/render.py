@@ -83,6 +83,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # jinja2.ext.i18n adds this method to the environment at run time; Environment does not declare it.
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["drupal_pager"] = drupal_pager
     env.globals["interval_label"] = interval_label

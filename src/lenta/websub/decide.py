@@ -59,7 +59,8 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
     """How long to wait after the ``attempts``-th failure in a row; a hub's
     Retry-After is honoured up to the same cap."""
     exponent = min(max(attempts, 1) - 1, 20)  # 2**20 minutes is far past the cap
-    delay = min(FIRST_RETRY * 2**exponent, MAX_RETRY)
+    factor: int = 2**exponent  # int ** int is typed Any
+    delay = min(FIRST_RETRY * factor, MAX_RETRY)
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY))
     return delay
