@@ -301,3 +301,19 @@ def test_fetch_stats_accumulate_by_outcome(storage: Storage) -> None:
     assert stats["ok"]["count"] == 3 and stats["ok"]["seconds"] == pytest.approx(3.24)
     assert (stats["ok"]["le_0_05"], stats["ok"]["le_0_25"], stats["ok"]["le_5_0"], stats["ok"]["le_60_0"]) == (1, 2, 3, 3)
     assert stats["http_5xx"]["count"] == 1 and stats["http_5xx"]["le_60_0"] == 0
+
+
+def test_claiming_due_feeds_hands_each_to_one_refresher(storage: Storage) -> None:
+    due = [storage.feeds.add(f"https://{n}.example/", now=NOW) for n in range(3)]
+    later = storage.feeds.add("https://later.example/", now=NOW)
+    storage.feeds.change(later.id, {"next_check_at": NOW + timedelta(hours=1)})
+    lease = timedelta(minutes=30)
+    first = storage.feeds.claim_due(NOW, limit=2, lease=lease)
+    second = storage.feeds.claim_due(NOW, limit=10, lease=lease)
+    assert [f.id for f in first] == [due[0].id, due[1].id]
+    assert [f.id for f in second] == [due[2].id]
+    assert storage.feeds.claim_due(NOW, limit=10, lease=lease) == []
+    assert storage.feeds.get(due[0].id).next_check_at == NOW + lease
+    # A refresher that died: once the lease runs out the feeds are due again.
+    again = storage.feeds.claim_due(NOW + lease, limit=10, lease=lease)
+    assert sorted(f.id for f in again) == sorted(f.id for f in due)

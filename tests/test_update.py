@@ -17,6 +17,7 @@ from httpserver import RecordedRequest
 from httpserver import Reply
 from httpserver import free_port
 
+from lenta.config import Settings
 from lenta.core import Lenta
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -276,3 +277,31 @@ def test_lenta_errors_survive_pickling() -> None:
         "the response is larger than {limit} bytes", {"limit": 5})
     missing = pickle.loads(pickle.dumps(FeedNotFoundError(7)))
     assert str(missing) == "No feed 7." and missing.feed == 7
+
+
+def test_two_refreshers_never_fetch_the_same_due_feed(settings: Settings) -> None:
+    import threading
+
+    from lenta.core import make_lenta
+
+    with LocalServer({f"/f{n}": Reply(body=rss(item(f"Item {n}", guid=str(n))), headers={"Content-Type": RSS},
+                                      delay=0.05) for n in range(40)}) as server:
+        setup = make_lenta(settings)
+        for n in range(40):
+            setup.storage.feeds.add(server.url(f"/f{n}"), now=setup.clock())
+        setup.close()
+        results = []
+
+        def refresher() -> None:
+            own = make_lenta(settings)
+            results.append(asyncio.run(own.refresh()))
+            own.close()
+
+        threads = [threading.Thread(target=refresher) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    fetched = sorted(r.path for r in server.requests)
+    assert fetched == sorted(f"/f{n}" for n in range(40))  # each exactly once
+    assert sum(r.ok for r in results) == 40

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +64,9 @@ from lenta.websub import Verdict
 from lenta.websub import WebSub
 
 MAX_TITLE_LENGTH = 255
+# How long a refresher holds the due feeds it took before another may take
+# them (a refresh of thousands of feeds takes minutes; see claim_due).
+CLAIM_LEASE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +307,7 @@ class Lenta:
         elif all_feeds:
             targets = self.list_feeds()
         else:
-            targets = self.storage.feeds.due(self.clock(), limit=100_000)
+            targets = self.storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
         if on_start is not None:
             on_start(len(targets))
         async with self._client() as client, self._parse_pool(len(targets)) as executor:

@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -201,6 +202,30 @@ class FeedStore:
         )
         with self.db.read() as connection:
             return [feed_from_row(row) for row in connection.execute(query)]
+
+    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> builtins.list[Feed]:
+        """Take the due feeds for one refresher: in one transaction, read them
+        and move their next check to ``now + lease``, so that another
+        refresher (``lenta serve`` beside a ``lenta worker``, or several
+        workers) does not fetch them too. The refresh then sets the real next
+        check; if this refresher dies, the lease runs out and the feeds are
+        due again."""
+        query = (
+            self._select()
+            .where(and_(feeds.c.gone == false(), feeds.c.next_check_at <= now))
+            .order_by(feeds.c.next_check_at, feeds.c.id)
+            .limit(limit)
+        )
+        if not self.db.is_sqlite:  # SQLite's write transaction already excludes other claimers
+            query = query.with_for_update(of=feeds, skip_locked=True)
+        with self.db.write() as connection:
+            claimed = [feed_from_row(row) for row in connection.execute(query)]
+            ids = [feed.id for feed in claimed]
+            for start in range(0, len(ids), 500):
+                connection.execute(
+                    update(feeds).where(feeds.c.id.in_(ids[start:start + 500])).values(next_check_at=now + lease)
+                )
+        return claimed
 
     def change(
         self,
