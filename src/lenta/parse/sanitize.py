@@ -299,17 +299,19 @@ def _fix_urls(cleaned: str, base: str | None) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _base_resolver(base: str) -> Callable[[str], str | None]:
-    """A fast relative-URL resolver for one http(s) base.
+    """A fast relative-URL resolver for one http(s) base (RFC 3986 §5.2).
 
-    Feeds can carry thousands of relative links; ``urljoin`` costs tens of
-    microseconds each, so the common shapes ("/path", "//host/path", "#x",
-    "?q", "name.png") are joined by string operations worked out once per
-    base, and only paths with dot segments go through ``urljoin``.
+    Feeds can carry thousands of relative links and ``urljoin`` costs tens of
+    microseconds each, so references are joined by string operations worked
+    out once per base: "/path", "//host/path", "#x", "?q", "name.png", and
+    paths with dot segments through :func:`_remove_dot_segments`. The base
+    is http(s), and the reference has no scheme (the caller saw to that), so
+    the result is http(s) too.
     """
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
     path = parts.path or "/"
-    directory = origin + path[: path.rfind("/") + 1]
+    directory_path = path[: path.rfind("/") + 1]
     without_query = origin + path
     without_fragment = without_query + (f"?{parts.query}" if parts.query else "")
 
@@ -322,14 +324,36 @@ def _base_resolver(base: str) -> Callable[[str], str | None]:
         if first == "?":
             return without_query + url
         if url.startswith("//"):
-            return _checked(f"{parts.scheme}:{url}")
-        if "./" in url or url.endswith(".") or "\\" in url:
+            return f"{parts.scheme}:{url}"
+        if "\\" in url:  # browsers read "\" as "/"; leave such oddities to the full parser
             return _checked(_join(base, url))
         if first == "/":
-            return origin + url
-        return directory + url
+            return origin + (_remove_dot_segments(url) if "." in url else url)
+        if "." in url and ("./" in url or url.endswith(".")):
+            return origin + _remove_dot_segments(directory_path + url)
+        return origin + directory_path + url
 
     return resolve
+
+
+def _remove_dot_segments(reference: str) -> str:
+    """RFC 3986 §5.2.4 on the path part of ``reference`` (query and fragment kept)."""
+    cut = len(reference)
+    for mark in "?#":
+        index = reference.find(mark)
+        if index != -1:
+            cut = min(cut, index)
+    path, rest = reference[:cut], reference[cut:]
+    output: list[str] = []
+    for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
+        if segment == "..":
+            if output:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    if path.endswith(("/.", "/..")) or path in {".", ".."}:
+        output.append("")
+    return "/" + "/".join(output) + rest
 
 
 def _join(base: str, url: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
@@ -367,13 +368,18 @@ class FeedStore:
         if not totals:
             return
         rows = [{"outcome": outcome, **values} for outcome, values in totals.items()]
+        connection.execute(self._count_statement, rows)
+
+    @functools.cached_property
+    def _count_statement(self) -> Any:
+        # Built once: an upsert with a SET clause is compiled afresh each time
+        # it is constructed, which cost ~2 ms per stored feed.
         upsert = (sqlite_insert if self.db.is_sqlite else postgresql_insert)(fetch_stats)
-        columns = [name for name in rows[0] if name != "outcome"]
-        statement = upsert.on_conflict_do_update(
+        columns = ["count", "seconds", *(bucket_column(bound) for bound in FETCH_BUCKETS)]
+        return upsert.on_conflict_do_update(
             index_elements=[fetch_stats.c.outcome],
             set_={name: fetch_stats.c[name] + upsert.excluded[name] for name in columns},
         )
-        connection.execute(statement, rows)
 
     def fetch_stats(self) -> dict[str, dict[str, float]]:
         """outcome → {"count", "seconds", "le_…" bucket counts}."""
