@@ -355,3 +355,26 @@ def test_dangerous_tags_are_refused_by_name(tag: str) -> None:
 )
 def test_html_to_text(html: str | None, text: str) -> None:
     assert html_to_text(html) == text
+
+
+# RFC 3986 §5.4 reference resolution examples, against the string-based
+# resolver the sanitizer uses for relative URLs.
+RFC3986_BASE = "http://a/b/c/d;p?q"
+RFC3986_EXAMPLES = {
+    "g": "http://a/b/c/g", "./g": "http://a/b/c/g", "g/": "http://a/b/c/g/", "/g": "http://a/g",
+    "//g": "http://g", "?y": "http://a/b/c/d;p?y", "g?y": "http://a/b/c/g?y", "#s": "http://a/b/c/d;p?q#s",
+    "g#s": "http://a/b/c/g#s", "g?y#s": "http://a/b/c/g?y#s", ";x": "http://a/b/c/;x", "g;x": "http://a/b/c/g;x",
+    "": "http://a/b/c/d;p?q", ".": "http://a/b/c/", "./": "http://a/b/c/", "..": "http://a/b/", "../": "http://a/b/",
+    "../g": "http://a/b/g", "../..": "http://a/", "../../": "http://a/", "../../g": "http://a/g",
+    "../../../g": "http://a/g", "../../../../g": "http://a/g", "/./g": "http://a/g", "/../g": "http://a/g",
+    "g.": "http://a/b/c/g.", ".g": "http://a/b/c/.g", "g..": "http://a/b/c/g..", "..g": "http://a/b/c/..g",
+    "./../g": "http://a/b/g", "./g/.": "http://a/b/c/g/", "g/./h": "http://a/b/c/g/h", "g/../h": "http://a/b/c/h",
+    "g;x=1/./y": "http://a/b/c/g;x=1/y", "g;x=1/../y": "http://a/b/c/y",
+}
+
+
+@pytest.mark.parametrize(("reference", "expected"), sorted(RFC3986_EXAMPLES.items()))
+def test_relative_urls_resolve_as_rfc_3986_says(reference: str, expected: str) -> None:
+    from lenta.parse.sanitize import _base_resolver
+
+    assert _base_resolver(RFC3986_BASE)(reference) == expected
