@@ -758,9 +758,11 @@ async def test_connects_to_the_address_it_checked(server: LocalServer) -> None:
 
 
 class RecordingBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+    """An inner backend that records what it is asked to dial; no sockets."""
+
+    def __init__(self, refuse: Iterable[str] = ()) -> None:
         self.dialed: list[str] = []
-        self.refuse = refuse
+        self.refuse = set(refuse)
 
     async def connect_tcp(
         self,
@@ -812,7 +814,7 @@ async def test_guarded_backend_refuses_before_dialing(resolved: list[str]) -> No
 
 
 async def test_guarded_backend_tries_the_next_allowed_address() -> None:
-    inner = RecordingBackend(refuse=frozenset({"93.184.216.34"}))
+    inner = RecordingBackend(refuse={"93.184.216.34"})
     backend = GuardedBackend(parse_allowlist(""), resolver=fixed("93.184.216.34", "10.0.0.1", "1.1.1.1"), inner=inner)
     stream = await backend.connect_tcp("feeds.example", 80)
     await stream.aclose()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 
-import httpcore
 import pytest
 from httpserver import LocalServer
 from httpserver import Reply
+from test_fetch_http import RecordingBackend
 
 from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
@@ -84,7 +83,7 @@ async def test_other_names_ask_dns(dns: list[str], host: str) -> None:
 
 
 async def test_guard_still_refuses_localhost_names(dns: list[str]) -> None:
-    inner = Dialer()
+    inner = RecordingBackend()
     backend = GuardedBackend(parse_allowlist(""), inner=inner)
     with pytest.raises(AddressNotAllowedError) as info:
         await backend.connect_tcp("h0001.localhost", 8080)
@@ -104,7 +103,7 @@ async def test_guard_still_refuses_localhost_names(dns: list[str]) -> None:
     ],
 )
 async def test_allowlist_lets_localhost_names_through(dns: list[str], allow: str, dialed: list[str]) -> None:
-    inner = Dialer()
+    inner = RecordingBackend()
     backend = GuardedBackend(parse_allowlist(allow), inner=inner)
     stream = await backend.connect_tcp("h0001.localhost", 8080)
     await stream.aclose()
@@ -112,38 +111,17 @@ async def test_allowlist_lets_localhost_names_through(dns: list[str], allow: str
 
 
 async def test_allowlist_port_is_respected(dns: list[str]) -> None:
-    backend = GuardedBackend(parse_allowlist("127.0.0.1:8080"), inner=Dialer())
+    backend = GuardedBackend(parse_allowlist("127.0.0.1:8080"), inner=RecordingBackend())
     with pytest.raises(AddressNotAllowedError):
         await backend.connect_tcp("h0001.localhost", 9090)
 
 
 async def test_falls_back_to_ipv6_loopback(dns: list[str]) -> None:
-    inner = Dialer(refuse={"127.0.0.1"})
+    inner = RecordingBackend(refuse={"127.0.0.1"})
     backend = GuardedBackend(parse_allowlist("127.0.0.1, ::1"), inner=inner)
     stream = await backend.connect_tcp("feeds.localhost", 8080)
     await stream.aclose()
     assert inner.dialed == ["127.0.0.1", "::1"]
-
-
-class Dialer(httpcore.AsyncNetworkBackend):
-    """An inner backend that records what it is asked to dial; no sockets."""
-
-    def __init__(self, refuse: Iterable[str] = ()) -> None:
-        self.dialed: list[str] = []
-        self.refuse = set(refuse)
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.dialed.append(host)
-        if host in self.refuse:
-            raise httpcore.ConnectError("refused") from ConnectionRefusedError()
-        return httpcore.AsyncMockStream([])
 
 
 # --- the politeness key ----------------------------------------------------------------
