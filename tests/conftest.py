@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from httpserver import LocalServer
 
 from lenta.config import Settings
 from lenta.config import load_settings
@@ -33,6 +34,19 @@ def corpus_dir(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"the shared corpus is not at {path} (set LENTA_CORPUS)")
     return path
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A local HTTP server with no routes yet (tests add them)."""
+    with LocalServer() as local:
+        yield local
 
 
 @pytest.fixture

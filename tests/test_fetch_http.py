@@ -61,17 +61,6 @@ RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 CAP = 1_000_000
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as local:
-        yield local
-
-
 def make_settings(**changes: Any) -> Settings:
     base = Settings(
         fetch_allow="127.0.0.1",  # the test servers; each guard test sets its own

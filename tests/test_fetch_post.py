@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,8 +17,9 @@ from httpserver import LocalServer
 from httpserver import Reply
 from httpserver import free_port
 from httpserver import redirect
+from test_fetch_http import UA
+from test_fetch_http import make_settings
 
-from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
@@ -31,37 +31,12 @@ from lenta.fetch.http import PostResult
 
 pytestmark = pytest.mark.anyio
 
-UA = "lenta-test/1.0 (+https://lenta.invalid/; feed aggregator)"
 SUBSCRIBE = {
     "hub.mode": "subscribe",
     "hub.topic": "https://example.org/feed.xml",
     "hub.callback": "https://lenta.example/websub/17?token=a&b",
     "hub.secret": "s3cr=t +/",
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as local:
-        yield local
-
-
-def make_settings(**changes: Any) -> Settings:
-    base = Settings(
-        fetch_allow="127.0.0.1",
-        fetch_timeout=2.0,
-        fetch_deadline=5.0,
-        fetch_max_bytes=1_000_000,
-        user_agent=UA,
-        per_host=2,
-        host_interval=0.0,
-    )
-    return base.replace(**changes)
 
 
 async def post(url: str, data: dict[str, str] = SUBSCRIBE, **changes: Any) -> PostResult:

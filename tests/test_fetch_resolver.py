@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,11 +29,6 @@ from lenta.fetch.http import system_resolver
 pytestmark = pytest.mark.anyio
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -142,12 +136,6 @@ def test_host_key(host: str, key: str) -> None:
 
 
 # --- end to end: a real server under .localhost names ----------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as local:
-        yield local
 
 
 def make_settings(**changes: Any) -> Settings:
