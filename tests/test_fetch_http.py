@@ -18,7 +18,6 @@ import subprocess
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import UTC
@@ -28,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import brotli  # type: ignore[import-untyped]
-import httpcore
 import pytest
 from httpserver import LocalServer
 from httpserver import RecordedRequest
@@ -44,10 +42,10 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
-from lenta.fetch._backend import ShardedTransport
+from lenta.fetch._connect import ResolveError
 from lenta.fetch.guard import parse_allowlist
 from lenta.fetch.http import MAX_REDIRECTS
-from lenta.fetch.http import GuardedBackend
+from lenta.fetch.http import AddressGuard
 from lenta.fetch.http import HTTPClient
 from lenta.fetch.http import Resolver
 from lenta.fetch.http import retry_after_seconds
@@ -94,10 +92,10 @@ async def fetch_error(url: str, **changes: Any) -> FetchError:
 # --- the module's public names --------------------------------------------------
 
 # What the rest of lenta imports from lenta.fetch.http; the split into private
-# modules (_backend, _decode, _errors, _limits, _redirects) must not move them.
+# modules (_connect, _curl, _decode, _errors, _exchange, _limits, _redirects, _urls) must not move them.
 PUBLIC = [
     "ACCEPT_ENCODING", "FEED_ACCEPT", "FORM_CONTENT_TYPE", "KEPT_HEADERS", "MAX_CODINGS", "MAX_REDIRECTS",
-    "POST_MAX_BYTES", "GuardedBackend", "HTTPClient", "PostResult", "Resolver", "retry_after_seconds",
+    "POST_MAX_BYTES", "AddressGuard", "HTTPClient", "PostResult", "Resolver", "retry_after_seconds",
     "split_content_type", "system_resolver",
 ]
 
@@ -664,24 +662,17 @@ async def test_https_wrong_host_name(tls_server: LocalServer) -> None:
 # --- the guard -----------------------------------------------------------------------
 
 
-def test_transport_pool_is_guarded() -> None:
-    # Fails if httpx stops keeping its pool in AsyncHTTPTransport._pool, the
-    # attribute GuardedTransport replaces (see lenta.fetch._backend).
-    client = HTTPClient(make_settings())
-    shards = client._transport._shards
-    assert len(shards) == ShardedTransport.SHARDS
-    for shard in shards:
-        pool = shard._pool
-        assert isinstance(pool, httpcore.AsyncConnectionPool)
-        assert pool._network_backend is client._backend
-        assert pool._http2
-
-
-def test_a_host_always_uses_the_same_pool() -> None:
-    client = HTTPClient(make_settings())
-    transport = client._transport
-    assert transport._shard("Example.com") is transport._shard("example.com")
-    assert len({id(transport._shard(f"h{n}.example")) for n in range(5000)}) == ShardedTransport.SHARDS
+async def test_proxy_settings_in_the_environment_are_ignored(server: LocalServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy would be the address the guard checks, not the feed's: lenta
+    # never uses one, whatever the environment says.
+    server.routes["/feed"] = Reply(body=RSS)
+    with LocalServer({"/feed": Reply(body=b"from the proxy")}) as proxy:
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url(""))
+        result = await fetch(server.url("/feed"))
+        assert result.body == RSS
+        assert proxy.requests == [] and proxy.connections == 0
 
 
 async def test_loopback_refused_without_allowlist(server: LocalServer) -> None:
@@ -743,28 +734,7 @@ async def test_connects_to_the_address_it_checked(server: LocalServer) -> None:
     assert server.requests[0].headers["host"] == f"rebind.test:{server.port}"
 
 
-# GuardedBackend alone, with a fake inner backend: no sockets at all.
-
-
-class RecordingBackend(httpcore.AsyncNetworkBackend):
-    """An inner backend that records what it is asked to dial; no sockets."""
-
-    def __init__(self, refuse: Iterable[str] = ()) -> None:
-        self.dialed: list[str] = []
-        self.refuse = set(refuse)
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.dialed.append(host)
-        if host in self.refuse:
-            raise httpcore.ConnectError("refused") from ConnectionRefusedError()
-        return httpcore.AsyncMockStream([])
+# AddressGuard alone, with made-up resolvers: no sockets at all.
 
 
 def fixed(*addresses: str) -> Resolver:
@@ -775,61 +745,70 @@ def fixed(*addresses: str) -> Resolver:
 
 
 @pytest.mark.parametrize(
-    ("resolved", "allow", "dialed"),
+    ("resolved", "allow", "kept"),
     [
         (["93.184.216.34"], "", ["93.184.216.34"]),
-        (["10.0.0.1", "93.184.216.34"], "", ["93.184.216.34"]),  # private ones skipped
+        (["10.0.0.1", "93.184.216.34"], "", ["93.184.216.34"]),  # private ones dropped
         (["::ffff:127.0.0.1", "2606:4700::1111"], "", ["2606:4700::1111"]),
         (["10.0.0.1"], "10.0.0.0/8", ["10.0.0.1"]),
-        (["10.0.0.1", "127.0.0.1"], "feeds.lan", ["10.0.0.1"]),  # by name: whatever it resolves to
+        (["10.0.0.1", "127.0.0.1"], "feeds.lan", ["10.0.0.1", "127.0.0.1"]),  # by name: whatever it resolves to
         (["fe80::1%eth0"], "feeds.lan:443", ["fe80::1"]),
+        (["93.184.216.34", "10.0.0.1", "1.1.1.1"], "", ["93.184.216.34", "1.1.1.1"]),  # order kept: tried in turn
     ],
 )
-async def test_guarded_backend_dials_checked_addresses(resolved: list[str], allow: str, dialed: list[str]) -> None:
-    inner = RecordingBackend()
-    backend = GuardedBackend(parse_allowlist(allow), resolver=fixed(*resolved), inner=inner)
-    stream = await backend.connect_tcp("feeds.lan", 443, timeout=1)
-    await stream.aclose()
-    assert inner.dialed == dialed
+async def test_guard_keeps_only_allowed_addresses(resolved: list[str], allow: str, kept: list[str]) -> None:
+    guard = AddressGuard(parse_allowlist(allow), resolver=fixed(*resolved))
+    assert await guard.allowed_addresses("feeds.lan", 443, timeout=1) == kept
 
 
 @pytest.mark.parametrize("resolved", [["127.0.0.1", "::1"], ["169.254.169.254"], ["::ffff:10.0.0.1"], ["0.0.0.0"]])
-async def test_guarded_backend_refuses_before_dialing(resolved: list[str]) -> None:
-    inner = RecordingBackend()
-    backend = GuardedBackend(parse_allowlist("other.lan"), resolver=fixed(*resolved), inner=inner)
+async def test_guard_refuses_when_nothing_is_left(resolved: list[str]) -> None:
+    guard = AddressGuard(parse_allowlist("other.lan"), resolver=fixed(*resolved))
     with pytest.raises(AddressNotAllowedError, match="LENTA_FETCH_ALLOW"):
-        await backend.connect_tcp("feeds.lan", 80)
-    assert inner.dialed == []
+        await guard.allowed_addresses("feeds.lan", 80, timeout=1)
 
 
-async def test_guarded_backend_tries_the_next_allowed_address() -> None:
-    inner = RecordingBackend(refuse={"93.184.216.34"})
-    backend = GuardedBackend(parse_allowlist(""), resolver=fixed("93.184.216.34", "10.0.0.1", "1.1.1.1"), inner=inner)
-    stream = await backend.connect_tcp("feeds.example", 80)
-    await stream.aclose()
-    assert inner.dialed == ["93.184.216.34", "1.1.1.1"]
+def test_guard_checks_each_socket_again() -> None:
+    # What libcurl's open-socket callback asks before every connection.
+    guard = AddressGuard(parse_allowlist("127.0.0.1:8080"))
+    assert guard.admits("feed.test", 8080, "127.0.0.1")
+    assert not guard.admits("feed.test", 8081, "127.0.0.1")
+    assert not guard.admits("feed.test", 443, "169.254.169.254")
+    assert guard.admits("feed.test", 443, "93.184.216.34")
+    assert not guard.admits("feed.test", 443, "not an address")
 
 
-async def test_guarded_backend_ip_literal_is_not_resolved() -> None:
+async def test_guard_ip_literal_is_not_resolved() -> None:
     async def no_dns(host: str, port: int) -> list[str]:
         raise AssertionError("resolved an IP literal")
 
-    inner = RecordingBackend()
-    backend = GuardedBackend(parse_allowlist("::1"), resolver=no_dns, inner=inner)
-    stream = await backend.connect_tcp("::1", 80)
-    await stream.aclose()
-    assert inner.dialed == ["::1"]
-    assert ipaddress.ip_address(inner.dialed[0]).is_loopback
+    guard = AddressGuard(parse_allowlist("::1"), resolver=no_dns)
+    kept = await guard.allowed_addresses("::1", 80, timeout=1)
+    assert kept == ["::1"] and ipaddress.ip_address(kept[0]).is_loopback
 
 
-async def test_guarded_backend_resolution_timeout() -> None:
+async def test_guard_resolution_timeout() -> None:
     async def slow(host: str, port: int) -> list[str]:
         await asyncio.sleep(10)
         return []
 
-    backend = GuardedBackend(parse_allowlist(""), resolver=slow, inner=RecordingBackend())
-    with pytest.raises(httpcore.ConnectTimeout):
-        await backend.connect_tcp("feeds.example", 80, timeout=0.05)
+    guard = AddressGuard(parse_allowlist(""), resolver=slow)
+    with pytest.raises(ResolveError) as info:
+        await guard.allowed_addresses("feeds.example", 80, timeout=0.05)
+    assert info.value.timed_out
+
+
+async def test_guard_reuses_a_lookup_but_judges_it_each_time() -> None:
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    allowed = AddressGuard(parse_allowlist("127.0.0.1"), resolver=resolver)
+    assert await allowed.allowed_addresses("feeds.test", 80, 1) == ["127.0.0.1"]
+    assert await allowed.allowed_addresses("FEEDS.test", 80, 1) == ["127.0.0.1"]
+    assert lookups == ["feeds.test"]
 
 
 # --- politeness -----------------------------------------------------------------------

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from httpserver import LocalServer
 from httpserver import Reply
-from test_fetch_http import RecordingBackend
 
 from lenta.config import Settings
 from lenta.exceptions import AddressNotAllowedError
-from lenta.fetch._backend import is_localhost
+from lenta.fetch._connect import is_localhost
 from lenta.fetch._limits import host_key
 from lenta.fetch.guard import parse_allowlist
-from lenta.fetch.http import GuardedBackend
+from lenta.fetch.http import AddressGuard
 from lenta.fetch.http import HTTPClient
 from lenta.fetch.http import system_resolver
 
@@ -77,45 +76,35 @@ async def test_other_names_ask_dns(dns: list[str], host: str) -> None:
 
 
 async def test_guard_still_refuses_localhost_names(dns: list[str]) -> None:
-    inner = RecordingBackend()
-    backend = GuardedBackend(parse_allowlist(""), inner=inner)
+    guard = AddressGuard(parse_allowlist(""))
     with pytest.raises(AddressNotAllowedError) as info:
-        await backend.connect_tcp("h0001.localhost", 8080)
+        await guard.allowed_addresses("h0001.localhost", 8080, timeout=1)
     message = str(info.value)
     assert "h0001.localhost:8080" in message and "127.0.0.1 (loopback)" in message and "::1 (loopback)" in message
-    assert inner.dialed == [] and dns == []
+    assert dns == []
 
 
 @pytest.mark.parametrize(
-    ("allow", "dialed"),
+    ("allow", "kept"),
     [
         ("127.0.0.1", ["127.0.0.1"]),  # by address: ::1 is not 127.0.0.1
         ("127.0.0.0/8", ["127.0.0.1"]),
         ("::1", ["::1"]),
         ("127.0.0.1:8080", ["127.0.0.1"]),
-        ("h0001.localhost", ["127.0.0.1"]),  # by name: both addresses, IPv4 first
+        ("h0001.localhost", ["127.0.0.1", "::1"]),  # by name: both addresses, IPv4 first
+        ("127.0.0.1, ::1", ["127.0.0.1", "::1"]),  # libcurl falls back to ::1 if 127.0.0.1 refuses
     ],
 )
-async def test_allowlist_lets_localhost_names_through(dns: list[str], allow: str, dialed: list[str]) -> None:
-    inner = RecordingBackend()
-    backend = GuardedBackend(parse_allowlist(allow), inner=inner)
-    stream = await backend.connect_tcp("h0001.localhost", 8080)
-    await stream.aclose()
-    assert inner.dialed == dialed and dns == []
+async def test_allowlist_lets_localhost_names_through(dns: list[str], allow: str, kept: list[str]) -> None:
+    guard = AddressGuard(parse_allowlist(allow))
+    assert await guard.allowed_addresses("h0001.localhost", 8080, timeout=1) == kept
+    assert dns == []
 
 
 async def test_allowlist_port_is_respected(dns: list[str]) -> None:
-    backend = GuardedBackend(parse_allowlist("127.0.0.1:8080"), inner=RecordingBackend())
+    guard = AddressGuard(parse_allowlist("127.0.0.1:8080"))
     with pytest.raises(AddressNotAllowedError):
-        await backend.connect_tcp("h0001.localhost", 9090)
-
-
-async def test_falls_back_to_ipv6_loopback(dns: list[str]) -> None:
-    inner = RecordingBackend(refuse={"127.0.0.1"})
-    backend = GuardedBackend(parse_allowlist("127.0.0.1, ::1"), inner=inner)
-    stream = await backend.connect_tcp("feeds.localhost", 8080)
-    await stream.aclose()
-    assert inner.dialed == ["127.0.0.1", "::1"]
+        await guard.allowed_addresses("h0001.localhost", 9090, timeout=1)
 
 
 # --- the politeness key ----------------------------------------------------------------

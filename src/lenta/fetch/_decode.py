@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 
 import brotli  # untyped: see [[tool.mypy.overrides]] in pyproject.toml
-import httpx
 
 MAX_CODINGS = 2  # more than gzip-inside-br is no honest server's doing
 PIECE = 64 * 1024  # most bytes one decompression step may produce
@@ -114,43 +113,86 @@ def _flush(decoders: Sequence[_Decoder]) -> Iterator[bytes]:
             yield from _feed(decoders[index + 1 :], piece)
 
 
-async def read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
-    """The decoded body, at most ``limit`` bytes. Over the limit: the first
-    ``limit`` bytes if ``truncate``, else :class:`TooLarge`.
+class BodySink:
+    """Collects a body as libcurl hands it over, a piece at a time, capped.
 
-    Raises:
+    With ``decode`` the pieces are decompressed as they come (the cap then
+    applies to the decoded bytes, and to the compressed ones too); without,
+    they are kept as sent, but their codings are still checked now, so a
+    refused one fails here rather than in a parse worker. ``declared`` is
+    the Content-Length: over the cap, nothing is read at all.
+
+    With ``truncate`` the body stops at ``limit`` bytes instead of failing:
+    :meth:`write` then returns False and :attr:`full` is set. With
+    ``lenient`` (for bodies that only explain a status) bytes that do not
+    decode end the body instead, and it is empty.
+
+    Raises (from the constructor, :meth:`write` and :meth:`finish`):
         TooLarge: over ``limit`` (declared, compressed or decoded), unless ``truncate``.
         Undecodable: a refused Content-Encoding, or bytes that do not decode.
     """
-    declared = response.headers.get("content-length", "")
-    if not truncate and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(limit)
-    steps = decoders(response.headers.get("content-encoding", ""))
-    body = bytearray()
-    raw_total = 0
-    try:
-        async for raw in response.aiter_raw():
-            raw_total += len(raw)
-            for piece in _feed(steps, raw):
-                body += piece
-                if len(body) > limit:
-                    if truncate:
-                        return bytes(body[:limit])
-                    raise TooLarge(limit)
-            if raw_total > limit and not truncate:  # compressed, and still over
-                raise TooLarge(limit)
-        for piece in _flush(steps):
-            body += piece
-            if len(body) > limit and not truncate:
-                raise TooLarge(limit)
-    except (zlib.error, brotli.error) as exc:
-        raise Undecodable(f"{response.headers.get('content-encoding')}: {exc}") from exc
-    return bytes(body[:limit])
+
+    def __init__(self, content_encoding: str, limit: int, *, decode: bool = True, truncate: bool = False,
+                 lenient: bool = False, declared: str | None = None) -> None:
+        if not truncate and declared and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(limit)
+        try:
+            steps = decoders(content_encoding)
+        except Undecodable:
+            if not lenient:
+                raise
+            steps, limit = [], 0
+        self._steps = steps if decode else []
+        self._lenient = lenient
+        self._content_encoding = content_encoding
+        self._limit = limit
+        self._truncate = truncate
+        self._body = bytearray()
+        self._raw_total = 0
+        self.full = False
+
+    def write(self, data: bytes) -> bool:
+        """Take the next piece; False once a truncated body has all it keeps."""
+        self._raw_total += len(data)
+        if not self._steps:
+            self._body += data
+        else:
+            try:
+                for piece in _feed(self._steps, data):
+                    self._body += piece
+                    if len(self._body) > self._limit:
+                        break
+            except (zlib.error, brotli.error) as exc:
+                if self._lenient:
+                    self._body.clear()
+                    self._steps, self._limit, self.full = [], 0, True
+                    return False
+                raise Undecodable(f"{self._content_encoding}: {exc}") from exc
+        if len(self._body) > self._limit or (self._steps and self._raw_total > self._limit):
+            if not self._truncate:
+                raise TooLarge(self._limit)
+            self.full = True
+            return False
+        return True
+
+    def finish(self) -> bytes:
+        """The whole body (decoded, unless constructed without ``decode``)."""
+        if self._steps and not self.full:
+            try:
+                for piece in _flush(self._steps):
+                    self._body += piece
+            except (zlib.error, brotli.error) as exc:
+                if self._lenient:
+                    return b""
+                raise Undecodable(f"{self._content_encoding}: {exc}") from exc
+            if len(self._body) > self._limit and not self._truncate:
+                raise TooLarge(self._limit)
+        return bytes(self._body[: self._limit])
 
 
 def decode_bytes(body: bytes, content_encoding: str, limit: int) -> bytes:
     """Decode a body fetched with ``decode=False``, with the same bounded
-    steps and the same cap as :func:`read_body`.
+    steps and the same cap as :class:`BodySink`.
 
     Raises:
         TooLarge: the decoded body is over ``limit``.
@@ -174,23 +216,3 @@ def decode_bytes(body: bytes, content_encoding: str, limit: int) -> bytes:
     except (zlib.error, brotli.error) as exc:
         raise Undecodable(f"{content_encoding}: {exc}") from exc
     return bytes(out)
-
-
-async def read_raw(response: httpx.Response, limit: int) -> bytes:
-    """The body as sent (still encoded), at most ``limit`` bytes; its codings
-    are checked now, so a refused one fails here, not later.
-
-    Raises:
-        TooLarge: over ``limit`` (declared or read).
-        Undecodable: a refused Content-Encoding.
-    """
-    decoders(response.headers.get("content-encoding", ""))
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(limit)
-    body = bytearray()
-    async for raw in response.aiter_raw():
-        body += raw
-        if len(body) > limit:
-            raise TooLarge(limit)
-    return bytes(body)

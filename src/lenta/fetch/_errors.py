@@ -4,8 +4,11 @@
 makes runs inside it, and whatever escapes leaves as a
 :class:`~lenta.exceptions.FetchError` of the most specific kind:
 
-- httpx/httpcore/socket/TLS errors, by their cause (DNS, refused, TLS, timeout...);
-- ``TimeoutError`` from ``asyncio.timeout``: the total deadline;
+- libcurl's errors (:class:`~lenta.fetch._curl.CurlError`), by their
+  ``CURLE_*`` code (refused, TLS, timeout...), and the resolver's
+  (:class:`~lenta.fetch._connect.ResolveError`: DNS);
+- :class:`~lenta.fetch._curl.ReadTimeout` (no byte for too long) and
+  ``TimeoutError`` from ``asyncio.timeout`` (the total deadline);
 - lenta's internal signals: :class:`BadStatus` (here),
   :class:`~lenta.fetch._decode.TooLarge` and :class:`~lenta.fetch._decode.Undecodable`
   (bodies), :class:`~lenta.fetch._redirects.BadRedirect` (redirects).
@@ -22,21 +25,25 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http
-import socket
-import ssl
 from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 
-import httpx
+import pycurl
 
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
+from lenta.fetch._connect import ResolveError
+from lenta.fetch._curl import CurlError
+from lenta.fetch._curl import ReadTimeout
 from lenta.fetch._decode import TooLarge
 from lenta.fetch._decode import Undecodable
+from lenta.fetch._exchange import Response
 from lenta.fetch._redirects import MAX_REDIRECTS
 from lenta.fetch._redirects import BadRedirect
+from lenta.fetch.guard import Target
 
 ERROR_HEAD = 64 * 1024  # how much of an error page we read to spot a bot wall
 
@@ -44,7 +51,7 @@ ERROR_HEAD = 64 * 1024  # how much of an error page we read to spot a bot wall
 class BadStatus(Exception):
     """A status that is not a result; ``head`` is the start of the body, for :func:`bot_wall`."""
 
-    def __init__(self, response: httpx.Response, head: bytes) -> None:
+    def __init__(self, response: Response, head: bytes) -> None:
         self.response = response
         self.head = head
 
@@ -71,7 +78,7 @@ _REFUSAL_MARKERS = ("captcha", "just a moment", "are you a robot", "are you huma
 _REFUSAL_STATUSES = frozenset({403, 429, 503})
 
 
-def bot_wall(status: int, headers: httpx.Headers, head: bytes) -> str | None:
+def bot_wall(status: int, headers: Mapping[str, str], head: bytes) -> str | None:
     """The sign that this response is a bot-protection challenge, or None."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return "cf-mitigated: challenge"
@@ -103,7 +110,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - now).total_seconds())
 
 
-def _server_now(headers: httpx.Headers) -> datetime | None:
+def _server_now(headers: Mapping[str, str]) -> datetime | None:
     """The server's clock (its Date header), so an HTTP-date Retry-After is
     measured on the clock that wrote it, whatever the skew with ours."""
     try:
@@ -128,12 +135,12 @@ def split_content_type(value: str | None) -> tuple[str | None, str | None]:
 # --- errors: the one choke point --------------------------------------------
 
 
-def _status_error(response: httpx.Response, head: bytes) -> FetchError:
-    status = response.status_code
+def _status_error(response: Response, head: bytes) -> FetchError:
+    status = response.status
     try:
         reason = http.HTTPStatus(status).phrase
     except ValueError:
-        reason = response.reason_phrase
+        reason = response.reason
     retry_after = None
     if status in {429, 503}:
         retry_after = retry_after_seconds(response.headers.get("retry-after"), _server_now(response.headers))
@@ -158,23 +165,40 @@ def _status_error(response: httpx.Response, head: bytes) -> FetchError:
     )
 
 
-def _find_cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
-    """The first exception of ``kinds`` in ``exc``'s cause/context chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kinds):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+# libcurl's failures, by code: the TLS family, and what a reset looks like.
+_TLS_CODES = frozenset({
+    pycurl.E_SSL_CONNECT_ERROR, pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CERTPROBLEM,
+    pycurl.E_SSL_CIPHER, pycurl.E_SSL_CACERT_BADFILE, pycurl.E_SSL_ISSUER_ERROR, pycurl.E_USE_SSL_FAILED,
+    pycurl.E_SSL_PINNEDPUBKEYNOTMATCH, pycurl.E_SSL_INVALIDCERTSTATUS, pycurl.E_SSL_SHUTDOWN_FAILED,
+    pycurl.E_SSL_CRL_BADFILE, pycurl.E_SSL_ENGINE_NOTFOUND,
+})
+_TRANSFER_CODES = frozenset({pycurl.E_RECV_ERROR, pycurl.E_SEND_ERROR})
+
+
+def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
+    code, message = exc.code, exc.message
+    if code == pycurl.E_COULDNT_RESOLVE_HOST:
+        return FetchError("could not resolve host {host}", kind=FetchErrorKind.DNS, host=target.host)
+    if code == pycurl.E_COULDNT_CONNECT:
+        return FetchError("connection refused by {address}", kind=FetchErrorKind.REFUSED, address=address)
+    if code == pycurl.E_OPERATION_TIMEDOUT:
+        if message.lower().startswith(("connection timed out", "failed to connect", "resolving timed out")):
+            return FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT, address=address)
+        return FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address)
+    if code in _TLS_CODES:
+        return FetchError("TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address,
+                          reason=message)
+    if code in _TRANSFER_CODES and "reset" in message.lower():
+        return FetchError("connection reset by {address}", kind=FetchErrorKind.REFUSED, address=address)
+    reason = message or "libcurl error " + str(code)
+    return FetchError("network error with {address}: {reason}", address=address, reason=reason)
 
 
 @contextlib.contextmanager
-def fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
-    """Turn whatever one hop to ``url`` raises into a FetchError (lenta's own errors pass)."""
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    address = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+def fetch_errors(target: Target, deadline: float) -> Iterator[None]:
+    """Turn whatever one hop to ``target`` raises into a FetchError (lenta's own errors pass)."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    address = f"{host}:{target.port}"
     try:
         yield
     except LentaError:
@@ -193,32 +217,21 @@ def fetch_errors(url: httpx.URL, deadline: float) -> Iterator[None]:
         raise FetchError(
             "more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS
         ) from None
-    except httpx.InvalidURL as exc:  # from httpx's own look at a Location header
-        raise FetchError("redirect to an invalid URL ({reason})", reason=str(exc)) from exc
-    except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout):
-            message = "timed out connecting to {address}"
-        else:
-            message = "timed out waiting for {address}"
-        raise FetchError(message, kind=FetchErrorKind.TIMEOUT, address=address) from exc
+    except ResolveError as exc:
+        if exc.timed_out:
+            raise FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT,
+                             address=address) from exc
+        raise FetchError("could not resolve host {host}", kind=FetchErrorKind.DNS, host=target.host) from exc
+    except ReadTimeout as exc:
+        raise FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address) from exc
     except TimeoutError as exc:  # asyncio.timeout: the deadline
         raise FetchError(
             "gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)",
             kind=FetchErrorKind.TIMEOUT, seconds=deadline,
         ) from exc
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-        cause = _find_cause(exc, (socket.gaierror, ssl.SSLError, ConnectionRefusedError, ConnectionResetError))
-        if isinstance(cause, socket.gaierror):
-            raise FetchError("could not resolve host {host}", kind=FetchErrorKind.DNS, host=url.host) from exc
-        if isinstance(cause, ssl.SSLError):
-            reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
-            raise FetchError(
-                "TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address, reason=reason
-            ) from exc
-        if isinstance(cause, ConnectionRefusedError):
-            raise FetchError("connection refused by {address}", kind=FetchErrorKind.REFUSED, address=address) from exc
-        if isinstance(cause, ConnectionResetError):
-            raise FetchError("connection reset by {address}", kind=FetchErrorKind.REFUSED, address=address) from exc
+    except CurlError as exc:
+        raise _curl_error(exc, target, address) from exc
+    except (OSError, ValueError) as exc:
         raise FetchError(
             "network error with {address}: {reason}", address=address, reason=str(exc) or type(exc).__name__
         ) from exc

@@ -8,10 +8,12 @@ will not follow leaves as :class:`BadRedirect`, which
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Mapping
 
 from lenta.exceptions import InvalidFeedURLError
-from lenta.fetch.guard import check_url
+from lenta.fetch._urls import join_location
+from lenta.fetch._urls import request_url
+from lenta.fetch.guard import Target
 
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -26,31 +28,15 @@ class BadRedirect(Exception):
         self.detail = detail
 
 
-def is_redirect(response: httpx.Response) -> bool:
+def is_redirect(status: int, headers: Mapping[str, str]) -> bool:
     """A redirect we could follow: a redirect status with a Location."""
-    return response.status_code in REDIRECT_STATUSES and "location" in response.headers
+    return status in REDIRECT_STATUSES and "location" in headers
 
 
-def next_hop(base: httpx.URL, location: str) -> httpx.URL:
-    """Where a redirect leads, checked like the first URL (no file:, ftp:...)."""
+def next_hop(base: str, location: str) -> tuple[str, Target]:
+    """Where a redirect leads (the URL to request, where it points), checked
+    like the first URL: no file:, ftp:... (AddressNotAllowedError passes through)."""
     try:
-        target = base.join(location.strip()).copy_with(fragment=None)
-    except (httpx.InvalidURL, ValueError):
-        raise BadRedirect("invalid", location) from None
-    try:
-        check_url(str(target))  # AddressNotAllowedError for file:, ftp:... passes through
+        return request_url(join_location(base, location))
     except InvalidFeedURLError:
         raise BadRedirect("invalid", location) from None
-    return target
-
-
-async def check_redirect_target(response: httpx.Response) -> None:
-    """A response hook: check a redirect's target our way first, because
-    httpx builds its own next request from Location before send() returns,
-    and some targets (``javascript:…``) make that fail with a bare InvalidURL.
-
-    Only for GET: a POST's redirect is returned, not followed, so where it
-    points is the caller's business.
-    """
-    if response.request.method == "GET" and is_redirect(response):
-        next_hop(response.request.url, response.headers["location"])

@@ -1,32 +1,37 @@
 """The HTTP fetcher: every request lenta makes goes through :class:`HTTPClient`.
 
 One client per process, used as ``async with HTTPClient(settings) as client``
-(asyncio only). Built on ``httpx.AsyncClient`` with HTTP/2 and keep-alive;
-what it adds, one concern per module:
+(asyncio only). Built on libcurl (pycurl), driven by the event loop
+(:mod:`lenta.fetch._curl`): HTTP/1.1 keep-alive, HTTP/2 where a TLS server
+offers it (ALPN), certificates verified against the host name. What lenta
+adds, one concern per module:
 
-- **The outbound guard**, at connect time (:mod:`lenta.fetch._backend`).
-  :class:`GuardedBackend` is the httpcore network backend: it resolves the
-  host itself, drops every address :mod:`lenta.fetch.guard` refuses, and
-  connects to the very address it checked, so DNS rebinding cannot swap in
-  127.0.0.1 between check and connect. ``localhost`` and ``*.localhost``
-  resolve to loopback without DNS (RFC 6761), and are refused like any
-  loopback address unless allowed. Proxies are not supported: the guard
-  would check the proxy's address instead of the target's.
+- **The outbound guard**, at connect time (:mod:`lenta.fetch._connect`):
+  the host is resolved here, every address :mod:`lenta.fetch.guard`
+  refuses is dropped, and libcurl is told to use exactly the remaining
+  ones (``CURLOPT_RESOLVE``), so DNS rebinding cannot swap in 127.0.0.1
+  between check and connect; each socket libcurl opens is checked again.
+  ``localhost`` and ``*.localhost`` resolve to loopback without DNS
+  (RFC 6761), and are refused like any loopback address unless allowed.
+  Proxies are off, whatever the environment says: the guard would check
+  the proxy's address instead of the target's. Only http and https.
 - **Redirects by hand** (:mod:`lenta.fetch._redirects`), at most
   :data:`MAX_REDIRECTS`, each hop re-checked (http/https only, and the guard
-  again when connecting), loops detected. :meth:`HTTPClient.post` follows none.
+  again when connecting), loops detected; cookies a site sets on the way
+  live for that one fetch. :meth:`HTTPClient.post` follows none.
 - **Limits**: a total deadline (``fetch_deadline``) over the hops (time
-  queued for a per-host slot not counted), connect
-  and read timeouts (``fetch_timeout``), the body capped at
-  ``fetch_max_bytes`` *after* decompression, which is done here, a bounded
-  piece at a time, so a gzip or brotli bomb costs at most the cap
-  (:mod:`lenta.fetch._decode`).
+  queued for a per-host slot not counted), connect and idle-read timeouts
+  (``fetch_timeout``), the body capped at ``fetch_max_bytes`` *after*
+  decompression, which is done here (or, for feeds, in a parse worker), a
+  bounded piece at a time, so a gzip or brotli bomb costs at most the cap
+  (:mod:`lenta.fetch._decode`); a Content-Length over the cap is refused
+  before the body is read.
 - **Politeness** (:mod:`lenta.fetch._limits`): at most ``per_host`` requests
   in flight to one host name and, optionally, a minimum spacing between their
   starts; the honest User-Agent.
 
 Every failure leaves as a :class:`~lenta.exceptions.FetchError` built in one
-place, :func:`lenta.fetch._errors.fetch_errors`: library exceptions, bad
+place, :func:`lenta.fetch._errors.fetch_errors`: libcurl's errors, bad
 statuses, bot walls, oversized bodies and redirect trouble alike. The guard's
 refusals (:class:`~lenta.exceptions.AddressNotAllowedError`, worded in
 :mod:`lenta.fetch.guard`) pass through it unchanged.
@@ -35,43 +40,47 @@ refusals (:class:`~lenta.exceptions.AddressNotAllowedError`, worded in
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import ipaddress
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.cookiejar import CookieJar
-from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from urllib.parse import urlencode
 
-import httpx
+import certifi
+import pycurl
 
 from lenta.config import Settings
 from lenta.exceptions import InvalidFeedURLError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
-from lenta.fetch._backend import GuardedBackend
-from lenta.fetch._backend import Resolver
-from lenta.fetch._backend import ShardedTransport
-from lenta.fetch._backend import system_resolver
+from lenta.fetch._connect import AddressGuard
+from lenta.fetch._connect import Resolver
+from lenta.fetch._connect import system_resolver
+from lenta.fetch._curl import CurlError
+from lenta.fetch._curl import CurlLoop
 from lenta.fetch._decode import ACCEPT_ENCODING
 from lenta.fetch._decode import MAX_CODINGS
-from lenta.fetch._decode import Undecodable
-from lenta.fetch._decode import read_body
-from lenta.fetch._decode import read_raw
+from lenta.fetch._decode import BodySink
 from lenta.fetch._errors import ERROR_HEAD
 from lenta.fetch._errors import BadStatus
 from lenta.fetch._errors import bot_wall
 from lenta.fetch._errors import fetch_errors
 from lenta.fetch._errors import retry_after_seconds
 from lenta.fetch._errors import split_content_type
+from lenta.fetch._exchange import Exchange
+from lenta.fetch._exchange import Response
+from lenta.fetch._exchange import SinkChooser
 from lenta.fetch._limits import HostLimiter
 from lenta.fetch._redirects import MAX_REDIRECTS
 from lenta.fetch._redirects import PERMANENT_STATUSES
 from lenta.fetch._redirects import BadRedirect
-from lenta.fetch._redirects import check_redirect_target
 from lenta.fetch._redirects import is_redirect
 from lenta.fetch._redirects import next_hop
-from lenta.fetch.guard import check_url
+from lenta.fetch._urls import request_url
+from lenta.fetch.guard import Target
+from lenta.fetch.guard import not_allowed_error
 from lenta.fetch.guard import parse_allowlist
 
 # What other modules import from here; the names defined in the private
@@ -84,7 +93,7 @@ __all__ = [
     "MAX_CODINGS",
     "MAX_REDIRECTS",
     "POST_MAX_BYTES",
-    "GuardedBackend",
+    "AddressGuard",
     "HTTPClient",
     "PostResult",
     "Resolver",
@@ -121,25 +130,37 @@ class PostResult:
     body: bytes
 
 
-def _no_cookie_jar() -> httpx.Cookies:
-    # The client-wide jar keeps nothing: cookies live for one fetch only (see fetch).
-    return httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
+def _parse_url(url: str) -> tuple[str, Target]:
+    """``url`` checked (scheme, host) and made ready to send, as every request starts."""
+    wire, target = request_url(url)
+    if not wire.isascii():  # only a user name or password can still carry such characters
+        raise InvalidFeedURLError("{url} is not a valid URL ({reason})", url=url, reason="non-ASCII user information")
+    return wire, target
 
 
-def _parse_url(url: str) -> httpx.URL:
-    """``url`` checked (scheme, host) and parsed, as every request starts."""
-    check_url(url)
-    try:
-        return httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise InvalidFeedURLError("{url} is not a valid URL ({reason})", url=url, reason=str(exc)) from None
-
-
-def _deferrable(response: httpx.Response) -> bool:
+def _deferrable(headers: Mapping[str, str]) -> bool:
     """Whether the body can be decoded later: feed types (XML, JSON) only;
     HTML must be decoded now, to look for a bot-protection page."""
-    media_type, _ = split_content_type(response.headers.get("content-type"))
+    media_type, _ = split_content_type(headers.get("content-type"))
     return media_type is not None and ("xml" in media_type or "json" in media_type) and "html" not in media_type
+
+
+def _header_lines(headers: Mapping[str, str]) -> list[bytes]:
+    # Header values are bytes on the wire; ETags and dates come back as we got them.
+    return [f"{name}: {value}".encode("latin-1", "replace") for name, value in headers.items()]
+
+
+def _resolve_entry(target: Target, addresses: list[str]) -> list[str]:
+    listed = ",".join(f"[{address}]" if ":" in address else address for address in addresses)
+    return [f"{target.host}:{target.port}:{listed}"]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
 
 
 class HTTPClient:
@@ -153,6 +174,9 @@ class HTTPClient:
         resolver: how host names become addresses (default: the system
             resolver); a seam for tests and custom DNS.
 
+    Certificates are checked against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``
+    when set, else against certifi's bundle.
+
     Raises:
         InvalidInputError: ``settings.fetch_allow`` does not parse.
     """
@@ -165,26 +189,17 @@ class HTTPClient:
         resolver: Resolver | None = None,
     ) -> None:
         self._settings = settings
-        self._allowlist = parse_allowlist(settings.fetch_allow)
-        self._backend = GuardedBackend(self._allowlist, resolver=resolver or system_resolver)
-        self._transport = ShardedTransport(
-            self._backend, limits=httpx.Limits(max_connections=max(100, settings.concurrency))
-        )
-        self._client = httpx.AsyncClient(
-            transport=self._transport,
-            follow_redirects=False,  # followed in fetch(), so every hop is checked
-            timeout=httpx.Timeout(settings.fetch_timeout),
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            cookies=_no_cookie_jar(),
-            event_hooks={"response": [check_redirect_target]},
-            trust_env=False,  # no proxies or .netrc from the environment
-        )
+        self._guard = AddressGuard(parse_allowlist(settings.fetch_allow), resolver=resolver or system_resolver)
         self._hosts = HostLimiter(
             settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval
         )
+        self._ca_file = os.environ.get("SSL_CERT_FILE") or certifi.where()
+        self._ca_dir = os.environ.get("SSL_CERT_DIR")
+        # Idle keep-alive connections kept: enough for every host of a big round.
+        self._max_connections = min(1024, max(256, settings.concurrency * settings.per_host))
+        self._curl: CurlLoop | None = None
 
     async def __aenter__(self) -> HTTPClient:
-        await self._client.__aenter__()
         return self
 
     async def __aexit__(
@@ -193,10 +208,18 @@ class HTTPClient:
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        await self._client.__aexit__(exc_type, exc_value, traceback)
+        await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._curl is not None:
+            self._curl.close()
+            self._curl = None
+
+    def _transfers(self) -> CurlLoop:
+        loop = asyncio.get_running_loop()
+        if self._curl is None or self._curl.loop is not loop:
+            self._curl = CurlLoop(max_connections=self._max_connections)
+        return self._curl
 
     async def fetch(
         self, url: str, validators: Validators | None = None, *, accept: str = FEED_ACCEPT, decode: bool = True
@@ -223,44 +246,49 @@ class HTTPClient:
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
-        current = _parse_url(url)
-        headers = {"Accept": accept}
+        wire, target = _parse_url(url)
+        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if validators is not None and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators is not None and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        # Cookies are kept across the hops of one fetch only: some sites set one
-        # and redirect back to the same URL, expecting it.
-        cookies = httpx.Cookies()
-        seen: set[tuple[str, str]] = set()
+        lines = _header_lines(headers)
+        # One handle for every hop, with libcurl's cookie engine on: some sites
+        # set a cookie and redirect back to the same URL, expecting it. The
+        # cookies die with the handle, at the end of this fetch.
+        handle = self._handle(cookies=True)
+        seen: set[tuple[str, tuple[str, ...]]] = set()
         budget = self._settings.fetch_deadline  # waiting for a host slot does not count
         permanent = True
         hops = 0
-        while True:
-            with fetch_errors(current, self._settings.fetch_deadline):
-                request = self._client.build_request("GET", current, headers=headers)
-                if cookies:  # only after a redirect that set some: building the header is not free
-                    cookies.set_cookie_header(request)
-                # The same URL with the same cookies again is a loop; with new
-                # cookies it is a site's cookie check, and MAX_REDIRECTS bounds it.
-                visit = (str(current), request.headers.get("cookie", ""))
-                if visit in seen:
-                    raise BadRedirect("loop", str(current))
-                seen.add(visit)
-                async with self._hosts.slot(current.host):
-                    hop_started = loop.time()
-                    try:
-                        async with asyncio.timeout(max(budget, 0.0)):
-                            response, body, raw = await self._exchange(request, cookies, decode)
-                    finally:
-                        budget -= loop.time() - hop_started
-                if not is_redirect(response):
-                    break
-                if hops == MAX_REDIRECTS:
-                    raise BadRedirect("too many")
-                hops += 1
-                permanent = permanent and response.status_code in PERMANENT_STATUSES
-                current = next_hop(current, response.headers["location"])
+        try:
+            while True:
+                with fetch_errors(target, self._settings.fetch_deadline):
+                    # The same URL with the same cookies again is a loop; with new
+                    # cookies it is a site's cookie check, and MAX_REDIRECTS bounds it.
+                    visit = (wire, tuple(handle.getinfo(pycurl.INFO_COOKIELIST)))
+                    if visit in seen:
+                        raise BadRedirect("loop", wire)
+                    seen.add(visit)
+                    async with self._hosts.slot(target.host):
+                        hop_started = loop.time()
+                        try:
+                            async with asyncio.timeout(max(budget, 0.0)):
+                                exchange = await self._transfer(
+                                    handle, wire, target, lines, self._feed_sink(decode), budget
+                                )
+                        finally:
+                            budget -= loop.time() - hop_started
+                    response, body, raw = self._outcome(handle, exchange, wire, decode)
+                    if not is_redirect(response.status, response.headers):
+                        break
+                    if hops == MAX_REDIRECTS:
+                        raise BadRedirect("too many")
+                    hops += 1
+                    permanent = permanent and response.status in PERMANENT_STATUSES
+                    wire, target = next_hop(wire, response.headers["location"])
+        finally:
+            handle.close()
         return self._result(response, body, validators, permanent if hops else False, loop.time() - started, raw)
 
     async def post(
@@ -272,8 +300,7 @@ class HTTPClient:
         the caller judges the status. Everything else is as for :meth:`fetch`:
         the guard, the per-host limit, the deadline, the User-Agent. What
         differs: no redirect is followed (a 3xx comes back as a result, its
-        Location unchecked; only one httpx cannot even parse raises), and
-        the body is cut at :data:`POST_MAX_BYTES`.
+        Location unchecked), and the body is cut at :data:`POST_MAX_BYTES`.
 
         Args:
             url: an http(s) URL.
@@ -287,95 +314,154 @@ class HTTPClient:
             FetchError: the request could not be made or answered (DNS,
                 refused, TLS, timeout, deadline...); ``kind`` says what.
         """
-        target = _parse_url(url)
-        request_headers = httpx.Headers(headers or {})
+        wire, target = _parse_url(url)
+        request_headers = {name: value for name, value in (headers or {}).items()
+                           if name.lower() not in {"content-type", "expect", "content-length"}}
+        request_headers["Accept-Encoding"] = ACCEPT_ENCODING
         request_headers["Content-Type"] = FORM_CONTENT_TYPE
+        request_headers["Expect"] = ""  # no 100-continue round trip
         content = urlencode(data).encode("ascii")
         deadline = self._settings.fetch_deadline
-        with fetch_errors(target, deadline):
-            request = self._client.build_request("POST", target, headers=request_headers, content=content)
-            async with self._hosts.slot(target.host):
-                async with asyncio.timeout(deadline):  # as for fetch, from the slot on
-                    response = await self._client.send(request, stream=True)
-                    try:
-                        body = await self._post_body(response)
-                    finally:
-                        await response.aclose()
-        return PostResult(
-            url=str(response.request.url),
-            status=response.status_code,
-            headers=dict(response.headers.items()),
-            body=body,
-        )
-
-    async def _post_body(self, response: httpx.Response) -> bytes:
         limit = min(self._settings.fetch_max_bytes, POST_MAX_BYTES)
+        handle = self._handle(cookies=False)
+        handle.setopt(pycurl.POSTFIELDS, content)
         try:
-            return await read_body(response, limit, truncate=True)
-        except Undecodable:  # as for an error page: the status is the answer
-            return b""
-
-    async def _exchange(
-        self, request: httpx.Request, cookies: httpx.Cookies, decode: bool = True
-    ) -> tuple[httpx.Response, bytes | None, bool]:
-        """Send one request; the response (closed), its body (None for
-        redirects and 304) and whether that body is still encoded."""
-        response = await self._client.send(request, stream=True)
-        try:
-            # Cookies only matter for the next hop of a redirect; parsing them
-            # (http.cookiejar) costs a sixth of a request's time, so skip it
-            # for every other response.
-            if is_redirect(response) and "set-cookie" in response.headers:
-                cookies.extract_cookies(response)
-            status = response.status_code
-            if status == 304 or is_redirect(response):
-                # Read the (empty or short) body to its end: httpcore only
-                # returns a connection to the pool after a complete response,
-                # and closing it unread would cost a new connection per 304.
-                with contextlib.suppress(Undecodable):
-                    await read_body(response, ERROR_HEAD, truncate=True)
-                return response, None, False
-            if not 200 <= status < 300:
-                try:
-                    head = await read_body(response, ERROR_HEAD, truncate=True)
-                except Undecodable:  # the status is what matters
-                    head = b""
-                raise BadStatus(response, head)
-            if not decode and _deferrable(response):
-                body = await read_raw(response, self._settings.fetch_max_bytes)
-                return response, body, "content-encoding" in response.headers
-            body = await read_body(response, self._settings.fetch_max_bytes)
-            if bot_wall(status, response.headers, body[:ERROR_HEAD]) is not None:
-                raise BadStatus(response, body[:ERROR_HEAD])
-            return response, body, False
+            with fetch_errors(target, deadline):
+                async with self._hosts.slot(target.host):
+                    async with asyncio.timeout(deadline):  # as for fetch, from the slot on
+                        exchange = await self._transfer(
+                            handle, wire, target, _header_lines(request_headers), _answer_sink(limit), deadline
+                        )
+                body = exchange.body()
+                response = exchange.response(wire, handle.getinfo(pycurl.INFO_HTTP_VERSION))
         finally:
-            await response.aclose()
+            handle.close()
+        return PostResult(url=wire, status=response.status, headers=dict(response.headers), body=body)
+
+    def _handle(self, *, cookies: bool) -> pycurl.Curl:
+        """A libcurl handle with what every request shares."""
+        handle = pycurl.Curl()
+        handle.setopt(pycurl.NOSIGNAL, 1)
+        handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+        handle.setopt(pycurl.PROXY, "")  # never a proxy, whatever http_proxy says
+        handle.setopt(pycurl.USERAGENT, self._settings.user_agent)
+        handle.setopt(pycurl.HTTP_CONTENT_DECODING, 0)  # bodies are decoded here, bounded (_decode)
+        handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+        handle.setopt(pycurl.PIPEWAIT, 1)  # rather multiplex on an HTTP/2 connection than open another
+        handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self._settings.fetch_timeout * 1000)))
+        handle.setopt(pycurl.CAINFO, self._ca_file)
+        if self._ca_dir:
+            handle.setopt(pycurl.CAPATH, self._ca_dir)
+        if cookies:
+            handle.setopt(pycurl.COOKIEFILE, "")  # the cookie engine on, with an empty jar
+        return handle
+
+    async def _transfer(
+        self, handle: pycurl.Curl, wire: str, target: Target, lines: list[bytes], choose: SinkChooser, budget: float,
+    ) -> Exchange:
+        """One request on ``handle``: the guard, then libcurl; the finished exchange."""
+        timeout = self._settings.fetch_timeout
+        addresses = await self._guard.allowed_addresses(target.host, target.port, timeout)
+        exchange = Exchange(choose, grace=timeout)
+        refused: list[str] = []
+
+        def open_socket(purpose: int, address: tuple[int, int, int, tuple[str, int]]) -> int:
+            family, kind, protocol, peer = address
+            if not self._guard.admits(target.host, target.port, peer[0]):
+                refused.append(peer[0])
+                return int(pycurl.SOCKET_BAD)
+            # A bare descriptor: libcurl owns it from here and closes it.
+            return socket.socket(family, kind, protocol).detach()
+
+        handle.setopt(pycurl.URL, wire)
+        handle.setopt(pycurl.HTTPHEADER, lines)
+        if not _is_ip(target.host):
+            handle.setopt(pycurl.RESOLVE, _resolve_entry(target, addresses))
+        handle.setopt(pycurl.OPENSOCKETFUNCTION, open_socket)
+        handle.setopt(pycurl.HEADERFUNCTION, exchange.on_header)
+        handle.setopt(pycurl.WRITEFUNCTION, exchange.on_body)
+        # libcurl's own deadline only backs up asyncio's, a second later.
+        handle.setopt(pycurl.TIMEOUT_MS, max(1, int((max(budget, 0.0) + 1.0) * 1000)))
+        try:
+            await self._transfers().perform(handle, idle_timeout=timeout, progress=exchange.progress)
+        except CurlError:
+            if exchange.stopped_by is not None:
+                raise exchange.stopped_by from None
+            if refused:
+                raise not_allowed_error(target.host, target.port, map(ipaddress.ip_address, refused)) from None
+            if exchange.sink is None or not exchange.sink.full:
+                raise
+        return exchange
+
+    def _feed_sink(self, decode: bool) -> SinkChooser:
+        limit = self._settings.fetch_max_bytes
+
+        def choose(status: int, headers: Mapping[str, str]) -> BodySink:
+            if status == 304 or is_redirect(status, headers):
+                # Read the (empty or short) body to its end, keeping nothing:
+                # only a complete response leaves its connection reusable.
+                return BodySink("", 0, decode=False, truncate=True)
+            coding = headers.get("content-encoding", "")
+            if not 200 <= status < 300:
+                return _answer_sink(ERROR_HEAD)(status, headers)
+            defer = not decode and _deferrable(headers)
+            return BodySink(coding, limit, decode=not defer, declared=headers.get("content-length"))
+
+        return choose
+
+    def _outcome(
+        self, handle: pycurl.Curl, exchange: Exchange, wire: str, decode: bool
+    ) -> tuple[Response, bytes | None, bool]:
+        """The response, its body (None for redirects and 304) and whether
+        that body is still encoded; BadStatus for a status that is no result."""
+        response = exchange.response(wire, handle.getinfo(pycurl.INFO_HTTP_VERSION))
+        status, headers = response.status, response.headers
+        if status == 304 or is_redirect(status, headers):
+            return response, None, False
+        if not 200 <= status < 300:
+            raise BadStatus(response, exchange.body())
+        body = exchange.body()
+        if not decode and _deferrable(headers):
+            return response, body, "content-encoding" in headers
+        if bot_wall(status, headers, body[:ERROR_HEAD]) is not None:
+            raise BadStatus(response, body[:ERROR_HEAD])
+        return response, body, False
 
     def _result(
         self,
-        response: httpx.Response,
+        response: Response,
         body: bytes | None,
         sent: Validators | None,
         permanent: bool,
         elapsed: float,
         raw: bool = False,
     ) -> FetchResult:
-        final = str(response.request.url)
-        media_type, charset = split_content_type(response.headers.get("content-type"))
-        etag = response.headers.get("etag")
-        last_modified = response.headers.get("last-modified")
-        if response.status_code == 304 and sent is not None:  # a 304 may omit them
+        headers = response.headers
+        media_type, charset = split_content_type(headers.get("content-type"))
+        etag = headers.get("etag")
+        last_modified = headers.get("last-modified")
+        if response.status == 304 and sent is not None:  # a 304 may omit them
             etag, last_modified = etag or sent.etag, last_modified or sent.last_modified
         return FetchResult(
-            url=final,
-            status=response.status_code,
-            body=body if response.status_code != 304 else None,
+            url=response.url,
+            status=response.status,
+            body=body if response.status != 304 else None,
             content_type=media_type,
             charset=charset,
             validators=Validators(etag=etag, last_modified=last_modified),
-            permanent_redirect=final if permanent else None,
-            headers={name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
+            permanent_redirect=response.url if permanent else None,
+            headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
             elapsed=elapsed,
             http_version=response.http_version,
-            content_encoding=response.headers.get("content-encoding") if raw else None,
+            content_encoding=headers.get("content-encoding") if raw else None,
         )
+
+
+def _answer_sink(limit: int) -> SinkChooser:
+    """For bodies that only explain a status (error pages, hub answers): the
+    first ``limit`` bytes, decoded; an undecodable one is no body at all."""
+
+    def choose(status: int, headers: Mapping[str, str]) -> BodySink:
+        return BodySink(headers.get("content-encoding", ""), limit, truncate=True, lenient=True)
+
+    return choose
