@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from lenta import __version__
 from lenta.exceptions import InvalidInputError
 
@@ -32,6 +30,8 @@ DEFAULT_USER_AGENT = f"lenta/{__version__} (+{PROJECT_URL}; feed aggregator)"
 
 def default_database() -> str:
     """A file in the user's data directory (created on first use)."""
+    import platformdirs  # only when LENTA_DB names no database
+
     return str(Path(platformdirs.user_data_dir("lenta")) / "lenta.sqlite")
 
 

@@ -22,6 +22,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lenta import auth
@@ -34,13 +35,7 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import UserNotFoundError
 from lenta.fetch.http import HTTPClient
-from lenta.parse import parse_feed
-from lenta.parse.discover import discover_feeds
-from lenta.parse.discover import looks_like_html
 from lenta.parse.model import ParsedFeed
-from lenta.parse.opml import OPMLFeed
-from lenta.parse.opml import parse_opml
-from lenta.parse.opml import render_opml
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
 from lenta.storage import open_storage
@@ -58,10 +53,12 @@ from lenta.update import Pipeline
 from lenta.update import utcnow
 from lenta.update.workers import LazyProcessPool
 from lenta.update.workers import wants_processes
-from lenta.websub import Delivery
-from lenta.websub import MaintenanceSummary
-from lenta.websub import Verdict
-from lenta.websub import WebSub
+
+if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
+    from lenta.websub import Delivery
+    from lenta.websub import MaintenanceSummary
+    from lenta.websub import Verdict
+    from lenta.websub import WebSub
 
 MAX_TITLE_LENGTH = 255
 # How long a refresher holds the due feeds it took before another may take
@@ -225,6 +222,9 @@ class Lenta:
                 result = await client.fetch(url)
         except FetchError as error:
             return url, error
+        from lenta.parse.discover import discover_feeds  # lxml.html: loaded when a page is met
+        from lenta.parse.discover import looks_like_html
+
         body = result.body or b""
         if not looks_like_html(body, result.content_type):
             return url, None
@@ -305,7 +305,7 @@ class Lenta:
         if feeds:
             targets = [self.get_feed(f) for f in feeds]
         elif all_feeds:
-            targets = self.list_feeds()
+            targets = self.storage.feeds.list(item_counts=False)
         else:
             targets = self.storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
         if on_start is not None:
@@ -385,6 +385,8 @@ class Lenta:
         http(s) are reported, not fatal. Raises OPMLError for a document
         that is not OPML.
         """
+        from lenta.parse.opml import parse_opml  # the OPML and feed-format readers load on first use
+
         document = parse_opml(data)
         invalid: list[tuple[str, str]] = []
         categories = {c.title.casefold(): c.id for c in self.list_categories()}
@@ -412,6 +414,9 @@ class Lenta:
 
     def export_opml(self) -> bytes:
         """OPML 2.0 of every feed, categories as folder outlines."""
+        from lenta.parse.opml import OPMLFeed
+        from lenta.parse.opml import render_opml
+
         names = {c.id: c.title for c in self.list_categories()}
         outlines = [
             OPMLFeed(
@@ -441,6 +446,8 @@ class Lenta:
     # -- WebSub ----------------------------------------------------------
 
     def _websub(self) -> WebSub:
+        from lenta.websub import WebSub
+
         return WebSub(self.storage, clock=self.clock)
 
     async def websub_maintain(self) -> MaintenanceSummary:
@@ -453,6 +460,8 @@ class Lenta:
         :meth:`websub_subscription`), not raised.
         """
         if not self.settings.base_url:
+            from lenta.websub import MaintenanceSummary
+
             return MaintenanceSummary()
         async with self._client() as client:
             return await self._websub().maintain(client, self.settings.base_url)
@@ -561,6 +570,8 @@ async def read_feed_document(target: str, settings: Settings, client: HTTPClient
     """Parse a feed from an http(s) URL (through the outbound client) or a
     local file; needs no database. Raises FetchError, ParseError,
     InvalidInputError."""
+    from lenta.parse.formats import parse_feed
+
     if urlsplit(target).scheme.lower() in {"http", "https"}:
         if client is None:
             async with HTTPClient(settings) as own_client:

@@ -15,6 +15,9 @@ from lenta.fetch._decode import TooLarge
 from lenta.fetch._decode import Undecodable
 from lenta.fetch._decode import decode_bytes
 from lenta.fetch._errors import body_error
+from lenta.fetch._limits import host_key
+
+__all__ = ["FetchResult", "Validators", "decode_body", "host_key"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,11 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def _looks_like_ip(host: str) -> bool:
+    """An IP literal, not a name (a name's last label is never all digits)."""
+    return ":" in host or host.rpartition(".")[2].isdigit()
+
+
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
@@ -83,14 +88,17 @@ class AddressGuard:
     """Resolves hosts and keeps only the addresses the policy allows.
 
     Lookups are cached for :data:`DNS_CACHE_SECONDS` (a refresh asks for the
-    same few hundred hosts thousands of times); the guard's verdict is not
-    cached with them, it is cheap and taken fresh each time.
+    same few hundred hosts thousands of times). The policy's verdict on a
+    (host, port, address) is remembered too: it is a pure function of them
+    and the allowlist, and working it out (``ipaddress`` against a dozen
+    networks) cost more than the request itself.
     """
 
     def __init__(self, allowlist: Allowlist, *, resolver: Resolver = system_resolver) -> None:
         self._allowlist = allowlist
         self._resolve = resolver
         self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._verdicts: dict[tuple[str, int, str], bool] = {}
 
     async def allowed_addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
         """The addresses lenta may connect to for ``host:port``, in order.
@@ -100,20 +108,29 @@ class AddressGuard:
             AddressNotAllowedError: it resolves only to addresses the policy refuses.
         """
         try:
-            candidates = [_ip(host)]
-        except ValueError:
-            candidates = [_ip(address) for address in await self._lookup(host, port, timeout)]
-        allowed = [str(ip) for ip in candidates if address_allowed(host, port, ip, self._allowlist)]
+            found = [str(_ip(host))] if _looks_like_ip(host) else []
+        except ValueError:  # "300.1.2.3": left to the resolver, which will not know it either
+            found = []
+        if not found:
+            found = await self._lookup(host, port, timeout)
+        allowed = [address.split("%", 1)[0] for address in found if self.admits(host, port, address)]
         if not allowed:
-            raise not_allowed_error(host, port, candidates)
+            raise not_allowed_error(host, port, [_ip(address) for address in found])
         return allowed
 
     def admits(self, host: str, port: int, address: str) -> bool:
         """Whether a socket to ``address`` may be opened for ``host:port``."""
-        try:
-            return address_allowed(host, port, _ip(address), self._allowlist)
-        except ValueError:
-            return False
+        key = (host, port, address)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = address_allowed(host, port, _ip(address), self._allowlist)
+            except ValueError:
+                verdict = False
+            if len(self._verdicts) >= _DNS_CACHE_MAX:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
 
     async def _lookup(self, host: str, port: int, timeout: float | None) -> list[str]:
         key = (host.lower(), port)

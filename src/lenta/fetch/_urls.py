@@ -10,6 +10,7 @@ that may not appear raw in a path or query percent-encoded as UTF-8
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
 
+@functools.lru_cache(maxsize=16384)  # a refresh asks for the same URLs every round; errors are not cached
 def request_url(url: str) -> tuple[str, Target]:
     """``url`` checked and made ready to send: (the URL to request, where it points).
 

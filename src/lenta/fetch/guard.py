@@ -333,6 +333,9 @@ class Target(NamedTuple):
     port: int
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def check_url(url: str) -> Target:
     """Check that ``url`` is an http(s) URL with a well-formed host.
 
@@ -357,7 +360,7 @@ def check_url(url: str) -> Target:
         raise AddressNotAllowedError(
             "refusing {url}: lenta only fetches http and https URLs", url=url
         )
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+    if _SPACE_OR_CONTROL.search(url):
         raise InvalidFeedURLError("{url} is not a valid URL (it contains spaces or control characters)", url=url)
     hostname = parts.hostname or ""
     if "[" in parts.netloc.rpartition("@")[2]:

@@ -53,6 +53,7 @@ from lenta.storage.records import FetchLogRecord
 from lenta.types import Feed
 from lenta.types import RefreshSummary
 from lenta.update import schedule
+from lenta.update.order import fetch_order
 from lenta.update.process import Processed
 from lenta.update.process import process_body
 from lenta.update.store import StoreContext
@@ -136,6 +137,9 @@ class Pipeline:
         self.allowed_tags = site.allowed_tags
         self.max_bytes = max_bytes
         self._writer: BatchWriter | None = None
+        # Fetches in flight, bodies being stored included. A 304 or an error
+        # gives its slot back before its few columns are written.
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def refresh(
         self,
@@ -143,12 +147,10 @@ class Pipeline:
         progress: Callable[[FeedOutcome], None] | None = None,
     ) -> RefreshSummary:
         """Refresh ``feeds`` concurrently; apply retention once at the end."""
-        semaphore = asyncio.Semaphore(self.concurrency)
         summary = RefreshSummary()
 
         async def one(feed: Feed) -> FeedOutcome:
-            async with semaphore:
-                outcome = await self.refresh_feed(feed)
+            outcome = await self.refresh_feed(feed)
             if progress is not None:
                 progress(outcome)
             return outcome
@@ -156,7 +158,7 @@ class Pipeline:
         async with BatchWriter(self.storage) as writer:
             self._writer = writer
             try:
-                outcomes = await asyncio.gather(*(one(feed) for feed in feeds))
+                outcomes = await asyncio.gather(*(one(feed) for feed in fetch_order(feeds)))
             finally:
                 self._writer = None
         for outcome in outcomes:
@@ -184,14 +186,20 @@ class Pipeline:
 
     async def refresh_feed(self, feed: Feed) -> FeedOutcome:
         """Fetch, process and store one feed; errors are stored, not raised."""
-        started = time.monotonic()
-        try:
-            result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified), decode=False)
-        except FetchError as error:
-            return await self._store_error(feed, error, started)
-        if result.not_modified:
-            return await self._store_not_modified(feed, result, started)
-        return await self._store_body(feed, result, started)
+        failure: FetchError | None = None
+        async with self._slots:
+            started = time.monotonic()
+            try:
+                result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified), decode=False)
+            except FetchError as error:
+                failure = error
+            else:
+                if not result.not_modified:
+                    return await self._store_body(feed, result, started)
+        # A 304 or an error: the slot is free again before its few columns are written.
+        if failure is not None:
+            return await self._store_error(feed, failure, started)
+        return await self._store_not_modified(feed, result, started)
 
     async def _store_body(self, feed: Feed, result: FetchResult, started: float, *, pushed: bool = False) -> FeedOutcome:
         context = self._context(feed, pushed=pushed)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lenta.fetch import decode_body
-from lenta.parse import parse_feed
 from lenta.parse.model import ParsedFeed
-from lenta.parse.sanitize import HTMLSanitizer
 from lenta.storage.records import ItemRecord
 from lenta.update import decide
+
+if TYPE_CHECKING:
+    from lenta.parse.sanitize import HTMLSanitizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Processed:
 
 @functools.lru_cache(maxsize=8)
 def _sanitizer(allowed_tags: frozenset[str]) -> HTMLSanitizer:
+    from lenta.parse.sanitize import HTMLSanitizer
+
     return HTMLSanitizer(allowed_tags)
 
 
@@ -47,6 +51,9 @@ def process_body(
     A body still compressed (``content_encoding``) is decoded here, capped
     at ``max_bytes``: the event loop's process only moves bytes.
     """
+    # Imported here, not at the top: a process that only fetches never parses.
+    from lenta.parse.formats import parse_feed
+
     body = decode_body(body, content_encoding, max_bytes)
     parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
     sanitizer = _sanitizer(allowed_tags)
