@@ -19,6 +19,7 @@ exist (§6.4), so no query for them ever leaves the machine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import time
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 
 from lenta.fetch.guard import Allowlist
-from lenta.fetch.guard import address_allowed
+from lenta.fetch.guard import is_public_address
 from lenta.fetch.guard import not_allowed_error
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -84,6 +85,12 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_public(address: str) -> bool:
+    # Whatever the host name: an address is public or not on its own.
+    return is_public_address(address)
+
+
 class AddressGuard:
     """Resolves hosts and keeps only the addresses the policy allows.
 
@@ -99,6 +106,7 @@ class AddressGuard:
         self._resolve = resolver
         self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
         self._verdicts: dict[tuple[str, int, str], bool] = {}
+        self._allowed: dict[tuple[str, int], tuple[list[str], list[str]]] = {}  # lookup -> its allowed part
 
     async def allowed_addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
         """The addresses lenta may connect to for ``host:port``, in order.
@@ -113,10 +121,16 @@ class AddressGuard:
             found = []
         if not found:
             found = await self._lookup(host, port, timeout)
-        allowed = [address.split("%", 1)[0] for address in found if self.admits(host, port, address)]
-        if not allowed:
+        key = (host, port)
+        judged = self._allowed.get(key)
+        if judged is None or judged[0] is not found:  # judged afresh for each new lookup
+            allowed = [address.split("%", 1)[0] for address in found if self.admits(host, port, address)]
+            if len(self._allowed) >= _DNS_CACHE_MAX:
+                self._allowed.clear()
+            self._allowed[key] = judged = (found, allowed)
+        if not judged[1]:
             raise not_allowed_error(host, port, [_ip(address) for address in found])
-        return allowed
+        return judged[1]
 
     def admits(self, host: str, port: int, address: str) -> bool:
         """Whether a socket to ``address`` may be opened for ``host:port``."""
@@ -124,9 +138,11 @@ class AddressGuard:
         verdict = self._verdicts.get(key)
         if verdict is None:
             try:
-                verdict = address_allowed(host, port, _ip(address), self._allowlist)
+                ip = _ip(address)
             except ValueError:
                 verdict = False
+            else:
+                verdict = _is_public(str(ip)) or self._allowlist.permits(host, port, ip)
             if len(self._verdicts) >= _DNS_CACHE_MAX:
                 self._verdicts.clear()
             self._verdicts[key] = verdict

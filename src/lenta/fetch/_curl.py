@@ -60,8 +60,12 @@ class CurlLoop:
         self._multi.setopt(pycurl.M_MAXCONNECTS, max_connections)
         self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
         self._watched: dict[int, int] = {}  # fd -> POLL_* bits registered with the loop
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._futures: dict[pycurl.Curl, asyncio.Future[None]] = {}
+        # Idle watch: (timeout, progress) of each transfer, checked by one sweep
+        # for all of them rather than a timer each.
+        self._idle: dict[pycurl.Curl, tuple[float, Callable[[], float]]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         self._closed = False
 
     @property
@@ -84,27 +88,37 @@ class CurlLoop:
             raise RuntimeError("the HTTP client is closed")
         future = self._loop.create_future()
         self._futures[handle] = future
+        self._idle[handle] = (idle_timeout, progress)
         self._multi.add_handle(handle)
-        watchdog = self._loop.call_later(idle_timeout, self._check_idle, handle, idle_timeout, progress)
+        if self._sweep is None:
+            self._sweep = self._loop.call_later(idle_timeout / 4, self._sweep_idle)
         try:
             await future
         finally:
-            watchdog.cancel()
+            self._idle.pop(handle, None)
             if self._futures.pop(handle, None) is not None:  # cancelled or timed out: stop it now
                 self._multi.remove_handle(handle)
 
-    def _check_idle(self, handle: pycurl.Curl, idle_timeout: float, progress: Callable[[], float]) -> None:
-        future = self._futures.get(handle)
-        if future is None or future.done():
+    def _sweep_idle(self) -> None:
+        """Stop every transfer idle for longer than its timeout; runs a few
+        times per timeout while transfers are under way (late by at most a
+        quarter of it)."""
+        self._sweep = None
+        if not self._idle:
             return
-        remaining = progress() + idle_timeout - time.monotonic()
-        if remaining > 0:
-            # Activity since: look again when the new idle period would end.
-            self._loop.call_later(remaining, self._check_idle, handle, idle_timeout, progress)
-            return
-        del self._futures[handle]
-        self._multi.remove_handle(handle)
-        future.set_exception(ReadTimeout())
+        now = time.monotonic()
+        shortest = None
+        for handle, (idle_timeout, progress) in list(self._idle.items()):
+            shortest = idle_timeout if shortest is None else min(shortest, idle_timeout)
+            if progress() + idle_timeout > now:
+                continue
+            del self._idle[handle]
+            future = self._futures.pop(handle, None)
+            if future is not None and not future.done():
+                self._multi.remove_handle(handle)
+                future.set_exception(ReadTimeout())
+        if self._idle and shortest is not None and not self._closed:
+            self._sweep = self._loop.call_later(shortest / 4, self._sweep_idle)
 
     # --- callbacks from libcurl: never touch the multi handle here ---------
 
@@ -128,7 +142,9 @@ class CurlLoop:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if timeout_ms >= 0:
+        if timeout_ms == 0:  # "as soon as possible": no need for the timer heap
+            self._timer = self._loop.call_soon(self._on_timeout)
+        elif timeout_ms > 0:
             self._timer = self._loop.call_later(timeout_ms / 1000, self._on_timeout)
 
     # --- actions, run by the loop -----------------------------------------
@@ -176,9 +192,11 @@ class CurlLoop:
             if not future.done():
                 future.set_exception(CurlError(pycurl.E_ABORTED_BY_CALLBACK, "the HTTP client was closed"))
         self._futures.clear()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for pending in (self._timer, self._sweep):
+            if pending is not None:
+                pending.cancel()
+        self._timer = self._sweep = None
+        self._idle.clear()
         for fd, bits in list(self._watched.items()):
             if bits & _IN:
                 self._loop.remove_reader(fd)

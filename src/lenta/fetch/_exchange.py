@@ -40,7 +40,7 @@ SinkChooser = Callable[[int, Mapping[str, str]], BodySink]
 class Exchange:
     """The callbacks of one transfer, and what they gathered."""
 
-    __slots__ = ("status", "reason", "headers", "sink", "stopped_by", "last_activity", "_choose", "_last_name")
+    __slots__ = ("status", "reason", "headers", "sink", "stopped_by", "last_activity", "_choose", "_lines")
 
     def __init__(self, choose_sink: SinkChooser, *, grace: float = 0.0) -> None:
         self.status = 0
@@ -51,40 +51,52 @@ class Exchange:
         # The idle clock starts ``grace`` seconds ahead: connecting has its own timeout.
         self.last_activity = time.monotonic() + grace
         self._choose = choose_sink
-        self._last_name: str | None = None
+        self._lines: list[bytes] = []
 
     def progress(self) -> float:
         return self.last_activity
 
     def on_header(self, line: bytes) -> int | None:
-        """libcurl's HEADERFUNCTION: one raw header line, CRLF included."""
+        """libcurl's HEADERFUNCTION: one raw header line, CRLF included.
+
+        Lines are only kept until the head is complete (the blank line),
+        then read at once: most of a 304 is its head.
+        """
         self.last_activity = time.monotonic()
+        if line not in (b"\r\n", b"\n"):
+            self._lines.append(line)
+            return None
         try:
-            text = line.decode("latin-1").rstrip("\r\n")
-            if text.startswith("HTTP/"):  # a new response (after a 1xx, the final one)
+            self._read_head()
+            if self.status >= 200:  # the final head (after any 1xx): what to do with the body
+                self.sink = self._choose(self.status, self.headers)
+        except Exception as exc:  # TooLarge, Undecodable... from the sink chooser
+            self.stopped_by = exc
+            return 0  # anything but len(line) makes libcurl stop
+        return None
+
+    def _read_head(self) -> None:
+        lines, self._lines = self._lines, []
+        headers: dict[str, str] = {}
+        last: str | None = None
+        for raw in lines:
+            text = raw.decode("latin-1").rstrip("\r\n")
+            if text.startswith("HTTP/"):  # the status line
                 _, _, rest = text.partition(" ")
                 code, _, reason = rest.partition(" ")
                 self.status = int(code) if code.isdigit() else 0
                 self.reason = reason.strip()
-                self.headers = {}
-                self._last_name = None
-            elif not text:
-                if self.status >= 200:  # the final head is complete
-                    self.sink = self._choose(self.status, self.headers)
-            elif text[0] in " \t" and self._last_name is not None:  # obsolete line folding
-                self.headers[self._last_name] += " " + text.strip()
+            elif text[:1] in (" ", "\t") and last is not None:  # obsolete line folding
+                headers[last] += " " + text.strip()
             else:
                 name, colon, value = text.partition(":")
                 if colon:
                     key = name.strip().lower()
                     value = value.strip()
-                    previous = self.headers.get(key)
-                    self.headers[key] = value if previous is None else f"{previous}, {value}"
-                    self._last_name = key
-        except Exception as exc:  # TooLarge, Undecodable... from the sink chooser
-            self.stopped_by = exc
-            return 0  # anything but len(line) makes libcurl stop
-        return None
+                    previous = headers.get(key)
+                    headers[key] = value if previous is None else f"{previous}, {value}"
+                    last = key
+        self.headers = headers
 
     def on_body(self, data: bytes) -> int | None:
         """libcurl's WRITEFUNCTION: the next piece of the body, as sent."""

@@ -198,6 +198,7 @@ class HTTPClient:
         # Idle keep-alive connections kept: enough for every host of a big round.
         self._max_connections = min(1024, max(256, settings.concurrency * settings.per_host))
         self._curl: CurlLoop | None = None
+        self._template: pycurl.Curl | None = None
 
     async def __aenter__(self) -> HTTPClient:
         return self
@@ -214,6 +215,9 @@ class HTTPClient:
         if self._curl is not None:
             self._curl.close()
             self._curl = None
+        if self._template is not None:
+            self._template.close()
+            self._template = None
 
     def _transfers(self) -> CurlLoop:
         loop = asyncio.get_running_loop()
@@ -339,19 +343,23 @@ class HTTPClient:
         return PostResult(url=wire, status=response.status, headers=dict(response.headers), body=body)
 
     def _handle(self, *, cookies: bool) -> pycurl.Curl:
-        """A libcurl handle with what every request shares."""
-        handle = pycurl.Curl()
-        handle.setopt(pycurl.NOSIGNAL, 1)
-        handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-        handle.setopt(pycurl.PROXY, "")  # never a proxy, whatever http_proxy says
-        handle.setopt(pycurl.USERAGENT, self._settings.user_agent)
-        handle.setopt(pycurl.HTTP_CONTENT_DECODING, 0)  # bodies are decoded here, bounded (_decode)
-        handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
-        handle.setopt(pycurl.PIPEWAIT, 1)  # rather multiplex on an HTTP/2 connection than open another
-        handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self._settings.fetch_timeout * 1000)))
-        handle.setopt(pycurl.CAINFO, self._ca_file)
-        if self._ca_dir:
-            handle.setopt(pycurl.CAPATH, self._ca_dir)
+        """A libcurl handle with what every request shares: copied from a
+        template, one call instead of a dozen option calls per request."""
+        if self._template is None:
+            template = pycurl.Curl()
+            template.setopt(pycurl.NOSIGNAL, 1)
+            template.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+            template.setopt(pycurl.PROXY, "")  # never a proxy, whatever http_proxy says
+            template.setopt(pycurl.USERAGENT, self._settings.user_agent)
+            template.setopt(pycurl.HTTP_CONTENT_DECODING, 0)  # bodies are decoded here, bounded (_decode)
+            template.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+            template.setopt(pycurl.PIPEWAIT, 1)  # rather multiplex on an HTTP/2 connection than open another
+            template.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self._settings.fetch_timeout * 1000)))
+            template.setopt(pycurl.CAINFO, self._ca_file)
+            if self._ca_dir:
+                template.setopt(pycurl.CAPATH, self._ca_dir)
+            self._template = template
+        handle = self._template.duphandle()
         if cookies:
             handle.setopt(pycurl.COOKIEFILE, "")  # the cookie engine on, with an empty jar
         return handle

@@ -42,6 +42,8 @@ from lenta.types import Feed
 FEED_COLUMNS = frozenset(feeds.c.keys())
 # How many fetch-log rows each feed keeps (its health history).
 FETCH_LOG_KEEP = 50
+_BUCKETS = tuple((bound, bucket_column(bound)) for bound in FETCH_BUCKETS)
+_BUCKET_NAMES = tuple(name for _, name in _BUCKETS)
 
 
 def _item_counts() -> Subquery:
@@ -360,13 +362,14 @@ class FeedStore:
         upsert per outcome."""
         totals: dict[str, dict[str, float]] = {}
         for outcome, seconds in fetches:
-            row = totals.setdefault(outcome, {"count": 0, "seconds": 0.0,
-                                              **{bucket_column(b): 0 for b in FETCH_BUCKETS}})
+            row = totals.get(outcome)
+            if row is None:
+                row = totals[outcome] = {"count": 0, "seconds": 0.0, **dict.fromkeys(_BUCKET_NAMES, 0)}
             row["count"] += 1
             row["seconds"] += seconds
-            for bound in FETCH_BUCKETS:
+            for bound, name in _BUCKETS:
                 if seconds <= bound:
-                    row[bucket_column(bound)] += 1
+                    row[name] += 1
         if not totals:
             return
         rows = [{"outcome": outcome, **values} for outcome, values in totals.items()]
