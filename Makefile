@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m compileall -q src/lenta  # bytecode even where PYTHONDONTWRITEBYTECODE is set
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

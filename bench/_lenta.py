@@ -24,6 +24,22 @@ def source_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def compile_lenta() -> str:
+    """Write lenta's bytecode, as installing a package does (pip compiles
+    what it installs, reader included). An editable install compiles on
+    first import instead, and not at all under PYTHONDONTWRITEBYTECODE,
+    which some environments set: lenta would then compile its own source at
+    every start, a cost no installed copy pays."""
+    import compileall
+
+    import lenta
+
+    root = Path(lenta.__file__).resolve().parent
+    compileall.compile_dir(str(root), quiet=1)
+    note = " (PYTHONDONTWRITEBYTECODE is set here)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return f"lenta bytecode written under {root}{note}"
+
+
 def lenta_env(db: Path, host_names: bool) -> dict[str, str]:
     env = dict(os.environ, LENTA_DB=str(db), LENTA_FETCH_ALLOW="127.0.0.1")
     if not host_names:  # every feed on one address: lift the per-host limits (count and spacing)

@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 import _corpus  # noqa: E402
 import _measure  # noqa: E402
 from _lenta import choose_url_form  # noqa: E402
+from _lenta import compile_lenta  # noqa: E402
 from _lenta import lenta_cmd  # noqa: E402
 from _lenta import lenta_env  # noqa: E402
 from _lenta import source_fingerprint  # noqa: E402
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lenta {version('lenta')}, reader {version('reader')}; latency {args.latency_ms:g} ms; "
           f"LENTA_CONCURRENCY={os.environ.get('LENTA_CONCURRENCY', '(default)')} "
           f"LENTA_PER_HOST={os.environ.get('LENTA_PER_HOST', '(default)')}; reader workers=16")
+    print(compile_lenta())
     fingerprint = source_fingerprint()
     print(f"lenta source fingerprint {fingerprint}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sides: list[Side] = []

@@ -167,12 +167,12 @@ def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
             bar = click.progressbar(length=count, label="Refreshing", file=sys.stderr, show_pos=True)
             bar.__enter__()
 
-    def progress(outcome: Any) -> None:
+    def progress(finished: int) -> None:
         if bar is not None:
-            bar.update(1)
+            bar.update(finished)
 
     try:
-        summary = asyncio.run(state.lenta.refresh(feeds, all_feeds=all_feeds, progress=progress, on_start=on_start))
+        summary = state.lenta.refresh_round(feeds, all_feeds=all_feeds, progress=progress, on_start=on_start)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -65,6 +65,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
 def _language(value: str) -> str:
     value = value.strip().lower()
     if value not in {"", "en", "ru"}:
@@ -100,6 +107,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest feed body lenta downloads (decompressed), in bytes."),
     Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
     Setting("concurrency", "100", _positive_int, "Most feeds fetched at once (the per-host limit still applies)."),
+    Setting("refresh_processes", "0", _non_negative_int, "Processes `lenta refresh` shares a big round among, "
+            "each taking whole hosts; 0: one per CPU core."),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
     Setting("host_interval", "0.1", _non_negative_float, "Least seconds between the starts of two requests to one host."),
     Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),
@@ -121,6 +130,7 @@ class Settings:
     fetch_max_bytes: int = 20 * 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
     concurrency: int = 100
+    refresh_processes: int = 0
     per_host: int = 2
     host_interval: float = 0.1
     scheduler_tick: float = 30.0

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ from lenta.types import Subscription
 from lenta.types import User
 from lenta.update import FeedOutcome
 from lenta.update import Pipeline
+from lenta.update import apply_retention
 from lenta.update import utcnow
+from lenta.update.order import shard_by_host
+from lenta.update.shards import run_shards
 from lenta.update.workers import LazyProcessPool
+from lenta.update.workers import cpu_count
 from lenta.update.workers import wants_processes
 
 if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
@@ -296,27 +301,71 @@ class Lenta:
         progress: Callable[[FeedOutcome], None] | None = None,
         on_start: Callable[[int], None] | None = None,
     ) -> RefreshSummary:
-        """Fetch feeds and store what is new.
+        """Fetch feeds and store what is new, in this process's event loop.
 
         With ``feeds`` given, those feeds; with ``all_feeds``, every feed
         (gone ones included); otherwise the feeds that are due. A failing
         feed is stored as a per-feed error and counted in the summary.
         """
-        if feeds:
-            targets = [self.get_feed(f) for f in feeds]
-        elif all_feeds:
-            targets = self.storage.feeds.list(item_counts=False)
-        else:
-            targets = self.storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
+        targets = self._refresh_targets(feeds, all_feeds)
         if on_start is not None:
             on_start(len(targets))
-        async with self._client() as client, self._parse_pool(len(targets)) as executor:
+        return await self._refresh(targets, progress)
+
+    def refresh_round(
+        self,
+        feeds: Iterable[int | str] = (),
+        *,
+        all_feeds: bool = False,
+        progress: Callable[[int], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> RefreshSummary:
+        """:meth:`refresh` for a process of its own (``lenta refresh``): a
+        big round runs on every core, in one forked process per shard of
+        hosts (:mod:`lenta.update.shards`; ``LENTA_REFRESH_PROCESSES``).
+
+        Call it with no event loop running and no thread started (the forks
+        rely on it). ``progress(n)`` hears of every ``n`` feeds finished.
+        """
+        targets = self._refresh_targets(feeds, all_feeds)
+        if on_start is not None:
+            on_start(len(targets))
+        processes = self.settings.refresh_processes or cpu_count()
+        shards = shard_by_host(targets, processes) if wants_processes(len(targets)) and processes > 1 else []
+        if len(shards) < 2 or self.http is not None or self.executor is not None:
+            return asyncio.run(self._refresh(targets, None if progress is None else (lambda _: progress(1))))
+
+        def run_shard(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
+            # A thread parses for each shard: the shards themselves are the other cores.
+            return asyncio.run(self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False))
+
+        summary = run_shards(shards, run_shard, after_fork=self.storage.db.after_fork, on_progress=progress)
+        apply_retention(self.storage, self.site_settings(), self.clock())
+        return summary
+
+    def _refresh_targets(self, feeds: Iterable[int | str], all_feeds: bool) -> list[Feed]:
+        if feeds:
+            return [self.get_feed(f) for f in feeds]
+        if all_feeds:
+            return self.storage.feeds.list(item_counts=False)
+        return self.storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
+
+    async def _refresh(
+        self,
+        targets: Sequence[Feed],
+        progress: Callable[[FeedOutcome], None] | None,
+        *,
+        parse_processes: bool = True,
+        retention: bool = True,
+    ) -> RefreshSummary:
+        count = len(targets) if parse_processes else 0
+        async with self._client() as client, self._parse_pool(count) as executor:
             pipeline = Pipeline(
                 self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock,
                 executor=executor, pushed=frozenset(self.storage.websub.active_feed_ids(self.clock())),
                 max_bytes=self.settings.fetch_max_bytes,
             )
-            return await pipeline.refresh(targets, progress)
+            return await pipeline.refresh(targets, progress, retention=retention)
 
     @asynccontextmanager
     async def _parse_pool(self, feed_count: int) -> AsyncIterator[Executor | None]:

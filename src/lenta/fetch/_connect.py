@@ -88,7 +88,7 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 @functools.lru_cache(maxsize=4096)
 def _is_public(address: str) -> bool:
     # Whatever the host name: an address is public or not on its own.
-    return is_public_address(address)
+    return is_public_address(_ip(address))
 
 
 class AddressGuard:
@@ -107,6 +107,9 @@ class AddressGuard:
         self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
         self._verdicts: dict[tuple[str, int, str], bool] = {}
         self._allowed: dict[tuple[str, int], tuple[list[str], list[str]]] = {}  # lookup -> its allowed part
+        # Without host-name entries the verdict does not depend on the name:
+        # one per address and port, however many hosts share them.
+        self._by_name = any(entry.host is not None for entry in allowlist.entries)
 
     async def allowed_addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
         """The addresses lenta may connect to for ``host:port``, in order.
@@ -134,7 +137,7 @@ class AddressGuard:
 
     def admits(self, host: str, port: int, address: str) -> bool:
         """Whether a socket to ``address`` may be opened for ``host:port``."""
-        key = (host, port, address)
+        key = (host if self._by_name else "", port, address)
         verdict = self._verdicts.get(key)
         if verdict is None:
             try:
@@ -142,7 +145,7 @@ class AddressGuard:
             except ValueError:
                 verdict = False
             else:
-                verdict = _is_public(str(ip)) or self._allowlist.permits(host, port, ip)
+                verdict = _is_public(address) or self._allowlist.permits(host, port, ip)
             if len(self._verdicts) >= _DNS_CACHE_MAX:
                 self._verdicts.clear()
             self._verdicts[key] = verdict

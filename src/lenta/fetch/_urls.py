@@ -11,6 +11,7 @@ that may not appear raw in a path or query percent-encoded as UTF-8
 from __future__ import annotations
 
 import functools
+import re
 from urllib.parse import quote
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -22,6 +23,12 @@ from lenta.fetch.guard import check_url
 # RFC 3986 pchar plus "/" (and "?" in queries); "%" keeps existing escapes.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+# Anything quote() would change: most URLs have none, and skip it.
+_UNSAFE = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=\-._~?]")
+
+
+def _quoted(text: str, safe: str) -> str:
+    return quote(text, safe=safe) if _UNSAFE.search(text) else text
 
 
 @functools.lru_cache(maxsize=16384)  # a refresh asks for the same URLs every round; errors are not cached
@@ -37,8 +44,8 @@ def request_url(url: str) -> tuple[str, Target]:
     userinfo, at, _ = parts.netloc.rpartition("@")
     host = f"[{target.host}]" if ":" in target.host else target.host
     netloc = f"{userinfo}{at}{host}" + (f":{parts.port}" if parts.port is not None else "")
-    path = quote(parts.path, safe=_PATH_SAFE) or "/"
-    query = f"?{quote(parts.query, safe=_QUERY_SAFE)}" if parts.query else ""
+    path = _quoted(parts.path, _PATH_SAFE) or "/"
+    query = f"?{_quoted(parts.query, _QUERY_SAFE)}" if parts.query else ""
     return f"{target.scheme}://{netloc}{path}{query}", target
 
 

@@ -40,6 +40,7 @@ refusals (:class:`~lenta.exceptions.AddressNotAllowedError`, worded in
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -150,12 +151,16 @@ def _header_lines(headers: Mapping[str, str]) -> list[bytes]:
     return [f"{name}: {value}".encode("latin-1", "replace") for name, value in headers.items()]
 
 
-def _resolve_entry(target: Target, addresses: list[str]) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _resolve_entry(host: str, port: int, addresses: tuple[str, ...]) -> list[str]:
+    """libcurl's CURLOPT_RESOLVE for ``host:port``: exactly these addresses."""
     listed = ",".join(f"[{address}]" if ":" in address else address for address in addresses)
-    return [f"{target.host}:{target.port}:{listed}"]
+    return [f"{host}:{port}:{listed}"]
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host.rpartition(".")[2].isdigit():  # a name (the common case)
+        return False
     try:
         socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
     except OSError:
@@ -168,7 +173,8 @@ class HTTPClient:
 
     Args:
         settings: fetch_allow, fetch_timeout, fetch_deadline, fetch_max_bytes,
-            user_agent, concurrency, per_host and host_interval are used.
+            user_agent, concurrency (requests on the wire at once), per_host
+            and host_interval are used.
         min_host_interval: least seconds between the starts of two requests
             to the same host (0: no spacing); default ``settings.host_interval``.
         resolver: how host names become addresses (default: the system
@@ -195,6 +201,9 @@ class HTTPClient:
         )
         self._ca_file = os.environ.get("SSL_CERT_FILE") or certifi.where()
         self._ca_dir = os.environ.get("SSL_CERT_DIR")
+        # Requests on the wire at once; taken after the host's slot, so a request
+        # waiting out its host's spacing does not hold one that another host could use.
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
         # Idle keep-alive connections kept: enough for every host of a big round.
         self._max_connections = min(1024, max(256, settings.concurrency * settings.per_host))
         self._curl: CurlLoop | None = None
@@ -274,7 +283,7 @@ class HTTPClient:
                     if visit in seen:
                         raise BadRedirect("loop", wire)
                     seen.add(visit)
-                    async with self._hosts.slot(target.host):
+                    async with self._hosts.slot(target.host), self._in_flight:
                         hop_started = loop.time()
                         try:
                             async with asyncio.timeout(max(budget, 0.0)):
@@ -331,7 +340,7 @@ class HTTPClient:
         handle.setopt(pycurl.POSTFIELDS, content)
         try:
             with fetch_errors(target, deadline):
-                async with self._hosts.slot(target.host):
+                async with self._hosts.slot(target.host), self._in_flight:
                     async with asyncio.timeout(deadline):  # as for fetch, from the slot on
                         exchange = await self._transfer(
                             handle, wire, target, _header_lines(request_headers), _answer_sink(limit), deadline
@@ -384,7 +393,7 @@ class HTTPClient:
         handle.setopt(pycurl.URL, wire)
         handle.setopt(pycurl.HTTPHEADER, lines)
         if not _is_ip(target.host):
-            handle.setopt(pycurl.RESOLVE, _resolve_entry(target, addresses))
+            handle.setopt(pycurl.RESOLVE, _resolve_entry(target.host, target.port, tuple(addresses)))
         handle.setopt(pycurl.OPENSOCKETFUNCTION, open_socket)
         handle.setopt(pycurl.HEADERFUNCTION, exchange.on_header)
         handle.setopt(pycurl.WRITEFUNCTION, exchange.on_body)

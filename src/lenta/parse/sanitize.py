@@ -277,6 +277,7 @@ class HTMLSanitizer:
 # pattern can find them; absolute URLs, the common case, never match.
 _LOOSE_URL = re.compile(r' (href|src|poster|cite)="(?!(?i:https?|mailto):)([^"]*)"')
 _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
+_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
 
 
 def _fix_urls(cleaned: str, base: str | None) -> str:
@@ -289,10 +290,14 @@ def _fix_urls(cleaned: str, base: str | None) -> str:
 
     def fix(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
-        if resolver is None or _SCHEME.match(value):  # only a cite can still carry another scheme here
+        if resolver is None or (":" in value and _SCHEME.match(value)):  # only a cite can carry another scheme here
             return ""
-        resolved = resolver(html_lib.unescape(value).strip())
-        return f' {name}="{html_lib.escape(resolved, quote=True)}"' if resolved else ""
+        resolved = resolver((html_lib.unescape(value) if "&" in value else value).strip())
+        if not resolved:
+            return ""
+        if _NEEDS_ESCAPE.search(resolved):
+            resolved = html_lib.escape(resolved, quote=True)
+        return f' {name}="{resolved}"'
 
     return _LOOSE_URL.sub(fix, cleaned)
 
@@ -327,8 +332,8 @@ def _base_resolver(base: str) -> Callable[[str], str | None]:
             return f"{parts.scheme}:{url}"
         if "\\" in url:  # browsers read "\" as "/"; leave such oddities to the full parser
             return _checked(_join(base, url))
-        if first == "/":
-            return origin + (_remove_dot_segments(url) if "." in url else url)
+        if first == "/":  # dot segments are "/." or "/.." (a "." elsewhere is just a dot)
+            return origin + (_remove_dot_segments(url) if "/." in url else url)
         if "." in url and ("./" in url or url.endswith(".")):
             return origin + _remove_dot_segments(directory_path + url)
         return origin + directory_path + url
@@ -402,10 +407,18 @@ def _has_content(cleaned: str) -> bool:
     return bool(_SOME_TEXT(cleaned) or _SOME_MEDIA(cleaned))
 
 
-@functools.lru_cache(maxsize=1024)  # called once per sanitized body, mostly with the same few bases
 def _is_http_url(url: str | None) -> bool:
     if not url:
         return False
+    head = url[:8].lower()
+    rest = url[8:] if head == "https://" else url[7:] if head.startswith("http://") else None
+    if rest is not None and rest[:1] not in ("", "/", "?", "#") and "[" not in rest and "\\" not in rest:
+        return True  # the common case, without parsing: an http(s) URL with a host
+    return _is_http_url_parsed(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_http_url_parsed(url: str) -> bool:
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -109,6 +109,11 @@ class Database:
             with connection.begin():
                 yield connection
 
+    def after_fork(self) -> None:
+        """In a forked child: forget the parent's pooled connections without
+        closing them (they are the parent's), so the child opens its own."""
+        self.engine.dispose(close=False)
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -54,6 +54,16 @@ def _item_counts() -> Subquery:
     )
 
 
+_LOG_INSERT = insert(fetch_log)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(columns: tuple[str, ...]) -> Any:
+    """UPDATE feeds SET (these columns) WHERE id = :feed_id_, built once per
+    set of columns (a refresh writes the same few sets over and over)."""
+    return update(feeds).where(feeds.c.id == bindparam("feed_id_")).values({name: bindparam(name) for name in columns})
+
+
 def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
     m = row._mapping
     title = m["custom_title"] or m["feed_title"] or m["url"]
@@ -282,8 +292,7 @@ class FeedStore:
             if values:
                 groups.setdefault(tuple(sorted(values)), []).append({**values, "feed_id_": feed_id})
         for columns, rows in groups.items():
-            statement = update(feeds).where(feeds.c.id == bindparam("feed_id_"))
-            connection.execute(statement.values({name: bindparam(name) for name in columns}), rows)
+            connection.execute(_update_statement(columns), rows)
 
     def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
         """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
@@ -295,7 +304,7 @@ class FeedStore:
             for feed_id, r in records
         ]
         if rows:
-            connection.execute(insert(fetch_log), rows)
+            connection.execute(_LOG_INSERT, rows)
 
     def log_fetch(self, connection: Connection, feed_id: int, record: FetchLogRecord) -> None:
         self.log_fetches(connection, [(feed_id, record)])
@@ -303,6 +312,10 @@ class FeedStore:
     def trim_fetch_log(self, keep: int = FETCH_LOG_KEEP) -> int:
         """Keep each feed's newest ``keep`` fetch-log rows; one statement
         for all feeds, run once per refresh round."""
+        over = select(fetch_log.c.feed_id).group_by(fetch_log.c.feed_id).having(func.count() > keep).limit(1)
+        with self.db.read() as connection:
+            if connection.execute(over).first() is None:  # the common case, found by the index alone
+                return 0
         ranked = select(
             fetch_log.c.id,
             func.row_number().over(partition_by=fetch_log.c.feed_id, order_by=fetch_log.c.id.desc()).label("rank"),

@@ -46,6 +46,14 @@ def _enclosures_from_json(text: str | None) -> tuple[Enclosure, ...]:
     return tuple(Enclosure(url=e["url"], mime_type=e.get("mime_type"), length=e.get("length")) for e in json.loads(text))
 
 
+# Built once: a refresh runs these for every feed, and building a statement
+# (then its cache key) costs more than SQLite's part of a small insert.
+_EXISTING = select(items.c.key, items.c.id, items.c.hash).where(
+    and_(items.c.feed_id == bindparam("feed_id"), items.c.key.in_(bindparam("keys", expanding=True)))
+)
+_INSERT = insert(items)
+
+
 def _record_values(record: ItemRecord) -> dict[str, Any]:
     return {
         "key": record.key,
@@ -165,11 +173,7 @@ class ItemStore:
         key_list = list(dict.fromkeys(keys))
         for start in range(0, len(key_list), _CHUNK):
             chunk = key_list[start : start + _CHUNK]
-            rows = connection.execute(
-                select(items.c.key, items.c.id, items.c.hash).where(
-                    and_(items.c.feed_id == feed_id, items.c.key.in_(chunk))
-                )
-            )
+            rows = connection.execute(_EXISTING, {"feed_id": feed_id, "keys": chunk})
             for key, item_id, item_hash in rows:
                 found[key] = (item_id, item_hash)
         return found
@@ -191,7 +195,7 @@ class ItemStore:
             for r in records
         ]
         if rows:
-            connection.execute(insert(items), rows)
+            connection.execute(_INSERT, rows)
         return len(rows)
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:

@@ -45,15 +45,11 @@ def item_key(item: ParsedItem) -> str:
 
 def _record_hash(parts: Iterable[object]) -> str:
     """A digest of the stored fields: text is hashed as it is (no repr()
-    copies of big bodies), anything else by its repr."""
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, str):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-        elif part is not None:
-            digest.update(b"\x01" + repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()
+    copies of big bodies), anything else by its repr; fields end with a NUL,
+    non-text ones start with \x01, so no two field lists read the same."""
+    pieces = [part if isinstance(part, str) else "" if part is None else "\x01" + repr(part) for part in parts]
+    pieces.append("")
+    return hashlib.sha256("\x00".join(pieces).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def sort_date(item: ParsedItem, now: datetime) -> datetime:
