@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -332,7 +333,11 @@ class Lenta:
             on_start(len(targets))
         processes = self.settings.refresh_processes or cpu_count()
         shards = shard_by_host(targets, processes) if wants_processes(len(targets)) and processes > 1 else []
-        if len(shards) < 2 or self.http is not None or self.executor is not None:
+        # Forking a process that runs other threads can leave a child stuck on
+        # a lock one of them held (an embedding application, a test server):
+        # then one process does the round.
+        alone = threading.active_count() == 1
+        if len(shards) < 2 or not alone or self.http is not None or self.executor is not None:
             return asyncio.run(self._refresh(targets, None if progress is None else (lambda _: progress(1))))
 
         def run_shard(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
