@@ -130,6 +130,11 @@ def changes_after_body(feed: Feed, result: FetchResult, processed: Processed, ct
     return changes
 
 
+def discard_cutoff(ctx: StoreContext) -> datetime | None:
+    """Items older than this are not stored (the "discard items older than" setting)."""
+    return ctx.now - timedelta(seconds=ctx.discard_after) if ctx.discard_after else None
+
+
 def store_fetched(
     storage: Storage, ctx: StoreContext, feed: Feed, result: FetchResult, elapsed: float
 ) -> tuple[int, int]:
@@ -145,7 +150,7 @@ def store_fetched(
         result.body, result.url, result.content_type, result.charset, ctx.allowed_tags, ctx.now,
         result.content_encoding, ctx.max_bytes,
     )
-    discard_before = ctx.now - timedelta(seconds=ctx.discard_after) if ctx.discard_after else None
+    discard_before = discard_cutoff(ctx)
     with storage.db.write() as connection:
         def url_taken(url: str) -> bool:
             return storage.feeds.url_exists(connection, url)

@@ -29,6 +29,7 @@ from lenta.storage.records import ItemRecord
 from lenta.update import decide
 
 MAX_BATCH = 256  # a batch of 304s is a few milliseconds of writing
+MAX_BATCH_ITEMS = 500  # items of parsed bodies in one batch: some tens of milliseconds
 LINGER = 0.05  # seconds a batch waits for more jobs after its first
 
 
@@ -80,12 +81,14 @@ class BatchWriter:
             if self.linger and self._queue.qsize() < self.max_batch:
                 await asyncio.sleep(self.linger)
             batch = [first]
-            while len(batch) < self.max_batch and not self._queue.empty():
+            items = len(first.records or ())
+            while len(batch) < self.max_batch and items < MAX_BATCH_ITEMS and not self._queue.empty():
                 job = self._queue.get_nowait()
                 if job is None:
                     stopping = True
                     break
                 batch.append(job)
+                items += len(job.records or ())
             try:
                 results = await asyncio.to_thread(self._apply, batch)
             except Exception as error:  # the whole batch failed: every caller hears why
