@@ -22,10 +22,8 @@ the catalogs must change with it.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import http
-from collections.abc import Iterator
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
@@ -194,47 +192,62 @@ def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
     return FetchError("network error with {address}: {reason}", address=address, reason=reason)
 
 
-@contextlib.contextmanager
-def fetch_errors(target: Target, deadline: float) -> Iterator[None]:
-    """Turn whatever one hop to ``target`` raises into a FetchError (lenta's own errors pass)."""
+def fetch_errors(target: Target, deadline: float) -> _FetchErrors:
+    """``with fetch_errors(target, deadline):`` turns whatever one hop to
+    ``target`` raises into a FetchError (lenta's own errors pass)."""
+    return _FetchErrors(target, deadline)
+
+
+class _FetchErrors:
+    # A class rather than @contextmanager: every request enters one.
+    __slots__ = ("_target", "_deadline")
+
+    def __init__(self, target: Target, deadline: float) -> None:
+        self._target = target
+        self._deadline = deadline
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
+        if exc is None or isinstance(exc, LentaError) or not isinstance(exc, Exception):
+            return
+        error, keep_cause = _translate(exc, self._target, self._deadline)
+        if error is not None:
+            raise error from (exc if keep_cause else None)
+
+
+def _translate(exc: Exception, target: Target, deadline: float) -> tuple[FetchError | None, bool]:
+    """The FetchError for ``exc``, and whether to keep ``exc`` as its cause;
+    (None, False) for what is not ours to translate."""
     host = f"[{target.host}]" if ":" in target.host else target.host
     address = f"{host}:{target.port}"
-    try:
-        yield
-    except LentaError:
-        raise
-    except BadStatus as exc:
-        raise _status_error(exc.response, exc.head) from None
-    except (TooLarge, Undecodable) as exc:
-        raise body_error(exc) from None
-    except BadRedirect as exc:
+    if isinstance(exc, BadStatus):
+        return _status_error(exc.response, exc.head), False
+    if isinstance(exc, (TooLarge, Undecodable)):
+        return body_error(exc), False
+    if isinstance(exc, BadRedirect):
         if exc.problem == "invalid":
-            raise FetchError("redirect to an invalid URL: {location}", location=exc.detail) from None
+            return FetchError("redirect to an invalid URL: {location}", location=exc.detail), False
         if exc.problem == "loop":
-            raise FetchError(
-                "redirect loop at {url}", kind=FetchErrorKind.TOO_MANY_REDIRECTS, url=exc.detail
-            ) from None
-        raise FetchError(
-            "more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS
-        ) from None
-    except ResolveError as exc:
+            return FetchError("redirect loop at {url}", kind=FetchErrorKind.TOO_MANY_REDIRECTS, url=exc.detail), False
+        return FetchError("more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS,
+                          count=MAX_REDIRECTS), False
+    if isinstance(exc, ResolveError):
         if exc.timed_out:
-            raise FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT,
-                             address=address) from exc
-        raise FetchError("could not resolve host {host}", kind=FetchErrorKind.DNS, host=target.host) from exc
-    except ReadTimeout as exc:
-        raise FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address) from exc
-    except TimeoutError as exc:  # asyncio.timeout: the deadline
-        raise FetchError(
-            "gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)",
-            kind=FetchErrorKind.TIMEOUT, seconds=deadline,
-        ) from exc
-    except CurlError as exc:
-        raise _curl_error(exc, target, address) from exc
-    except (OSError, ValueError) as exc:
-        raise FetchError(
-            "network error with {address}: {reason}", address=address, reason=str(exc) or type(exc).__name__
-        ) from exc
+            return FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT, address=address), True
+        return FetchError("could not resolve host {host}", kind=FetchErrorKind.DNS, host=target.host), True
+    if isinstance(exc, ReadTimeout):
+        return FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address), True
+    if isinstance(exc, TimeoutError):  # asyncio.timeout: the deadline
+        return FetchError("gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)",
+                          kind=FetchErrorKind.TIMEOUT, seconds=deadline), True
+    if isinstance(exc, CurlError):
+        return _curl_error(exc, target, address), True
+    if isinstance(exc, (OSError, ValueError)):
+        return FetchError("network error with {address}: {reason}", address=address,
+                          reason=str(exc) or type(exc).__name__), True
+    return None, False
 
 
 def body_error(exc: TooLarge | Undecodable) -> FetchError:

@@ -12,8 +12,6 @@ is not the address either: one CDN address fronts many unrelated sites.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 _PRUNE_ABOVE = 256  # gates kept before idle ones are swept
@@ -32,6 +30,49 @@ class _Gate:
     users: int = 0
 
 
+class _Slot:
+    """``async with limiter.slot(host)``: a class, not a generator, since
+    every request enters one."""
+
+    __slots__ = ("_limiter", "_key", "_gate", "_held")
+
+    def __init__(self, limiter: HostLimiter, key: str) -> None:
+        self._limiter = limiter
+        self._key = key
+        self._gate: _Gate | None = None
+        self._held = False
+
+    async def __aenter__(self) -> None:
+        limiter = self._limiter
+        loop = asyncio.get_running_loop()
+        gate = self._gate = limiter._gate(self._key, loop.time())
+        try:
+            await gate.semaphore.acquire()
+            self._held = True
+            if limiter._interval > 0:
+                async with gate.lock:
+                    delay = gate.next_start - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    gate.next_start = loop.time() + limiter._interval
+        except BaseException:
+            self._exit(loop)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._exit(asyncio.get_running_loop())
+
+    def _exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        gate = self._gate
+        if gate is None:
+            return
+        self._gate = None
+        if self._held:
+            gate.semaphore.release()
+            self._held = False
+        self._limiter._release(self._key, gate, loop.time())
+
+
 class HostLimiter:
     """At most ``per_host`` requests in flight to one host, their starts at
     least ``interval`` seconds apart. Gates of idle hosts are dropped."""
@@ -41,29 +82,22 @@ class HostLimiter:
         self._interval = interval
         self._gates: dict[str, _Gate] = {}
 
-    @contextlib.asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    def slot(self, host: str) -> _Slot:
         """Wait for a slot for ``host`` (see :func:`host_key`); hold it inside the ``async with``."""
-        key = host_key(host)
-        loop = asyncio.get_running_loop()
+        return _Slot(self, host_key(host))
+
+    def _gate(self, key: str, now: float) -> _Gate:
         gate = self._gates.get(key)
         if gate is None:
-            self._prune(loop.time())
+            self._prune(now)
             gate = self._gates[key] = _Gate(asyncio.Semaphore(self._per_host), asyncio.Lock())
         gate.users += 1
-        try:
-            async with gate.semaphore:
-                if self._interval > 0:
-                    async with gate.lock:
-                        delay = gate.next_start - loop.time()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                        gate.next_start = loop.time() + self._interval
-                yield
-        finally:
-            gate.users -= 1
-            if gate.users == 0 and gate.next_start <= loop.time():
-                self._gates.pop(key, None)
+        return gate
+
+    def _release(self, key: str, gate: _Gate, now: float) -> None:
+        gate.users -= 1
+        if gate.users == 0 and gate.next_start <= now:
+            self._gates.pop(key, None)
 
     def _prune(self, now: float) -> None:
         # Gates kept only for their spacing: drop them once it has passed.

@@ -35,7 +35,6 @@ from concurrent.futures import Executor
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -316,7 +315,7 @@ class Pipeline:
     async def _store_not_modified(self, feed: Feed, result: FetchResult, started: float) -> FeedOutcome:
         now = self.clock()
         changes = changes_after_fetch(feed, result, now, self._url_taken)
-        hints = replace(stored_hints(feed), cache_seconds=schedule.cache_seconds(result.headers, now))
+        hints = stored_hints(feed, schedule.cache_seconds(result.headers, now))
         changes["next_check_at"] = next_check(feed, now, hints, hub_pushes=feed.id in self.pushed)
         log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started,
                                     status=result.status)

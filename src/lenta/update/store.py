@@ -46,11 +46,12 @@ class StoreContext:
     hub_pushes: bool = False  # a hub pushes this feed: poll it more slowly
 
 
-def stored_hints(feed: Feed) -> schedule.Hints:
-    """The polling hints the feed's last body gave (for 304s and errors)."""
+def stored_hints(feed: Feed, cache_seconds: float | None = None) -> schedule.Hints:
+    """The polling hints the feed's last body gave (for 304s and errors),
+    with the freshness the latest answer gave, if any."""
     return schedule.Hints(
         ttl_minutes=feed.ttl_minutes, update_period=feed.update_period, update_frequency=feed.update_frequency,
-        skip_hours=feed.skip_hours, skip_days=feed.skip_days,
+        skip_hours=feed.skip_hours, skip_days=feed.skip_days, cache_seconds=cache_seconds,
     )
 
 
