@@ -146,6 +146,11 @@ def _deferrable(headers: Mapping[str, str]) -> bool:
     return media_type is not None and ("xml" in media_type or "json" in media_type) and "html" not in media_type
 
 
+@functools.lru_cache(maxsize=16)
+def _static_lines(accept: str) -> tuple[bytes, ...]:
+    return tuple(_header_lines({"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}))
+
+
 def _header_lines(headers: Mapping[str, str]) -> list[bytes]:
     # Header values are bytes on the wire; ETags and dates come back as we got them.
     return [f"{name}: {value}".encode("latin-1", "replace") for name, value in headers.items()]
@@ -260,12 +265,11 @@ class HTTPClient:
         loop = asyncio.get_running_loop()
         started = loop.time()
         wire, target = _parse_url(url)
-        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
+        lines = list(_static_lines(accept))
         if validators is not None and validators.etag:
-            headers["If-None-Match"] = validators.etag
+            lines += _header_lines({"If-None-Match": validators.etag})
         if validators is not None and validators.last_modified:
-            headers["If-Modified-Since"] = validators.last_modified
-        lines = _header_lines(headers)
+            lines += _header_lines({"If-Modified-Since": validators.last_modified})
         # One handle for every hop, with libcurl's cookie engine on: some sites
         # set a cookie and redirect back to the same URL, expecting it. The
         # cookies die with the handle, at the end of this fetch.

@@ -67,6 +67,8 @@ def cache_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
     """Freshness lifetime the server gave: ``max-age`` (``s-maxage`` wins,
     ``no-cache``/``no-store`` mean none), else ``Expires`` − ``Date``."""
     control = headers.get("cache-control", "")
+    if not control and "expires" not in headers:
+        return None
     lowered = control.lower()
     if "no-store" in lowered or "no-cache" in lowered:
         return None

@@ -71,7 +71,7 @@ class BatchWriter:
 
     async def write(self, job: WriteJob) -> tuple[int, int]:
         job.future = asyncio.get_running_loop().create_future()
-        await self._queue.put(job)
+        self._queue.put_nowait(job)  # unbounded: never waits
         return await job.future
 
     async def _run(self) -> None:
