@@ -9,11 +9,11 @@
       │        │ 304 ─────────► changes_after_fetch ──┐
       │        └ FetchError ──► error changes ────────┤
       ▼ body (still compressed)                       ▼
-    store_fetched ── in a worker:             BatchWriter ── many feeds per
-      decode, parse, sanitize,                  short transaction, one
-      plan against stored items,                batch at a time
-      write, in one short transaction
-      (schedule.next_check_at: when to look again)
+    process_body ── in a worker process       BatchWriter ── many feeds per
+      or a thread: decode, parse,  ─records─►   short transaction, one
+      sanitize                                  batch at a time; items
+      (schedule.next_check_at:                  planned against what is
+       when to look again)                      stored, inside it
 
 Every decision is in :mod:`lenta.update.decide` (items),
 :mod:`lenta.update.schedule` (time) and :mod:`lenta.update.store` (feed
@@ -61,7 +61,6 @@ from lenta.update.store import changes_after_body
 from lenta.update.store import changes_after_fetch
 from lenta.update.store import discard_cutoff
 from lenta.update.store import next_check
-from lenta.update.store import store_fetched_in_worker
 from lenta.update.store import stored_hints
 from lenta.update.writer import BatchWriter
 from lenta.update.writer import WriteJob
@@ -136,8 +135,8 @@ class Pipeline:
         site: the admin's site settings (allowlist, retention).
         concurrency: most requests on the wire at once (the client's
             limit); twice as many feeds may be under way.
-        executor: a process pool for bodies (they are stored from there);
-            None: threads of this process.
+        executor: a process pool that parses bodies (the items come back to
+            the batch writer); None: two threads of this process.
         clock: returns aware UTC now (tests pass a fixed one).
         pushed: ids of feeds a WebSub hub pushes (polled more slowly).
         max_bytes: the cap on a decoded body (``fetch_max_bytes``).
@@ -222,7 +221,7 @@ class Pipeline:
 
     def _context(self, feed: Feed, *, pushed: bool = False) -> StoreContext:
         return StoreContext(
-            database=self.storage.db.target, allowed_tags=self.allowed_tags, max_bytes=self.max_bytes,
+            allowed_tags=self.allowed_tags, max_bytes=self.max_bytes,
             discard_after=self.site.discard_after, now=self.clock(), pushed=pushed, hub_pushes=feed.id in self.pushed,
         )
 
@@ -245,22 +244,16 @@ class Pipeline:
 
     async def _store_body(self, feed: Feed, result: FetchResult, started: float, *, pushed: bool = False) -> FeedOutcome:
         context = self._context(feed, pushed=pushed)
-        loop = asyncio.get_running_loop()
         elapsed = time.monotonic() - started
         try:
-            if self.executor is not None:
-                try:
-                    new, updated = await loop.run_in_executor(
-                        self.executor, store_fetched_in_worker, context, feed, result, elapsed
-                    )
-                except BrokenProcessPool:
-                    # A worker died (killed, out of memory): finish this
-                    # refresh on threads rather than fail every remaining feed.
-                    log.warning("the parse worker pool broke; working on threads for the rest of this refresh")
-                    self.executor = None
-                    return await self._store_body(feed, result, started, pushed=pushed)
-            else:
+            try:
                 new, updated = await self._parse_then_write(feed, result, context, elapsed)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): finish this refresh
+                # on threads rather than fail every remaining feed.
+                log.warning("the parse worker pool broke; working on threads for the rest of this refresh")
+                self.executor = None
+                return await self._store_body(feed, result, started, pushed=pushed)
         except NotAFeedError as error:
             return await self._store_error(
                 feed, FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status), started,
@@ -279,13 +272,14 @@ class Pipeline:
     async def _parse_then_write(
         self, feed: Feed, result: FetchResult, context: StoreContext, elapsed: float
     ) -> tuple[int, int]:
-        """Without worker processes: parse on a thread of this process, then
-        hand the records to the batch writer. A parse thread so never waits
-        for the database's write lock (another refresher process may hold
-        it), and many feeds share a transaction."""
+        """Decode, parse and sanitize in a worker process (or, without a pool,
+        on a thread of this one), then hand the records to the batch writer.
+        What parses so never waits for the database's write lock (another
+        refresher may hold it), and many feeds share a transaction."""
         assert result.body is not None
         started = time.monotonic()
-        processed = await asyncio.get_running_loop().run_in_executor(self._parse_thread(), functools.partial(
+        executor = self.executor if self.executor is not None else self._parse_thread()
+        processed = await asyncio.get_running_loop().run_in_executor(executor, functools.partial(
             process_body, result.body, result.url, result.content_type, result.charset, context.allowed_tags,
             context.now, result.content_encoding, context.max_bytes,
         ))

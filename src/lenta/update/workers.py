@@ -32,9 +32,9 @@ def cpu_count() -> int:
 
 
 def make_parse_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool for :func:`lenta.update.store.store_fetched_in_worker`."""
+    """A process pool for :func:`lenta.update.process.process_body`."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["lenta.update.store"])
+    context.set_forkserver_preload(["lenta.update.process", "lenta.parse.formats", "lenta.parse.sanitize"])
     return ProcessPoolExecutor(max_workers=workers or cpu_count(), mp_context=context)
 
 
