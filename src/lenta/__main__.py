@@ -42,14 +42,13 @@ def run() -> None:
 
 
 def _fast_exit(code: int) -> None:
-    import multiprocessing
-
+    multiprocessing = sys.modules.get("multiprocessing")  # only a command that used it can have children of it
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing left to say
             pass
-    if multiprocessing.active_children():  # let the normal exit wait for them
+    if multiprocessing is not None and multiprocessing.active_children():  # let the normal exit wait for them
         sys.exit(code)
     os._exit(code)
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from lenta import auth
 from lenta.config import Settings
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
@@ -573,12 +572,16 @@ class Lenta:
         name = name.strip()
         if not name or len(name) > 60 or any(ch.isspace() or not ch.isprintable() for ch in name):
             raise InvalidInputError("A user name is 1 to 60 characters, without spaces.")
+        from lenta import auth  # argon2 loads when a password is met
+
         if len(password) < auth.MIN_PASSWORD_LENGTH:
             raise InvalidInputError("A password needs at least {n} characters.", n=auth.MIN_PASSWORD_LENGTH)
         return self.storage.users.add(name, auth.hash_password(password), is_admin=is_admin, now=self.clock())
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password matches, else None (same cost either way)."""
+        from lenta import auth
+
         try:
             user, password_hash = self.storage.users.get_with_hash(name)
         except UserNotFoundError:

@@ -31,9 +31,9 @@ import logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from concurrent.futures import BrokenExecutor
 from concurrent.futures import Executor
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -248,7 +248,7 @@ class Pipeline:
         try:
             try:
                 new, updated = await self._parse_then_write(feed, result, context, elapsed)
-            except BrokenProcessPool:
+            except BrokenExecutor:  # BrokenProcessPool, without importing multiprocessing for its name
                 # A worker died (killed, out of memory): finish this refresh
                 # on threads rather than fail every remaining feed.
                 log.warning("the parse worker pool broke; working on threads for the rest of this refresh")

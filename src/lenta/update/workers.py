@@ -8,14 +8,16 @@ asked for them (forking a threaded process can deadlock).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures import Future
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+
+if TYPE_CHECKING:  # multiprocessing loads with the first pool, not with every command
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -33,6 +35,9 @@ def cpu_count() -> int:
 
 def make_parse_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A process pool for :func:`lenta.update.process.process_body`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lenta.update.process", "lenta.parse.formats", "lenta.parse.sanitize"])
     return ProcessPoolExecutor(max_workers=workers or cpu_count(), mp_context=context)
