@@ -188,10 +188,12 @@ class Pipeline:
                 progress(outcome)
             return outcome
 
+        ordered = fetch_order(feeds)
         async with BatchWriter(self.storage) as writer:
             self._writer = writer
+            writer.expect(len(ordered))  # every feed ends in one write
             try:
-                outcomes = await asyncio.gather(*(one(feed) for feed in fetch_order(feeds)))
+                outcomes = await asyncio.gather(*(one(feed) for feed in ordered))
             finally:
                 self._writer = None
                 if self._threads is not None:

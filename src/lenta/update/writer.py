@@ -20,6 +20,7 @@ feeds it what is stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -57,6 +58,10 @@ class BatchWriter:
         self.storage = storage
         self.max_batch = max_batch
         self.linger = linger
+        # Jobs still to come (see expect): once all are in, nothing is worth waiting for.
+        self._expected = 0
+        self._all_in = asyncio.Event()
+        self._all_in.set()
         self._queue: asyncio.Queue[WriteJob | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -69,9 +74,21 @@ class BatchWriter:
         if self._task is not None:
             await self._task
 
+    def expect(self, jobs: int) -> None:
+        """Say that ``jobs`` more jobs are coming (one per feed of a round):
+        a batch stops lingering once the last of them has arrived, so the
+        round's end does not wait out the linger."""
+        self._expected += jobs
+        if self._expected > 0:
+            self._all_in.clear()
+
     async def write(self, job: WriteJob) -> tuple[int, int]:
         job.future = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(job)  # unbounded: never waits
+        if self._expected > 0:
+            self._expected -= 1
+            if self._expected == 0:
+                self._all_in.set()
         return await job.future
 
     async def _run(self) -> None:
@@ -80,8 +97,10 @@ class BatchWriter:
             first = await self._queue.get()
             if first is None:
                 return
-            if self.linger and self._queue.qsize() < self.max_batch:
-                await asyncio.sleep(self.linger)
+            if self.linger and self._queue.qsize() < self.max_batch and not self._all_in.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.linger):
+                        await self._all_in.wait()
             batch = [first]
             items = len(first.records or ())
             while len(batch) < self.max_batch and items < MAX_BATCH_ITEMS and not self._queue.empty():
