@@ -167,27 +167,36 @@ def rss(host: str, n: int) -> bytes:
             "</channel></rss>").encode()
 
 
-def lenta_cli(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def lenta_cli(db: Path | str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1", "LENTA_HOST_INTERVAL": "0",
                **env}
     return subprocess.run([sys.executable, "-m", "lenta", *args], env=environ, capture_output=True, text=True,
                           timeout=120, check=False)
 
 
-def subscribe(db: Path, folder: Path, urls: list[str]) -> None:
+def subscribe(db: Path | str, folder: Path, urls: list[str]) -> None:
     opml = folder / "feeds.opml"
     opml.write_text('<?xml version="1.0"?><opml version="2.0"><body>'
                     + "".join(f'<outline type="rss" text="f" xmlUrl="{url}"/>' for url in urls) + "</body></opml>")
     assert lenta_cli(db, "import", str(opml)).returncode == 0
 
 
-def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each shard process opens its own connections: SQLite, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        return str(tmp_path / "lenta.sqlite")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path, database: str) -> None:
     hosts = [f"s{n}.localhost" for n in range(8)]
     routes = {f"/{host}/{n}.xml": Reply(body=rss(host, n), headers={"Content-Type": "application/rss+xml"},
                                         etag=f'"{host}-{n}"', delay=0.05)
               for host in hosts for n in range(4)}
     with LocalServer(routes) as server:
-        db = tmp_path / "lenta.sqlite"
+        db = database
         subscribe(db, tmp_path, [server.url(path, host=path.split("/")[1]) for path in routes])
         # Each process puts one request on the wire at a time: more than one
         # at the server at once means more than one process fetched.
