@@ -339,12 +339,16 @@ class Lenta:
         if len(shards) < 2 or not alone or self.http is not None or self.executor is not None:
             return asyncio.run(self._refresh(targets, None if progress is None else (lambda _: progress(1))))
 
+        context = self._round_context()  # read once, before the forks, for every shard
+
         def run_shard(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
             # A thread parses for each shard: the shards themselves are the other cores.
-            return asyncio.run(self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False))
+            return asyncio.run(
+                self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False, context=context)
+            )
 
         summary = run_shards(shards, run_shard, after_fork=self.storage.db.after_fork, on_progress=progress)
-        apply_retention(self.storage, self.site_settings(), self.clock())
+        apply_retention(self.storage, context[0], self.clock())
         return summary
 
     def _refresh_targets(self, feeds: Iterable[int | str], all_feeds: bool) -> list[Feed]:
@@ -361,15 +365,21 @@ class Lenta:
         *,
         parse_processes: bool = True,
         retention: bool = True,
+        context: tuple[SiteSettings, frozenset[int]] | None = None,
     ) -> RefreshSummary:
         count = len(targets) if parse_processes else 0
+        site, pushed = context or self._round_context()
         async with self._client() as client, self._parse_pool(count) as executor:
             pipeline = Pipeline(
-                self.storage, client, self.site_settings(), concurrency=self.settings.concurrency, clock=self.clock,
-                executor=executor, pushed=frozenset(self.storage.websub.active_feed_ids(self.clock())),
-                max_bytes=self.settings.fetch_max_bytes,
+                self.storage, client, site, concurrency=self.settings.concurrency, clock=self.clock,
+                executor=executor, pushed=pushed, max_bytes=self.settings.fetch_max_bytes,
             )
             return await pipeline.refresh(targets, progress, retention=retention)
+
+    def _round_context(self) -> tuple[SiteSettings, frozenset[int]]:
+        """What every feed of a round needs: the site settings, and which
+        feeds a WebSub hub pushes (polled more slowly)."""
+        return self.site_settings(), frozenset(self.storage.websub.active_feed_ids(self.clock()))
 
     @asynccontextmanager
     async def _parse_pool(self, feed_count: int) -> AsyncIterator[Executor | None]:
