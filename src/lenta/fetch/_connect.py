@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from lenta.fetch.guard import Allowlist
 from lenta.fetch.guard import is_public_address
@@ -37,6 +38,7 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 LOOPBACK = ("127.0.0.1", "::1")
 # How long a lookup is reused, as libcurl's own DNS cache does by default.
 DNS_CACHE_SECONDS = 60.0
+DNS_THREADS = 32
 _DNS_CACHE_MAX = 4096
 
 
@@ -72,8 +74,18 @@ async def system_resolver(host: str, port: int) -> list[str]:
         return list(LOOPBACK)
     if is_invalid(host):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await asyncio.get_running_loop().run_in_executor(_dns_threads(), lookup)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@functools.cache
+def _dns_threads() -> ThreadPoolExecutor:
+    """Threads for getaddrinfo, which blocks: as many as a big round's new
+    hosts can use at once (asyncio's default executor has about six, and a
+    round of a thousand hosts would queue behind them). Started on first use,
+    so a forked refresher never inherits them."""
+    return ThreadPoolExecutor(max_workers=DNS_THREADS, thread_name_prefix="lenta-dns")
 
 
 def _looks_like_ip(host: str) -> bool:
