@@ -181,22 +181,15 @@ def subscribe(db: Path | str, folder: Path, urls: list[str]) -> None:
     assert lenta_cli(db, "import", str(opml)).returncode == 0
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each shard process opens its own connections: SQLite, and PostgreSQL when configured."""
-    if request.param == "sqlite":
-        return str(tmp_path / "lenta.sqlite")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path, database: str) -> None:
+def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path, backend_url: str) -> None:
+    # backend_url (conftest): SQLite, and PostgreSQL when configured; each
+    # shard process opens its own connections to it.
     hosts = [f"s{n}.localhost" for n in range(8)]
     routes = {f"/{host}/{n}.xml": Reply(body=rss(host, n), headers={"Content-Type": "application/rss+xml"},
                                         etag=f'"{host}-{n}"', delay=0.05)
               for host in hosts for n in range(4)}
     with LocalServer(routes) as server:
-        db = database
+        db = backend_url
         subscribe(db, tmp_path, [server.url(path, host=path.split("/")[1]) for path in routes])
         # Each process puts one request on the wire at a time: more than one
         # at the server at once means more than one process fetched.

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from lenta.fetch.guard import Allowlist
-from lenta.fetch.guard import is_public_address
+from lenta.fetch.guard import address_allowed
 from lenta.fetch.guard import not_allowed_error
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -88,19 +88,23 @@ def _dns_threads() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=DNS_THREADS, thread_name_prefix="lenta-dns")
 
 
-def _looks_like_ip(host: str) -> bool:
-    """An IP literal, not a name (a name's last label is never all digits)."""
-    return ":" in host or host.rpartition(".")[2].isdigit()
+def ip_literal(host: str) -> str | None:
+    """``host`` as an address if it is an IP literal, else None (a name).
+
+    A name's last label is never all digits, so most names are told apart
+    without trying to parse them ("300.1.2.3" is neither: None, a name the
+    resolver will not know).
+    """
+    if ":" not in host and not host.rpartition(".")[2].isdigit():
+        return None
+    try:
+        return str(_ip(host))
+    except ValueError:
+        return None
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text.split("%", 1)[0])
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_public(address: str) -> bool:
-    # Whatever the host name: an address is public or not on its own.
-    return is_public_address(_ip(address))
 
 
 class AddressGuard:
@@ -130,12 +134,8 @@ class AddressGuard:
             ResolveError: the name does not resolve (or not within ``timeout``).
             AddressNotAllowedError: it resolves only to addresses the policy refuses.
         """
-        try:
-            found = [str(_ip(host))] if _looks_like_ip(host) else []
-        except ValueError:  # "300.1.2.3": left to the resolver, which will not know it either
-            found = []
-        if not found:
-            found = await self._lookup(host, port, timeout)
+        literal = ip_literal(host)
+        found = [literal] if literal is not None else await self._lookup(host, port, timeout)
         key = (host, port)
         judged = self._allowed.get(key)
         if judged is None or judged[0] is not found:  # judged afresh for each new lookup
@@ -153,11 +153,9 @@ class AddressGuard:
         verdict = self._verdicts.get(key)
         if verdict is None:
             try:
-                ip = _ip(address)
+                verdict = address_allowed(host, port, _ip(address), self._allowlist)
             except ValueError:
                 verdict = False
-            else:
-                verdict = _is_public(address) or self._allowlist.permits(host, port, ip)
             if len(self._verdicts) >= _DNS_CACHE_MAX:
                 self._verdicts.clear()
             self._verdicts[key] = verdict

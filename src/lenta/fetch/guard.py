@@ -26,6 +26,7 @@ knows nothing of the IPv6 forms that carry an IPv4 address inside
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -143,6 +144,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, tuple[ipaddress.IPv4
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a refresh asks about the same few addresses over and over
 def why_not_public(ip: IPAddress | str) -> str | None:
     """Why ``ip`` is not a public address ("loopback", "private"...), or None if it is.
 

@@ -58,6 +58,7 @@ from lenta.fetch import FetchResult
 from lenta.fetch import Validators
 from lenta.fetch._connect import AddressGuard
 from lenta.fetch._connect import Resolver
+from lenta.fetch._connect import ip_literal
 from lenta.fetch._connect import system_resolver
 from lenta.fetch._curl import CurlError
 from lenta.fetch._curl import CurlLoop
@@ -161,16 +162,6 @@ def _resolve_entry(host: str, port: int, addresses: tuple[str, ...]) -> list[str
     """libcurl's CURLOPT_RESOLVE for ``host:port``: exactly these addresses."""
     listed = ",".join(f"[{address}]" if ":" in address else address for address in addresses)
     return [f"{host}:{port}:{listed}"]
-
-
-def _is_ip(host: str) -> bool:
-    if ":" not in host and not host.rpartition(".")[2].isdigit():  # a name (the common case)
-        return False
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
-        return False
-    return True
 
 
 class HTTPClient:
@@ -396,7 +387,7 @@ class HTTPClient:
 
         handle.setopt(pycurl.URL, wire)
         handle.setopt(pycurl.HTTPHEADER, lines)
-        if not _is_ip(target.host):
+        if ip_literal(target.host) is None:  # a name: libcurl must not look it up itself
             handle.setopt(pycurl.RESOLVE, _resolve_entry(target.host, target.port, tuple(addresses)))
         handle.setopt(pycurl.OPENSOCKETFUNCTION, open_socket)
         handle.setopt(pycurl.HEADERFUNCTION, exchange.on_header)
