@@ -193,6 +193,30 @@ def test_relative_links_and_citations_resolve_too(sanitizer: HTMLSanitizer) -> N
     )
 
 
+def test_every_relative_url_of_a_fragment_is_resolved_and_the_rest_kept_as_is(sanitizer: HTMLSanitizer) -> None:
+    # URL attributes among others whose values hold "<", ">", "=" and quotes.
+    html = (
+        '<video poster="p.png" controls src="https://cdn.example.net/v.mp4"></video>'
+        '<img alt="a<b> src=&quot;x&quot;" src="i.png?x=1&amp;y=2"><a href="">top</a>'
+    )
+    assert clean(sanitizer, html) == (
+        '<video poster="https://blog.example.com/posts/2024/p.png" controls="" '
+        'src="https://cdn.example.net/v.mp4"></video>'
+        '<img alt="a&lt;b&gt; src=&quot;x&quot;" src="https://blog.example.com/posts/2024/i.png?x=1&amp;y=2">'
+        f'<a href="https://blog.example.com/posts/2024/hello.html" {REL}>top</a>'
+    )
+
+
+def test_markup_shown_as_text_is_not_rewritten(sanitizer: HTMLSanitizer) -> None:
+    # A post about HTML: its code samples keep their relative URLs (quotes
+    # stay raw in text, so they look like attributes to a careless search).
+    html = '<pre><code>&lt;img src="logo.png"&gt;</code></pre>a href="x" <a href="y">y</a>'
+    assert clean(sanitizer, html) == (
+        '<pre><code>&lt;img src="logo.png"&gt;</code></pre>a href="x" '
+        f'<a href="https://blog.example.com/posts/2024/y" {REL}>y</a>'
+    )
+
+
 @pytest.mark.parametrize("base_url", [None, "", "javascript:alert(1)", "not a url"])
 def test_relative_urls_are_dropped_without_a_usable_base(
     sanitizer: HTMLSanitizer, base_url: str | None

@@ -273,9 +273,18 @@ class HTMLSanitizer:
 # URL attributes in nh3's output whose value is not an absolute http(s) or
 # mailto URL: relative URLs, and cite values (nh3 checks the scheme of href,
 # src and poster, not of cite). The output is normalized — attributes after a
-# space, values in double quotes with any quote inside escaped — so a
-# pattern can find them; absolute URLs, the common case, never match.
-_LOOSE_URL = re.compile(r' (href|src|poster|cite)="(?!(?i:https?|mailto):)([^"]*)"')
+# space, values in double quotes with any quote inside escaped, and "<" and
+# ">" escaped everywhere but around tags — so a pattern can find them;
+# absolute URLs, the common case, never match. Text can hold the same
+# characters (a code sample's 'src="a.png"': quotes stay raw in text), so a
+# match counts only inside a tag. The pattern starts at '="', a literal the
+# regex engine searches for quickly (a pattern starting at the space before
+# the name tried every space of the text: 3x slower on the benchmark
+# corpus), and looks behind for the name.
+_LOOSE_URL = re.compile(
+    r'="(?:(?<= href=")|(?<= src=")|(?<= cite=")|(?<= poster="))(?!(?i:https?|mailto):)([^"]*)"'
+)
+_LONGEST_NAME = len(" poster")
 _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
 _NEEDS_ESCAPE = re.compile(r"[&<>\"']")
 
@@ -287,19 +296,29 @@ def _fix_urls(cleaned: str, base: str | None) -> str:
             and ' poster="' not in cleaned:
         return cleaned
     resolver = _base_resolver(base) if base is not None else None
-
-    def fix(match: re.Match[str]) -> str:
-        name, value = match.group(1), match.group(2)
+    pieces: list[str] = []
+    done = 0  # cleaned[:done] is in pieces
+    for match in _LOOSE_URL.finditer(cleaned):
+        equals = match.start()
+        space = cleaned.rfind(" ", max(0, equals - _LONGEST_NAME), equals)  # before the name (the lookbehind saw it)
+        tag = cleaned.rfind("<", 0, space)
+        if tag == -1 or cleaned.find(">", tag, space) != -1:  # not inside a tag: text, left alone
+            continue
+        pieces.append(cleaned[done:space])
+        done = match.end()
+        value = match.group(1)
         if resolver is None or (":" in value and _SCHEME.match(value)):  # only a cite can carry another scheme here
-            return ""
+            continue  # the attribute is dropped
         resolved = resolver((html_lib.unescape(value) if "&" in value else value).strip())
         if not resolved:
-            return ""
+            continue
         if _NEEDS_ESCAPE.search(resolved):
             resolved = html_lib.escape(resolved, quote=True)
-        return f' {name}="{resolved}"'
-
-    return _LOOSE_URL.sub(fix, cleaned)
+        pieces.append(f'{cleaned[space:equals]}="{resolved}"')
+    if not done:
+        return cleaned
+    pieces.append(cleaned[done:])
+    return "".join(pieces)
 
 
 @functools.lru_cache(maxsize=1024)
