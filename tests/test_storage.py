@@ -10,6 +10,9 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Table
+from sqlalchemy import insert
+from sqlalchemy import update
 
 from lenta.exceptions import CategoryExistsError
 from lenta.exceptions import CategoryNotFoundError
@@ -19,6 +22,7 @@ from lenta.exceptions import UserExistsError
 from lenta.exceptions import UserNotFoundError
 from lenta.parse.model import Enclosure
 from lenta.storage import Storage
+from lenta.storage import _items
 from lenta.storage import open_storage
 from lenta.storage._feeds import FETCH_LOG_KEEP
 from lenta.storage.migrate import current_revision
@@ -26,6 +30,9 @@ from lenta.storage.migrate import head_revision
 from lenta.storage.records import FeedWrite
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
+from lenta.storage.schema import feeds
+from lenta.storage.schema import fetch_log
+from lenta.storage.schema import items
 from lenta.storage.schema import metadata
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -169,6 +176,45 @@ def test_item_fields_round_trip(storage: Storage) -> None:
     assert item.date == NOW and item.date.tzinfo is not None
     assert item.updated_at == NOW + timedelta(seconds=1)
     assert item.first_seen_at == NOW
+
+
+def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storage) -> None:
+    # Items, feed columns and log rows go to the driver without SQLAlchemy's
+    # per-row processing (storage/_bulk.py); what lands in the columns must be
+    # what SQLAlchemy's own insert and update write, byte for byte, or dates
+    # written one way would sort apart from dates written the other.
+    a = storage.feeds.add("https://a.example/", now=NOW)
+    b = storage.feeds.add("https://b.example/", now=NOW)
+    later = NOW + timedelta(days=3, microseconds=1)
+    fields = {"author": "Ann", "updated_at": later, "summary": "<p>s</p>", "categories": ("x",),
+              "enclosures": (Enclosure("https://a.example/a.mp3", "audio/mpeg", 9),)}
+    item = record("k", NOW.replace(microsecond=0), **fields)
+    log = FetchLogRecord(at=later, outcome="ok", duration=0.25, status=200, bytes=10, new_items=1)
+    changes = {"checked_at": later, "gone": True, "publish_interval": 60.5, "http_status": 200}
+    with storage.db.write() as connection:
+        storage.items.insert_many(connection, [(a.id, [item])], NOW)
+        storage.feeds.change_many(connection, [(a.id, changes)])
+        storage.feeds.log_fetches(connection, [(a.id, log)])
+        row = {name: getattr(item, name) for name in ("key", "hash", "guid", "link", "title", "author",
+                                                      "published_at", "updated_at", "date", "content", "summary")}
+        connection.execute(insert(items), {**row, "feed_id": b.id, "first_seen_at": NOW, "categories": '["x"]',
+                                           "enclosures": _items._enclosures_json(item.enclosures)})
+        connection.execute(update(feeds).where(feeds.c.id == b.id).values(changes))
+        connection.execute(insert(fetch_log), {"feed_id": b.id, "at": later, "outcome": "ok", "duration": 0.25,
+                                               "status": 200, "bytes": 10, "new_items": 1, "updated_items": 0})
+
+    def stored(table: Table, key: str, feed_id: int) -> tuple[object, ...]:
+        names = [c.name for c in table.c if c.name not in {"id", "feed_id", "url"}]
+        sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {key} = {feed_id}"
+        with storage.db.read() as connection:  # the driver's values, not SQLAlchemy's conversions
+            return tuple(connection.exec_driver_sql(sql).one())
+
+    assert stored(items, "feed_id", a.id) == stored(items, "feed_id", b.id)
+    assert stored(feeds, "id", a.id) == stored(feeds, "id", b.id)
+    assert stored(fetch_log, "feed_id", a.id) == stored(fetch_log, "feed_id", b.id)
+    (read_back,) = storage.items.page(0, 10, feed_id=a.id).items
+    assert (read_back.updated_at, read_back.categories, read_back.enclosures) == (later, ("x",), item.enclosures)
+    assert storage.feeds.get(a.id).gone is True
 
 
 def test_change_many_groups_rows_by_columns(storage: Storage) -> None:

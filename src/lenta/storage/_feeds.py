@@ -15,7 +15,6 @@ from sqlalchemy import Row
 from sqlalchemy import Select
 from sqlalchemy import Subquery
 from sqlalchemy import and_
-from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import false
@@ -29,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.storage._base import Database
+from lenta.storage._bulk import bulk_insert
+from lenta.storage._bulk import bulk_update
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.schema import FETCH_BUCKETS
 from lenta.storage.schema import bucket_column
@@ -54,14 +55,7 @@ def _item_counts() -> Subquery:
     )
 
 
-_LOG_INSERT = insert(fetch_log)
-
-
-@functools.lru_cache(maxsize=64)
-def _update_statement(columns: tuple[str, ...]) -> Any:
-    """UPDATE feeds SET (these columns) WHERE id = :feed_id_, built once per
-    set of columns (a refresh writes the same few sets over and over)."""
-    return update(feeds).where(feeds.c.id == bindparam("feed_id_")).values({name: bindparam(name) for name in columns})
+_LOG_COLUMNS = ("feed_id", "at", "status", "outcome", "duration", "bytes", "new_items", "updated_items", "error")
 
 
 def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
@@ -284,27 +278,28 @@ class FeedStore:
     def change_many(self, connection: Connection, changes: Iterable[tuple[int, Mapping[str, object]]]) -> None:
         """Update many feeds in few statements: rows changing the same
         columns go in one executemany."""
-        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
         for feed_id, values in changes:
-            unknown = set(values) - FEED_COLUMNS
-            if unknown:
-                raise ValueError(f"unknown feed columns: {sorted(unknown)}")
-            if values:
-                groups.setdefault(tuple(sorted(values)), []).append({**values, "feed_id_": feed_id})
+            if not values:
+                continue
+            columns = tuple(sorted(values))
+            rows = groups.get(columns)
+            if rows is None:
+                unknown = set(columns) - FEED_COLUMNS
+                if unknown:
+                    raise ValueError(f"unknown feed columns: {sorted(unknown)}")
+                rows = groups[columns] = []
+            rows.append((*(values[name] for name in columns), feed_id))
         for columns, rows in groups.items():
-            connection.execute(_update_statement(columns), rows)
+            bulk_update(connection, feeds, "id", columns, rows)
 
     def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
         """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
         rows = [
-            {
-                "feed_id": feed_id, "at": r.at, "status": r.status, "outcome": r.outcome, "duration": r.duration,
-                "bytes": r.bytes, "new_items": r.new_items, "updated_items": r.updated_items, "error": r.error,
-            }
+            (feed_id, r.at, r.status, r.outcome, r.duration, r.bytes, r.new_items, r.updated_items, r.error)
             for feed_id, r in records
         ]
-        if rows:
-            connection.execute(_LOG_INSERT, rows)
+        bulk_insert(connection, fetch_log, _LOG_COLUMNS, rows)
 
     def log_fetch(self, connection: Connection, feed_id: int, record: FetchLogRecord) -> None:
         self.log_fetches(connection, [(feed_id, record)])

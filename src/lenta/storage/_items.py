@@ -15,14 +15,13 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import true
-from sqlalchemy import update
-from sqlalchemy.sql.expression import BindParameter
 
 from lenta.parse.model import Enclosure
 from lenta.storage._base import Database
+from lenta.storage._bulk import bulk_insert
+from lenta.storage._bulk import bulk_update
 from lenta.storage.records import ItemRecord
 from lenta.storage.schema import feed_categories
 from lenta.storage.schema import feeds
@@ -51,25 +50,20 @@ def _enclosures_from_json(text: str | None) -> tuple[Enclosure, ...]:
 _EXISTING = select(items.c.key, items.c.id, items.c.hash).where(
     and_(items.c.feed_id == bindparam("feed_id"), items.c.key.in_(bindparam("keys", expanding=True)))
 )
-_INSERT = insert(items)
+# The stored fields of an ItemRecord, in _record_row's order.
+_RECORD_COLUMNS = (
+    "key", "hash", "guid", "link", "title", "author", "published_at", "updated_at", "date", "content", "summary",
+    "enclosures", "categories",
+)
+_INSERT_COLUMNS = (*_RECORD_COLUMNS, "feed_id", "first_seen_at")
 
 
-def _record_values(record: ItemRecord) -> dict[str, Any]:
-    return {
-        "key": record.key,
-        "hash": record.hash,
-        "guid": record.guid,
-        "link": record.link,
-        "title": record.title,
-        "author": record.author,
-        "published_at": record.published_at,
-        "updated_at": record.updated_at,
-        "date": record.date,
-        "content": record.content,
-        "summary": record.summary,
-        "enclosures": _enclosures_json(record.enclosures),
-        "categories": json.dumps(list(record.categories)) if record.categories else None,
-    }
+def _record_row(record: ItemRecord) -> tuple[Any, ...]:
+    return (
+        record.key, record.hash, record.guid, record.link, record.title, record.author, record.published_at,
+        record.updated_at, record.date, record.content, record.summary, _enclosures_json(record.enclosures),
+        json.dumps(list(record.categories)) if record.categories else None,
+    )
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -189,22 +183,15 @@ class ItemStore:
         self, connection: Connection, batches: Iterable[tuple[int, Iterable[ItemRecord]]], now: datetime
     ) -> int:
         """Insert several feeds' new items with one statement (executemany)."""
-        rows = [
-            {**_record_values(r), "feed_id": feed_id, "first_seen_at": now}
-            for feed_id, records in batches
-            for r in records
-        ]
-        if rows:
-            connection.execute(_INSERT, rows)
-        return len(rows)
+        rows = [(*_record_row(r), feed_id, now) for feed_id, records in batches for r in records]
+        return bulk_insert(connection, items, _INSERT_COLUMNS, rows)
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:
         if not changed:
             return 0
-        rows = [{**_record_values(record), "item_id": item_id} for item_id, record in changed.items()]
-        values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in rows[0] if name not in {"item_id", "key"}}
-        connection.execute(update(items).where(items.c.id == bindparam("item_id")).values(**values), rows)
-        return len(rows)
+        # Every stored field but the key (the item's identity in its feed).
+        rows = [(*_record_row(record)[1:], item_id) for item_id, record in changed.items()]
+        return bulk_update(connection, items, "id", _RECORD_COLUMNS[1:], rows)
 
     def delete_for_feed(self, feed_id: int) -> int:
         with self.db.write() as connection:
