@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import UTC
@@ -102,20 +103,21 @@ def summary_of(ok: int, *notes: tuple[str, str]) -> RefreshSummary:
     return RefreshSummary(ok=ok, failures=notes)
 
 
-def test_each_shard_runs_in_a_process_of_its_own() -> None:
-    shards = [feeds_on({"a.example": 2}), feeds_on({"b.example": 3})]
+def test_each_shard_runs_in_a_process_of_its_own_the_first_in_the_callers() -> None:
+    shards = [feeds_on({"a.example": 2}), feeds_on({"b.example": 3}), feeds_on({"c.example": 4})]
     ticks: list[int] = []
 
     def run(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
         for _ in shard:
             tick()
-        return summary_of(len(shard), (str(os.getpid()), "pid"))
+        return summary_of(len(shard), (str(os.getpid()), host_of(shard[0])))
 
     summary = run_shards(shards, run, on_progress=ticks.append)
-    pids = {int(pid) for pid, _ in summary.failures}
-    assert summary.ok == 5
-    assert len(pids) == 2 and os.getpid() not in pids
-    assert sum(ticks) == 5
+    where = {host: int(pid) for pid, host in summary.failures}
+    assert summary.ok == 9
+    assert where["a.example"] == os.getpid()
+    assert len({where["b.example"], where["c.example"], os.getpid()}) == 3
+    assert sum(ticks) == 9
 
 
 def test_after_fork_runs_in_each_child_only() -> None:
@@ -125,8 +127,8 @@ def test_after_fork_runs_in_each_child_only() -> None:
     def after_fork() -> None:
         os.environ["LENTA_TEST_FORKED"] = "yes"
 
-    summary = run_shards([feeds_on({"a.example": 1})] * 2, run, after_fork=after_fork)
-    assert [note for _, note in summary.failures] == ["yes", "yes"]
+    summary = run_shards([feeds_on({"a.example": 1})] * 3, run, after_fork=after_fork)
+    assert [note for _, note in summary.failures] == ["no", "yes", "yes"]  # the first shard ran here
     assert "LENTA_TEST_FORKED" not in os.environ
 
 
@@ -139,6 +141,21 @@ def test_an_error_in_a_shard_is_raised_once_all_have_ended() -> None:
     with pytest.raises(StorageError) as info:
         run_shards([feeds_on({"good.example": 2}), feeds_on({"bad.example": 1})], run)
     assert "disk I/O error" in str(info.value)
+
+
+def test_an_error_in_the_callers_own_shard_waits_for_the_children(tmp_path: Path) -> None:
+    finished = tmp_path / "child-finished"
+
+    def run(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
+        if host_of(shard[0]) == "bad.example":
+            raise StorageError("Database error: {error}", error="disk I/O error")
+        time.sleep(0.2)
+        finished.write_text("done")
+        return summary_of(len(shard))
+
+    with pytest.raises(StorageError):
+        run_shards([feeds_on({"bad.example": 1}), feeds_on({"good.example": 2})], run)
+    assert finished.read_text() == "done"  # the child was not cut short
 
 
 def test_a_shard_killed_midway_counts_what_it_left_as_failed() -> None:

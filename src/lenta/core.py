@@ -321,8 +321,9 @@ class Lenta:
         on_start: Callable[[int], None] | None = None,
     ) -> RefreshSummary:
         """:meth:`refresh` for a process of its own (``lenta refresh``): a
-        big round runs on every core, in one forked process per shard of
-        hosts (:mod:`lenta.update.shards`; ``LENTA_REFRESH_PROCESSES``).
+        big round runs on every core, one process per shard of hosts, this
+        one and forked children (:mod:`lenta.update.shards`;
+        ``LENTA_REFRESH_PROCESSES``).
 
         Call it with no event loop running and no thread started (the forks
         rely on it). ``progress(n)`` hears of every ``n`` feeds finished.

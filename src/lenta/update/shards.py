@@ -1,19 +1,22 @@
-"""A big ``lenta refresh`` on every core: one forked process per shard of hosts.
+"""A big ``lenta refresh`` on every core: one process per shard of hosts.
 
 A round of hundreds of feeds is CPU work in Python (request bookkeeping,
 parsing, sanitizing, writing) and one process holds one core, so
-:func:`run_shards` forks a child per shard (hosts split by
-:func:`lenta.update.order.shard_by_host`) and waits for them. Each child
-runs a whole refresh of its shard: its own event loop, HTTP client, parse
-thread and database connections; the database is all they share, each
-writing in short transactions of its own.
+:func:`run_shards` forks a child for every shard but the first (hosts split
+by :func:`lenta.update.order.shard_by_host`), runs the first itself and
+waits for the others. Each runs a whole refresh of its shard: its own event
+loop, HTTP client, parse thread and database connections; the database is
+all they share, each writing in short transactions of its own. The calling
+process works rather than waits: an idle parent would hold its memory (the
+interpreter and every module, some 50 MB) for nothing.
 
 Forked, a child starts with every module already imported, where a new
 interpreter would spend half a second importing them again. Forking is
 safe because it happens before the round starts: the caller has no event
 loop running, no thread, no libcurl handle (see
 :meth:`lenta.core.Lenta.refresh_round`), and ``after_fork`` lets the child
-drop the database connections it inherited.
+drop the database connections it inherited. Only once every child exists
+does the caller start a thread, to hear from them while it works.
 
 A child reports through a pipe: a byte per finished feed (for a progress
 bar), then its summary, or the error that stopped it, pickled. A child that
@@ -29,6 +32,7 @@ import pickle
 import selectors
 import signal
 import struct
+import threading
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,27 +67,50 @@ def run_shards(
     after_fork: Callable[[], None] = lambda: None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RefreshSummary:
-    """Run ``run(shard, tick)`` for every shard, each in a forked child, and
-    add up their summaries. ``on_progress(n)`` hears of every ``n`` feeds
-    finished, as they finish.
+    """Run ``run(shard, tick)`` for every shard, the first in this process
+    and each other in a forked child, and add up their summaries.
+    ``on_progress(n)`` hears of every ``n`` feeds finished, as they finish
+    (from two threads of this process, never at once).
 
     Raises:
-        The first error a child raised (a LentaError such as StorageError),
-        once every child has ended.
+        The first error a shard raised (a LentaError such as StorageError),
+        once every shard has ended.
     """
+    if not shards:
+        return RefreshSummary()
     children: list[_Child] = []
+    lock = threading.Lock()
+
+    def progress(count: int) -> None:
+        if on_progress is not None:
+            with lock:
+                on_progress(count)
+
     try:
-        for shard in shards:
+        for shard in shards[1:]:
             children.append(_fork(shard, run, after_fork))
-        summary, error = _collect(children, on_progress)
+        # Threads only now that every fork is done.
+        collected: list[tuple[RefreshSummary, BaseException | None]] = []
+        collector = threading.Thread(target=lambda: collected.append(_collect(children, progress)),
+                                     name="lenta-shards", daemon=True)
+        collector.start()
+        try:
+            summary, error = run(shards[0], lambda: progress(1)), None
+        except Exception as own_error:  # as a child's: raised once the others have ended
+            summary, error = RefreshSummary(), own_error
+        collector.join()
     except BaseException:
         for child in children:  # interrupted: take the children down with us
             if not child.done:
                 _kill(child.pid)
         raise
+    if not collected:  # the collector itself failed; its error went to threading.excepthook
+        raise RuntimeError("lost track of the refresher processes")
+    theirs, their_error = collected[0]
+    error = error or their_error
     if error is not None:
         raise error
-    return summary
+    return summary + theirs
 
 
 def _fork(shard: Sequence[Feed], run: ShardRun, after_fork: Callable[[], None]) -> _Child:
