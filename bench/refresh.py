@@ -1,7 +1,7 @@
 """lenta vs reader: refresh the same synthetic corpus from the same local server.
 
     python bench/refresh.py [--feeds 1000] [--items 30] [--latency-ms 50]
-                            [--skip-reader] [--scaling] [--keep]
+                            [--rounds 3] [--skip-reader] [--scaling] [--keep]
 
 1. generates (or reuses from bench/out/corpus/) N feeds in mixed formats
    and encodings, about 190 MB at N=1000;
@@ -11,8 +11,13 @@
    of an OPML file, ``lenta refresh`` (every feed is due) and
    ``lenta refresh --all`` (every feed answers 304); then reader
    (bench/_reader_run.py) the same way: add, update_feeds twice;
-4. prints wall and CPU seconds, feeds/s, items/s, peak RSS of the process
-   tree, database size and items stored, and the ratios against the targets.
+4. does 3. ``--rounds`` times (lenta first in odd rounds, reader first in
+   even ones, so a drift in the machine's speed hurts both alike);
+5. prints wall and CPU seconds, feeds/s, items/s, peak RSS of the process
+   tree, database size and items stored, and the ratios against the
+   targets: each round's, and their median, which the verdicts use (one
+   round's ratio swings by a fifth on this shared VM, its speed drifting
+   by as much within minutes; bench/README.md).
 
 It reports; it never fails on the figures (exit status 0).
 """
@@ -26,6 +31,7 @@ import os
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +78,7 @@ class Side:
     stored: int | None = None  # items stored after the full refresh
     stored_note: str = ""
     tmp: Path | None = None
+    round: int = 1
 
 
 def _server_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -94,9 +101,9 @@ def measured(label: str, argv: list[str], env: dict[str, str], server: FeedServe
     return phase
 
 
-def new_side(name: str, feeds: int, sides: list[Side]) -> Side:
+def new_side(name: str, feeds: int, sides: list[Side], round_: int = 1) -> Side:
     """A side with its temporary directory, registered at once so that it is cleaned up on any failure."""
-    side = Side(name, feeds, tmp=Path(tempfile.mkdtemp(prefix=f"{name}-bench-{feeds}-")))
+    side = Side(name, feeds, tmp=Path(tempfile.mkdtemp(prefix=f"{name}-bench-{feeds}-")), round=round_)
     sides.append(side)
     return side
 
@@ -109,7 +116,7 @@ def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names
     opml = side.tmp / "feeds.opml"
     urls = [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(corpus.feeds)]
     _corpus.write_opml(opml, corpus.seed, urls)
-    print(f"-- lenta, N={corpus.feeds}, database {db}", flush=True)
+    print(f"-- lenta, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
     side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds,
                                   args, db)
     for key, cmd in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
@@ -121,6 +128,7 @@ def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names
         side.phases[key] = phase
         if key == "full":
             side.stored, side.stored_note = lenta_stored(db, env)
+    done_with(side, args)
     return side
 
 
@@ -145,7 +153,7 @@ def run_reader(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: arg
     urls_file.write_text("\n".join(_corpus.feed_url(server.port, n, host_names=False) for n in range(corpus.feeds)))
     runner = [sys.executable, str(HERE / "_reader_run.py")]
     env = dict(os.environ)
-    print(f"-- reader, N={corpus.feeds}, database {db}", flush=True)
+    print(f"-- reader, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
     side.phases["add"] = measured("reader add", [*runner, "add", str(db), str(urls_file)], env, server,
                                   corpus.feeds, args, db)
     for key in ("full", "304"):
@@ -166,7 +174,19 @@ def run_reader(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: arg
                 side.stored_note = f"get_entry_counts() {counts['entries']}, broken feeds {counts['broken']}"
             except (ValueError, KeyError):
                 side.stored_note = f"count failed: {done.stderr.strip()[-200:]}"
+    done_with(side, args)
     return side
+
+
+def done_with(side: Side, args: argparse.Namespace) -> None:
+    """Remove a measured side's database at once (rounds would pile up gigabytes), unless --keep."""
+    if side.tmp is None:
+        return
+    if args.keep:
+        print(f"   kept {side.tmp}", flush=True)
+    else:
+        shutil.rmtree(side.tmp, ignore_errors=True)
+    side.tmp = None
 
 
 def _mb(n: float) -> str:
@@ -174,7 +194,7 @@ def _mb(n: float) -> str:
 
 
 def print_table(sides: list[Side]) -> None:
-    header = ("run", "N", "wall s", "CPU s", "other CPU s", "feeds/s", "items/s", "peak RSS MB", "PSS MB",
+    header = ("run", "N", "round", "wall s", "CPU s", "other CPU s", "feeds/s", "items/s", "peak RSS MB", "PSS MB",
               "DB MB", "ok/304/failed", "new items", "server: 200/304/gzip, MB sent")
     rows = [header]
     for side in sides:
@@ -187,7 +207,7 @@ def print_table(sides: list[Side]) -> None:
                       f"{server.get('body_bytes', 0) / 1e6:.1f}")
             rows.append((
                 f"{side.name} {'add' if key == 'add' else 'full refresh' if key == 'full' else 'all-304'}",
-                str(side.feeds), f"{run.wall:.2f}", f"{run.cpu:.2f}", f"{run.other_cpu:.1f}",
+                str(side.feeds), str(side.round), f"{run.wall:.2f}", f"{run.cpu:.2f}", f"{run.other_cpu:.1f}",
                 f"{phase.feeds / run.wall:.0f}", items_s, _mb(run.peak_rss), _mb(run.peak_pss),
                 f"{phase.db_bytes / 2**20:.1f}", outcome,
                 str(phase.new_items) if key != "add" else "-", served,
@@ -204,23 +224,37 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def print_ratios(lenta: Side, reader: Side | None, scaled: Side | None) -> None:
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def print_ratios(lentas: list[Side], readers: list[Side], scaled: Side | None) -> None:
     print("\ntargets:")
-    if reader is not None:
-        for key, target, name in (("full", TARGET_FULL, "full refresh"), ("304", TARGET_304, "all-304")):
-            ratio = reader.phases[key].run.wall / lenta.phases[key].run.wall
-            cpu = reader.phases[key].run.cpu / max(lenta.phases[key].run.cpu, 1e-9)
-            print(f"  {name:<28} reader/lenta wall {ratio:6.2f}x   (target >= {target:g}x: {verdict(ratio >= target)});"
-                  f"  CPU ratio {cpu:.2f}x")
-    peak = lenta.phases["full"].run.peak_rss / 2**20
+    for key, target, name in (("full", TARGET_FULL, "full refresh"), ("304", TARGET_304, "all-304")):
+        pairs = [(r, lenta) for lenta in lentas for r in readers if r.round == lenta.round]
+        if not pairs:
+            break
+        walls = [r.phases[key].run.wall / lenta.phases[key].run.wall for r, lenta in pairs]
+        cpus = [r.phases[key].run.cpu / max(lenta.phases[key].run.cpu, 1e-9) for r, lenta in pairs]
+        ratio = _median(walls)
+        rounds = ", ".join(f"{w:.2f}x" for w in walls)
+        print(f"  {name:<28} reader/lenta wall {ratio:6.2f}x   (target >= {target:g}x: {verdict(ratio >= target)});"
+              f"  CPU ratio {_median(cpus):.2f}x;  rounds: {rounds}")
+    peaks = [lenta.phases["full"].run.peak_rss / 2**20 for lenta in lentas]
+    peak = max(peaks)
+    feeds = lentas[0].feeds
     print(f"  {'lenta peak memory, full':<28} {peak:6.0f} MB    (target < {TARGET_MEMORY_MB:g} MB at N=1000"
-          f"{'' if lenta.feeds == 1000 else f', this run N={lenta.feeds}'}: {verdict(peak < TARGET_MEMORY_MB)})")
+          f"{'' if feeds == 1000 else f', this run N={feeds}'}: {verdict(peak < TARGET_MEMORY_MB)});"
+          f"  the largest of rounds: {', '.join(f'{p:.0f}' for p in peaks)} MB")
     if scaled is not None:
-        ratio = scaled.phases["full"].run.wall / lenta.phases["full"].run.wall
-        ratio304 = scaled.phases["304"].run.wall / lenta.phases["304"].run.wall
-        name = f"scaling t({scaled.feeds})/t({lenta.feeds})"
+        base_full = _median([lenta.phases["full"].run.wall for lenta in lentas])
+        base_304 = _median([lenta.phases["304"].run.wall for lenta in lentas])
+        ratio = scaled.phases["full"].run.wall / base_full
+        ratio304 = scaled.phases["304"].run.wall / base_304
+        name = f"scaling t({scaled.feeds})/t({feeds})"
         print(f"  {name:<28} {ratio:6.2f}x    "
-              f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x")
+              f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x"
+              f"  (against the median N={feeds} round)")
 
 
 def print_checks(sides: list[Side], items: int) -> None:
@@ -241,7 +275,8 @@ def corpus_for(feeds: int, args: argparse.Namespace) -> _corpus.Corpus:
     return corpus
 
 
-def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side]) -> Side:
+def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1,
+             with_reader: bool = False) -> None:
     corpus = corpus_for(feeds, args)
     with FeedServer(args.seed, feeds, args.items, args.latency_ms) as server:
         if args.ip_urls:
@@ -250,10 +285,14 @@ def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side]) -> Side:
                   "the global limit, LENTA_HOST_INTERVAL=0", flush=True)
         else:
             host_names = choose_url_form(server.port)
-        side = run_lenta(new_side("lenta", feeds, sides), server, corpus, host_names, args)
-        if feeds == args.feeds and not args.skip_reader:
-            run_reader(new_side("reader", feeds, sides), server, corpus, args)
-    return side
+        for round_ in range(1, rounds + 1):
+            lenta_first = round_ % 2 == 1
+            if lenta_first:
+                run_lenta(new_side("lenta", feeds, sides, round_), server, corpus, host_names, args)
+            if with_reader:
+                run_reader(new_side("reader", feeds, sides, round_), server, corpus, args)
+            if not lenta_first:
+                run_lenta(new_side("lenta", feeds, sides, round_), server, corpus, host_names, args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=30, help="items per feed (default 30)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="server latency per response (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of lenta and reader, alternating which goes first (default 3)")
     parser.add_argument("--skip-reader", action="store_true", help="run lenta only")
     parser.add_argument("--scaling", action="store_true", help="also run lenta alone at 5x the feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
@@ -284,24 +325,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lenta source fingerprint {fingerprint}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sides: list[Side] = []
     try:
-        lenta = lenta_at(args.feeds, args, sides)
-        reader = next((s for s in sides if s.name == "reader"), None)
-        scaled = lenta_at(args.feeds * 5, args, sides) if args.scaling else None
+        lenta_at(args.feeds, args, sides, rounds=max(1, args.rounds), with_reader=not args.skip_reader)
+        lentas = [s for s in sides if s.name == "lenta"]
+        readers = [s for s in sides if s.name == "reader"]
+        scaled = None
+        if args.scaling:
+            lenta_at(args.feeds * 5, args, sides)
+            scaled = sides[-1]
         print()
         print_table(sides)
         print_checks(sides, args.items)
-        print_ratios(lenta, reader, scaled)
+        print_ratios(lentas, readers, scaled)
         if source_fingerprint() != fingerprint:
             print(f"!! lenta's source changed during the run ({fingerprint} -> {source_fingerprint()}): "
                   "the runs did not all measure the same code")
     finally:
         for side in sides:
-            if side.tmp is None:
-                continue
-            if args.keep:
-                print(f"kept {side.tmp}")
-            else:
-                shutil.rmtree(side.tmp, ignore_errors=True)
+            done_with(side, args)
     return 0
 
 
