@@ -31,6 +31,7 @@ from lenta.exceptions import LentaError
 from lenta.exceptions import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_PAGE_SIZE = 16_384
 
 
 def database_url(target: str) -> str:
@@ -60,6 +61,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Only a new database takes it, and only before its first write (WAL
+        # mode writes the header): items are a few KB of HTML each, which on
+        # 4 KB pages nearly all spill into overflow pages. 16 KB pages cut a
+        # refresh's write CPU by a fifth (bench/README.md).
+        cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
