@@ -373,6 +373,8 @@ def test_a_new_sqlite_database_has_pages_big_enough_for_an_item(tmp_path: Path) 
     try:
         with storage.db.read() as connection:
             assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+            # ... and a cache of a thousand of them (SQLite's 2 MB default held 125).
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -16384
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         storage.close()
