@@ -94,8 +94,9 @@ def run_shards(
         collector = threading.Thread(target=lambda: collected.append(_collect(children, progress)),
                                      name="lenta-shards", daemon=True)
         collector.start()
+        error: BaseException | None = None
         try:
-            summary, error = run(shards[0], lambda: progress(1)), None
+            summary = run(shards[0], lambda: progress(1))
         except Exception as own_error:  # as a child's: raised once the others have ended
             summary, error = RefreshSummary(), own_error
         collector.join()
