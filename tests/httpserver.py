@@ -22,7 +22,8 @@ It answers GET, HEAD and POST alike (a route sees ``request.method``).
 And it records: :attr:`LocalServer.requests` (method, path, headers, start
 time, and the body of a POST), :attr:`LocalServer.connections` (TCP
 connections accepted) and
-:attr:`LocalServer.peak_in_flight` (most requests being answered at once).
+:attr:`LocalServer.peak_in_flight` (most requests being answered at once, from
+arrival until their answer starts to go out).
 Unknown paths get a 404. HTTP/1.1 with keep-alive; ``ssl_context`` makes it
 HTTPS. Stop it (or leave the ``with``) before the test ends: it joins its
 threads and closes every socket, so no ResourceWarning escapes.
@@ -156,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         owner._begin(recorded)
+        ended = False
         try:
             route = owner.routes.get(self.path) or owner.routes.get(self.path.split("?", 1)[0])
             if route is None:
@@ -165,9 +167,15 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.delay and owner._stopping.wait(reply.delay):
                 self.close_connection = True
                 return
+            # No longer in flight once the answer starts to go out: counted
+            # any later, a client that keeps its limit could have its next
+            # request arrive (on another connection, another thread) first.
+            owner._end()
+            ended = True
             self._send(reply, recorded)
         finally:
-            owner._end()
+            if not ended:
+                owner._end()
 
     def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
         # Like send_response(), but a Reply may set its own Date or Server.
