@@ -228,7 +228,7 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def print_ratios(lentas: list[Side], readers: list[Side], scaled: Side | None) -> None:
+def print_ratios(lentas: list[Side], readers: list[Side], scaled: list[Side]) -> None:
     print("\ntargets:")
     for key, target, name in (("full", TARGET_FULL, "full refresh"), ("304", TARGET_304, "all-304")):
         pairs = [(r, lenta) for lenta in lentas for r in readers if r.round == lenta.round]
@@ -246,15 +246,17 @@ def print_ratios(lentas: list[Side], readers: list[Side], scaled: Side | None) -
     print(f"  {'lenta peak memory, full':<28} {peak:6.0f} MB    (target < {TARGET_MEMORY_MB:g} MB at N=1000"
           f"{'' if feeds == 1000 else f', this run N={feeds}'}: {verdict(peak < TARGET_MEMORY_MB)});"
           f"  the largest of rounds: {', '.join(f'{p:.0f}' for p in peaks)} MB")
-    if scaled is not None:
-        base_full = _median([lenta.phases["full"].run.wall for lenta in lentas])
-        base_304 = _median([lenta.phases["304"].run.wall for lenta in lentas])
-        ratio = scaled.phases["full"].run.wall / base_full
-        ratio304 = scaled.phases["304"].run.wall / base_304
-        name = f"scaling t({scaled.feeds})/t({feeds})"
+    if scaled:
+        def median_wall(group: list[Side], key: str) -> float:
+            return _median([side.phases[key].run.wall for side in group])
+
+        ratio = median_wall(scaled, "full") / median_wall(lentas, "full")
+        ratio304 = median_wall(scaled, "304") / median_wall(lentas, "304")
+        name = f"scaling t({scaled[0].feeds})/t({feeds})"
+        walls = ", ".join(f"{side.phases['full'].run.wall:.1f}" for side in scaled)
         print(f"  {name:<28} {ratio:6.2f}x    "
               f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x"
-              f"  (against the median N={feeds} round)")
+              f"  (median rounds against median rounds; N={scaled[0].feeds} full: {walls} s)")
 
 
 def print_checks(sides: list[Side], items: int) -> None:
@@ -326,12 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     sides: list[Side] = []
     try:
         lenta_at(args.feeds, args, sides, rounds=max(1, args.rounds), with_reader=not args.skip_reader)
-        lentas = [s for s in sides if s.name == "lenta"]
+        lentas = [s for s in sides if s.name == "lenta" and s.feeds == args.feeds]
         readers = [s for s in sides if s.name == "reader"]
-        scaled = None
+        scaled: list[Side] = []
         if args.scaling:
-            lenta_at(args.feeds * 5, args, sides)
-            scaled = sides[-1]
+            lenta_at(args.feeds * 5, args, sides, rounds=max(1, args.rounds))
+            scaled = [s for s in sides if s.name == "lenta" and s.feeds == args.feeds * 5]
         print()
         print_table(sides)
         print_checks(sides, args.items)
