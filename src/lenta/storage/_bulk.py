@@ -44,19 +44,17 @@ def bulk_update(
 
 
 def _execute(connection: Connection, sql: str, processors: _Processors, rows: Iterable[Sequence[Any]]) -> int:
-    if processors:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for index, process in processors:
-                values[index] = process(values[index])
-            converted.append(tuple(values))
-        batch: list[tuple[Any, ...]] = converted
-    else:
-        batch = [tuple(row) for row in rows]
+    batch = [tuple(row) for row in rows] if not processors else [_converted(row, processors) for row in rows]
     if batch:
         connection.exec_driver_sql(sql, batch)
     return len(batch)
+
+
+def _converted(row: Sequence[Any], processors: _Processors) -> tuple[Any, ...]:
+    values = list(row)
+    for index, process in processors:
+        values[index] = process(values[index])
+    return tuple(values)
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,7 +86,7 @@ def _placeholder(dialect: Dialect) -> str:
 def _processors(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Processors:
     found = []
     for index, name in enumerate(columns):
-        process = table.c[name].type._cached_bind_processor(dialect)
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             found.append((index, process))
     return tuple(found)
