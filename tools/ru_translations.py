@@ -15,6 +15,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "A title can be at most {n} characters.": "Заголовок может содержать не более {n} символов.",
     "A user named {name} already exists.": "Пользователь с именем {name} уже существует.",
     "Access denied": "Доступ запрещён",
+    "Internal error": "Внутренняя ошибка",
     "Add category": "Добавить категорию",
     "Add feed": "Добавить ленту",
     "Address not allowed": "Адрес запрещён",

@@ -111,6 +111,7 @@ class FetchErrorKind(enum.StrEnum):
     NETWORK = "network"  # any other transport failure
     NOT_A_FEED = "not_a_feed"
     PARSE = "parse"
+    INTERNAL = "internal"  # lenta's own bug while handling this feed (the traceback is logged)
 
 
 class FetchError(LentaError):

@@ -20,6 +20,7 @@ ERROR_LABELS: dict[str, str] = {
     FetchErrorKind.NETWORK: N_("Network error"),
     FetchErrorKind.NOT_A_FEED: N_("Not a feed"),
     FetchErrorKind.PARSE: N_("Parse error"),
+    FetchErrorKind.INTERNAL: N_("Internal error"),
 }
 
 OUTCOME_LABELS: dict[str, str] = {
