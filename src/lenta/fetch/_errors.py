@@ -91,21 +91,29 @@ def bot_wall(status: int, headers: Mapping[str, str], head: bytes) -> str | None
     return next((marker for marker in markers if marker in text), None)
 
 
+# Longer than anything a scheduler here waits for (a day); a longer
+# Retry-After is read as this much, before any arithmetic.
+MAX_RETRY_AFTER = 7 * 86400.0
+_RETRY_AFTER_DIGITS = 9  # more digits than that are past the cap: not converted at all
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """A Retry-After header (delta-seconds or HTTP-date) in seconds from ``now``."""
+    """A Retry-After header (delta-seconds or HTTP-date) in seconds from
+    ``now``, within 0 … :data:`MAX_RETRY_AFTER`; None for junk."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0") or "0"
+        return MAX_RETRY_AFTER if len(digits) > _RETRY_AFTER_DIGITS else min(float(digits), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
 
 
 def _server_now(headers: Mapping[str, str]) -> datetime | None:
@@ -113,7 +121,7 @@ def _server_now(headers: Mapping[str, str]) -> datetime | None:
     measured on the clock that wrote it, whatever the skew with ours."""
     try:
         return email.utils.parsedate_to_datetime(headers.get("date", ""))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 

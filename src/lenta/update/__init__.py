@@ -58,8 +58,11 @@ from lenta.update.process import Processed
 from lenta.update.process import process_body
 from lenta.update.store import StoreContext
 from lenta.update.store import changes_after_body
+from lenta.update.store import changes_after_error
 from lenta.update.store import changes_after_fetch
 from lenta.update.store import discard_cutoff
+from lenta.update.store import error_text
+from lenta.update.store import internal_error
 from lenta.update.store import next_check
 from lenta.update.store import stored_hints
 from lenta.update.writer import BatchWriter
@@ -228,7 +231,19 @@ class Pipeline:
         )
 
     async def refresh_feed(self, feed: Feed) -> FeedOutcome:
-        """Fetch, process and store one feed; errors are stored, not raised."""
+        """Fetch, process and store one feed; errors are stored, not raised.
+
+        Whatever happens inside, this returns the feed's outcome: a failure
+        of lenta's own (a bug, the database refusing this feed's data)
+        becomes the feed's ``internal`` error, with the traceback logged, and
+        the other feeds of the round go on."""
+        started = time.monotonic()
+        try:
+            return await self._refresh_feed(feed, started)
+        except Exception as exc:
+            return await self._store_internal_error(feed, exc, started)
+
+    async def _refresh_feed(self, feed: Feed, started: float) -> FeedOutcome:
         failure: FetchError | None = None
         async with self._slots:
             started = time.monotonic()
@@ -243,6 +258,16 @@ class Pipeline:
         if failure is not None:
             return await self._store_error(feed, failure, started)
         return await self._store_not_modified(feed, result, started)
+
+    async def _store_internal_error(self, feed: Feed, exc: Exception, started: float) -> FeedOutcome:
+        log.error("feed %s: lenta failed while handling it", feed.url, exc_info=exc)
+        error = internal_error(exc)
+        try:
+            return await self._store_error(feed, error, started)
+        except Exception:  # not even the error could be stored (the database is down): report it all the same
+            log.exception("feed %s: its error could not be stored", feed.url)
+            return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error),
+                               seconds=time.monotonic() - started)
 
     async def _store_body(self, feed: Feed, result: FetchResult, started: float, *, pushed: bool = False) -> FeedOutcome:
         context = self._context(feed, pushed=pushed)
@@ -322,27 +347,14 @@ class Pipeline:
         self, feed: Feed, error: FetchError, started: float, result: FetchResult | None = None
     ) -> FeedOutcome:
         now = self.clock()
-        error_count = feed.error_count + 1
-        gone = error.kind == FetchErrorKind.GONE
-        changes: dict[str, object] = {
-            "checked_at": now,
-            "http_status": error.status,
-            "error": str(error),
-            "error_kind": str(error.kind),
-            "error_count": error_count,
-            "gone": gone,
-            "next_check_at": None
-            if gone
-            else next_check(feed, now, stored_hints(feed), hub_pushes=feed.id in self.pushed,
-                            error_count=error_count, retry_after=error.retry_after),
-        }
+        changes = changes_after_error(feed, error, now, hub_pushes=feed.id in self.pushed)
         log_record = FetchLogRecord(
             at=now,
             outcome=str(error.kind),
             duration=time.monotonic() - started,
-            status=error.status,
+            status=changes["http_status"],  # type: ignore[arg-type]
             bytes=len(result.body or b"") if result else 0,
-            error=str(error),
+            error=error_text(error),
         )
         await self._write(WriteJob(feed.id, changes, log_record, now))
         log.info("feed %s failed: %s", feed.url, error)

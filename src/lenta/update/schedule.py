@@ -33,18 +33,23 @@ from datetime import datetime
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
+from lenta._bounds import clamp_number
+from lenta._bounds import duration
+
 MIN_INTERVAL = timedelta(minutes=15)
 MAX_INTERVAL = timedelta(days=1)
 DEFAULT_INTERVAL = timedelta(hours=1)
 MAX_BACKOFF = timedelta(days=1)
 MAX_HINT = timedelta(days=1)
 PUSHED_MIN_INTERVAL = timedelta(hours=6)
+MAX_REFRESH = timedelta(weeks=4)  # the longest of Drupal's refresh choices
 JITTER = 0.05  # ±5% on regular intervals, so feeds added together spread out
 _RNG = random.Random()  # seeding a new one per call reads the OS's entropy every time
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
-_MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IGNORECASE | re.ASCII)
+_MAX_AGE_DIGITS = 9  # more than 31 years: past any cap, so longer strings are not converted at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,47 +70,54 @@ def clamp(value: timedelta, low: timedelta = MIN_INTERVAL, high: timedelta = MAX
 
 def cache_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
     """Freshness lifetime the server gave: ``max-age`` (``s-maxage`` wins,
-    ``no-cache``/``no-store`` mean none), else ``Expires`` − ``Date``."""
+    ``no-cache``/``no-store`` mean none), else ``Expires`` − ``Date``;
+    at most :data:`MAX_HINT`, whatever the headers say."""
     control = headers.get("cache-control", "")
     if not control and "expires" not in headers:
         return None
     lowered = control.lower()
     if "no-store" in lowered or "no-cache" in lowered:
         return None
-    ages = {name.lower(): int(value) for name, value in _MAX_AGE.findall(control)}
+    ages = {name.lower(): value for name, value in _MAX_AGE.findall(control)}
     if ages:
-        return float(ages.get("s-maxage", ages.get("max-age", 0)))
+        # A digit string of any length: clamped as text is read, before int() or float() meet it.
+        raw = ages.get("s-maxage", ages.get("max-age", "0")).lstrip("0") or "0"
+        seconds = float(int(raw)) if len(raw) <= _MAX_AGE_DIGITS else MAX_HINT.total_seconds()
+        return min(seconds, MAX_HINT.total_seconds())
     expires = headers.get("expires")
     if not expires:
         return None
+    expires_at = _http_date(expires)
+    if expires_at is None:
+        return None
+    server_now = _http_date(headers.get("date"))
+    reference = server_now or now  # measure against the server's clock, not ours
+    return clamp_number((expires_at - reference).total_seconds(), 0.0, MAX_HINT.total_seconds())
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An aware datetime from an HTTP date header, or None for junk (any
+    year datetime cannot hold included)."""
+    if not value:
+        return None
     try:
-        expires_at = parsedate_to_datetime(expires)
-    except (TypeError, ValueError, IndexError):
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if expires_at.tzinfo is None:
-        return None
-    reference = now
-    if headers.get("date"):
-        try:
-            server_now = parsedate_to_datetime(headers["date"])
-            if server_now.tzinfo is not None:
-                reference = server_now  # measure against the server's clock, not ours
-        except (TypeError, ValueError, IndexError):
-            pass
-    return max(0.0, (expires_at - reference).total_seconds())
+    return parsed if parsed.tzinfo is not None else None
 
 
 def hint_floor(hints: Hints) -> timedelta:
     """The longest wait the feed or server asked for, at most :data:`MAX_HINT`."""
     floor = timedelta(0)
     if hints.ttl_minutes and hints.ttl_minutes > 0:
-        floor = max(floor, timedelta(minutes=hints.ttl_minutes))
+        floor = max(floor, duration(hints.ttl_minutes * 60, MAX_HINT) or floor)
     period = _PERIODS.get((hints.update_period or "").strip().lower())
     if period is not None:
         frequency = hints.update_frequency if hints.update_frequency and hints.update_frequency > 0 else 1
-        floor = max(floor, timedelta(seconds=period / frequency))
+        floor = max(floor, duration(period / frequency, MAX_HINT) or floor)
     if hints.cache_seconds:
-        floor = max(floor, timedelta(seconds=hints.cache_seconds))
+        floor = max(floor, duration(hints.cache_seconds, MAX_HINT) or floor)
     return min(floor, MAX_HINT)
 
 
@@ -114,10 +126,10 @@ def regular_interval(refresh: int | None, publish_interval: float | None) -> tim
     if refresh == 0:
         return None
     if refresh is not None:
-        return timedelta(seconds=refresh)
+        return duration(refresh, MAX_REFRESH, MIN_INTERVAL)
     if publish_interval is None:
         return DEFAULT_INTERVAL
-    return clamp(timedelta(seconds=publish_interval))
+    return duration(publish_interval, MAX_INTERVAL, MIN_INTERVAL) or DEFAULT_INTERVAL
 
 
 def backoff(error_count: int, rng: random.Random) -> timedelta:
@@ -170,8 +182,9 @@ def next_check_at(
     if error_count > 0:
         # An admin's long interval is kept; backoff only ever waits longer.
         interval = max(backoff(error_count, rng), interval if refresh is not None else timedelta(0))
-    if retry_after is not None:
-        interval = max(interval, clamp(timedelta(seconds=retry_after), timedelta(0), MAX_BACKOFF))
+    wait = duration(retry_after, MAX_BACKOFF)
+    if wait is not None:
+        interval = max(interval, wait)
     return skip_forward(now + interval, hints)
 
 

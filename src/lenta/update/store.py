@@ -21,10 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from lenta._bounds import clamp_int
+from lenta._bounds import clean_text
+from lenta.exceptions import FetchError
+from lenta.exceptions import FetchErrorKind
 from lenta.fetch import FetchResult
 from lenta.types import Feed
 from lenta.update import schedule
 from lenta.update.process import Processed
+
+
+MAX_ERROR_LENGTH = 2000  # characters of an error kept on the feed and in its fetch log
+MAX_STATUS = 999  # HTTP status codes are three digits; a server's "99999" is not stored as such
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +130,40 @@ def changes_after_body(feed: Feed, result: FetchResult, processed: Processed, ct
         changes["next_check_at"] = next_check(feed, ctx.now, hints, hub_pushes=ctx.hub_pushes,
                                               publish_interval=publish_interval)
     return changes
+
+
+def changes_after_error(
+    feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool
+) -> dict[str, object]:
+    """Everything a failed fetch changes on the feed row: the error (its
+    text made fit for storage), the streak, and when to try again (backoff
+    and Retry-After); a 410 stops polling."""
+    error_count = feed.error_count + 1
+    gone = error.kind == FetchErrorKind.GONE
+    return {
+        "checked_at": now,
+        "http_status": clamp_int(error.status, 0, MAX_STATUS),
+        "error": error_text(error),
+        "error_kind": str(error.kind),
+        "error_count": error_count,
+        "gone": gone,
+        "next_check_at": None
+        if gone
+        else next_check(feed, now, stored_hints(feed), hub_pushes=hub_pushes, error_count=error_count,
+                        retry_after=error.retry_after),
+    }
+
+
+def error_text(error: Exception) -> str:
+    """An error as stored and shown: a server's words can hold anything."""
+    return clean_text(str(error), MAX_ERROR_LENGTH)
+
+
+def internal_error(exc: Exception) -> FetchError:
+    """What a feed's record says when lenta itself failed while handling it
+    (a bug, or the database refusing its data); the traceback goes to the log."""
+    reason = clean_text(f"{type(exc).__name__}: {exc}", MAX_ERROR_LENGTH // 2)
+    return FetchError("lenta failed while handling this feed: {reason}", kind=FetchErrorKind.INTERNAL, reason=reason)
 
 
 def discard_cutoff(ctx: StoreContext) -> datetime | None:

@@ -50,6 +50,17 @@ class WriteJob:
     future: asyncio.Future[tuple[int, int]] = field(init=False)
 
 
+def _settle(job: WriteJob, result: tuple[int, int] = (0, 0), *, error: Exception | None = None) -> None:
+    """Tell the job's caller how it went, unless the caller stopped waiting
+    (cancelled): the writer itself must outlive any one job."""
+    if job.future.done():
+        return
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        job.future.set_result(result)
+
+
 class BatchWriter:
     """Use as ``async with BatchWriter(storage) as writer``; ``await
     writer.write(job)`` returns (new items, updated items)."""
@@ -111,18 +122,31 @@ class BatchWriter:
                 batch.append(job)
                 items += len(job.records or ())
             try:
-                if items:
-                    results = await asyncio.to_thread(self._apply, batch)
-                else:
-                    # Only feed columns and log rows (304s, errors): a few
-                    # milliseconds, cheaper here than handing over to a thread.
-                    results = self._apply(batch)
-            except Exception as error:  # the whole batch failed: every caller hears why
+                results = await self._apply_here_or_thread(batch, items)
+            except Exception as error:
+                if len(batch) == 1:
+                    _settle(batch[0], error=error)
+                    continue
+                # One feed's data may be what the database refused: each job
+                # again on its own, so only that feed fails (its caller stores
+                # the failure as the feed's error) and the others are kept.
                 for job in batch:
-                    job.future.set_exception(error)
+                    try:
+                        (result,) = await self._apply_here_or_thread([job], len(job.records or ()))
+                    except Exception as alone:
+                        _settle(job, error=alone)
+                    else:
+                        _settle(job, result)
                 continue
             for job, result in zip(batch, results):
-                job.future.set_result(result)
+                _settle(job, result)
+
+    async def _apply_here_or_thread(self, batch: list[WriteJob], items: int) -> list[tuple[int, int]]:
+        if items:
+            return await asyncio.to_thread(self._apply, batch)
+        # Only feed columns and log rows (304s, errors): a few
+        # milliseconds, cheaper here than handing over to a thread.
+        return self._apply(batch)
 
     def _apply(self, batch: list[WriteJob]) -> list[tuple[int, int]]:
         results = []

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from lenta._bounds import duration
 from lenta.types import HubFeed
 from lenta.types import Subscription
 from lenta.types import SubscriptionMode
@@ -61,8 +62,9 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
     exponent = min(max(attempts, 1) - 1, 20)  # 2**20 minutes is far past the cap
     factor: int = 2**exponent  # int ** int is typed Any
     delay = min(FIRST_RETRY * factor, MAX_RETRY)
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY))
+    wait = duration(retry_after, MAX_RETRY)
+    if wait is not None:
+        delay = max(delay, wait)
     return delay
 
 
