@@ -16,6 +16,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "A user named {name} already exists.": "Пользователь с именем {name} уже существует.",
     "Access denied": "Доступ запрещён",
     "Internal error": "Внутренняя ошибка",
+    "lenta failed while handling this feed: {reason}": "lenta не удалось обработать эту ленту: {reason}",
     "Add category": "Добавить категорию",
     "Add feed": "Добавить ленту",
     "Address not allowed": "Адрес запрещён",
