@@ -19,6 +19,8 @@ DISCARD_CHOICES: tuple[int, ...] = (0, 3600, 10800, 21600, 32400, 43200, 86400, 
                                     1209600, 2419200, 4838400, 7257600, 15724800, 31536000)
 SOURCE_ITEMS_CHOICES: tuple[int, ...] = (0, 3, 5, 10, 15, 20, 25)
 ITEMS_PER_PAGE = 20
+DEFAULT_ITEMS_PER_FETCH = 1000
+MAX_ITEMS_PER_FETCH = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,7 @@ class SiteSettings:
     discard_after: int = 0  # seconds; 0 = never
     source_items: int = 3
     site_name: str = "lenta"
+    items_per_fetch: int = DEFAULT_ITEMS_PER_FETCH  # at most this many items stored from one fetch, newest kept
 
     @property
     def allowed_tags(self) -> frozenset[str]:
@@ -42,13 +45,17 @@ class SiteSettings:
         try:
             discard = int(values.get("discard_after", defaults.discard_after))
             source_items = int(values.get("source_items", defaults.source_items))
+            items_per_fetch = int(values.get("items_per_fetch", defaults.items_per_fetch))
         except ValueError:
             raise InvalidInputError("Settings must be whole numbers.") from None
         if discard not in DISCARD_CHOICES:
             raise InvalidInputError("Unsupported value for discard items older than: {value}", value=discard)
         if source_items not in SOURCE_ITEMS_CHOICES:
             raise InvalidInputError("Unsupported number of items per source: {value}", value=source_items)
+        if not 1 <= items_per_fetch <= MAX_ITEMS_PER_FETCH:
+            raise InvalidInputError("Items stored per fetch must be between 1 and {n}.", n=MAX_ITEMS_PER_FETCH)
         allowed_html = values.get("allowed_html", defaults.allowed_html).strip()
         parse_allowed_tags(allowed_html)  # raises InvalidInputError on junk
         site_name = values.get("site_name", defaults.site_name).strip() or defaults.site_name
-        return cls(allowed_html=allowed_html, discard_after=discard, source_items=source_items, site_name=site_name)
+        return cls(allowed_html=allowed_html, discard_after=discard, source_items=source_items, site_name=site_name,
+                   items_per_fetch=items_per_fetch)

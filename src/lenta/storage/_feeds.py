@@ -55,7 +55,8 @@ def _item_counts() -> Subquery:
     )
 
 
-_LOG_COLUMNS = ("feed_id", "at", "status", "outcome", "duration", "bytes", "new_items", "updated_items", "error")
+_LOG_COLUMNS = ("feed_id", "at", "status", "outcome", "duration", "bytes", "new_items", "updated_items", "error",
+                "dropped_items", "cut_fields")
 
 
 def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
@@ -296,7 +297,8 @@ class FeedStore:
     def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
         """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
         rows = [
-            (feed_id, r.at, r.status, r.outcome, r.duration, r.bytes, r.new_items, r.updated_items, r.error)
+            (feed_id, r.at, r.status, r.outcome, r.duration, r.bytes, r.new_items, r.updated_items, r.error,
+             r.dropped_items, r.cut_fields)
             for feed_id, r in records
         ]
         bulk_insert(connection, fetch_log, _LOG_COLUMNS, rows)
@@ -337,6 +339,8 @@ class FeedStore:
                     new_items=row.new_items,
                     updated_items=row.updated_items,
                     error=row.error,
+                    dropped_items=row.dropped_items,
+                    cut_fields=row.cut_fields,
                 )
                 for row in connection.execute(query)
             ]

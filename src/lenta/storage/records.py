@@ -40,6 +40,8 @@ class FetchLogRecord:
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
+    dropped_items: int = 0  # items over the per-fetch cap, not stored
+    cut_fields: int = 0  # fields shortened or dropped by the bounds
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,9 @@ feeds = Table(
     Column("publish_interval", Float),
     # WebSub topic: the feed's rel="self" URL (migration 0002).
     Column("self_url", Text),
+    # The URL's userinfo ("user:password"), kept apart from ``url`` so that
+    # no page, export or log shows it (migration 0004; lenta.credentials).
+    Column("credentials", Text),
     Index(None, "next_check_at"),
 )
 
@@ -176,7 +179,40 @@ fetch_log = Table(
     Column("new_items", Integer, nullable=False, server_default="0"),
     Column("updated_items", Integer, nullable=False, server_default="0"),
     Column("error", Text),
+    # What the bounds cut from this fetch (migration 0004): items past the
+    # per-fetch cap (oldest first), and fields shortened or dropped.
+    Column("dropped_items", Integer, nullable=False, server_default="0"),
+    Column("cut_fields", Integer, nullable=False, server_default="0"),
     Index(None, "feed_id", "at"),
+)
+
+
+# -- signing in (migration 0004) ------------------------------------------------
+
+# One row per signed-in browser. The cookie holds a random token; the row is
+# keyed by its SHA-256, so the database alone opens no session. Deleting the
+# rows ends sessions: logout (this one), a password change or the user's
+# deletion (all of theirs). Flash messages live here, not in the cookie.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),  # fixed at sign-in: use does not extend it
+    Column("messages", Text),  # JSON list of {"kind", "text"}
+)
+
+# Failed sign-ins per account ("user:<name>") and per address ("addr:<ip>"):
+# what login throttling decides from (lenta.logins).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False, index=True),
+    Column("locked_until", UTCDateTime),
 )
 
 

@@ -53,6 +53,7 @@ from lenta.storage.records import FetchLogRecord
 from lenta.types import Feed
 from lenta.types import RefreshSummary
 from lenta.update import schedule
+from lenta.update.decide import Limits
 from lenta.update.order import fetch_order
 from lenta.update.process import Processed
 from lenta.update.process import process_body
@@ -166,6 +167,7 @@ class Pipeline:
         self.pushed = pushed
         self.allowed_tags = site.allowed_tags
         self.max_bytes = max_bytes
+        self.limits = Limits(items=site.items_per_fetch)
         self._writer: BatchWriter | None = None
         # Feeds under way, bodies being stored included: a bound on memory.
         # The client limits requests on the wire to ``concurrency`` itself,
@@ -228,6 +230,7 @@ class Pipeline:
         return StoreContext(
             allowed_tags=self.allowed_tags, max_bytes=self.max_bytes,
             discard_after=self.site.discard_after, now=self.clock(), pushed=pushed, hub_pushes=feed.id in self.pushed,
+            limits=self.limits,
         )
 
     async def refresh_feed(self, feed: Feed) -> FeedOutcome:
@@ -308,12 +311,13 @@ class Pipeline:
         executor = self.executor if self.executor is not None else self._parse_thread()
         processed = await asyncio.get_running_loop().run_in_executor(executor, functools.partial(
             process_body, result.body, result.url, result.content_type, result.charset, context.allowed_tags,
-            context.now, result.content_encoding, context.max_bytes,
+            context.now, result.content_encoding, context.max_bytes, context.limits,
         ))
         changes = changes_after_body(feed, result, processed, context, self._url_taken)
         log_record = FetchLogRecord(at=context.now, outcome="push" if context.pushed else "ok",
                                     duration=elapsed + time.monotonic() - started, status=result.status,
-                                    bytes=len(result.body))
+                                    bytes=len(result.body), dropped_items=processed.dropped_items,
+                                    cut_fields=processed.cut_fields)
         return await self._write(WriteJob(feed.id, changes, log_record, context.now, records=processed.records,
                                           discard_before=discard_cutoff(context)))
 

@@ -11,6 +11,7 @@ When to check a feed next is :mod:`lenta.update.schedule`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from lenta.parse.model import Enclosure
 from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
 from lenta.storage.records import ItemRecord
@@ -58,40 +60,151 @@ def sort_date(item: ParsedItem, now: datetime) -> datetime:
     return now if date > now + FUTURE_TOLERANCE else date
 
 
-def build_records(parsed: ParsedFeed, sanitize: Sanitize, now: datetime) -> list[ItemRecord]:
-    """Sanitize and normalize a parsed feed's items, in feed order,
-    dropping later duplicates of the same key."""
-    records: list[ItemRecord] = []
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one fetch may store: a feed can send anything, and one 15 MB
+    document must not become 100,000 items or a front page of one item.
+    Lengths are in characters; content and summary are measured after
+    sanitizing."""
+
+    items: int = 1000  # per fetch, newest kept (the site setting items_per_fetch)
+    title: int = 1000
+    author: int = 500
+    url: int = 4096  # link, guid, enclosure URLs: longer ones are dropped, not cut
+    content: int = 256 * 1024  # content and summary each
+    categories: int = 50
+    category: int = 200
+    enclosures: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """The records of one body, and what the bounds cut from it."""
+
+    records: list[ItemRecord]
+    dropped_items: int = 0  # over :attr:`Limits.items`, the oldest
+    cut_fields: int = 0  # fields shortened or dropped
+
+
+class _Cuts:
+    """Counts the fields the bounds changed while one body's records are built."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def text(self, value: str | None, limit: int) -> str | None:
+        if value is None or len(value) <= limit:
+            return value
+        self.count += 1
+        return value[: limit - 1] + "…"
+
+    def url(self, value: str | None, limit: int) -> str | None:
+        if value is None or len(value) <= limit:
+            return value
+        self.count += 1
+        return None  # half a URL leads nowhere
+
+    def html(self, value: str | None, base_url: str | None, sanitize: Sanitize, limit: int) -> str | None:
+        # Sanitizing is linear in its input: a body far over the limit is cut
+        # first, then cut again after sanitizing, and that cut sanitized once
+        # more so that every tag it opened is closed.
+        if value is not None and len(value) > 2 * limit:
+            value = value[: 2 * limit]
+        clean = sanitize(value, base_url)
+        if clean is None or len(clean) <= limit:
+            return clean
+        self.count += 1
+        size = limit - 64
+        while True:
+            shortened = sanitize(clean[:size], base_url) or ""
+            if len(shortened) + 1 <= limit or size <= 64:
+                return shortened[: limit - 1] + "…"
+            size = size * 3 // 4  # escaping and closing tags made it grow: cut deeper
+
+
+def build_records(parsed: ParsedFeed, sanitize: Sanitize, now: datetime, limits: Limits = Limits()) -> Records:
+    """Sanitize and normalize a parsed feed's items, in feed order, dropping
+    later duplicates of the same key, keeping the newest ``limits.items``
+    and every field within its bound."""
+    unique: list[tuple[str, ParsedItem]] = []
     seen: set[str] = set()
     for item in parsed.items:
         key = item_key(item)
+        if len(key) > limits.url:  # identity kept, size bounded
+            key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         if key in seen:
             continue
         seen.add(key)
-        content = sanitize(item.content, item.base_url)
-        summary = sanitize(item.summary, item.base_url)
+        unique.append((key, item))
+    dropped = 0
+    if len(unique) > limits.items:
+        dropped = len(unique) - limits.items
+        dates = [sort_date(item, now) for _, item in unique]
+        newest = sorted(range(len(unique)), key=dates.__getitem__, reverse=True)[: limits.items]  # stable: feed order on ties
+        unique = [unique[index] for index in sorted(newest)]
+    cuts = _Cuts()
+    records: list[ItemRecord] = []
+    for key, item in unique:
+        content = cuts.html(item.content, item.base_url, sanitize, limits.content)
+        summary = cuts.html(item.summary, item.base_url, sanitize, limits.content)
         if content is None:
             content, summary = summary, None
-        fields = (item.guid, item.link, item.title, item.author, item.published, item.updated, content,
-                  summary, item.enclosures, item.categories)
+        guid, link = cuts.url(item.guid, limits.url), cuts.url(item.link, limits.url)
+        title, author = cuts.text(item.title, limits.title), cuts.text(item.author, limits.author)
+        enclosures = _bounded_enclosures(item.enclosures, limits, cuts)
+        categories = item.categories
+        if len(categories) > limits.categories or any(len(c) > limits.category for c in categories):
+            cuts.count += 1
+            categories = tuple(c[: limits.category] for c in categories[: limits.categories])
+        fields = (guid, link, title, author, item.published, item.updated, content, summary, enclosures, categories)
         records.append(
             ItemRecord(
                 key=key,
                 hash=_record_hash(fields),
-                guid=item.guid,
-                link=item.link,
-                title=item.title,
-                author=item.author,
+                guid=guid,
+                link=link,
+                title=title,
+                author=author,
                 published_at=item.published,
                 updated_at=item.updated,
                 date=sort_date(item, now),
                 content=content,
                 summary=summary,
-                enclosures=item.enclosures,
-                categories=item.categories,
+                enclosures=enclosures,
+                categories=categories,
             )
         )
-    return records
+    return Records(records, dropped_items=dropped, cut_fields=cuts.count)
+
+
+def _bounded_enclosures(enclosures: tuple[Enclosure, ...], limits: Limits, cuts: _Cuts) -> tuple[Enclosure, ...]:
+    if len(enclosures) <= limits.enclosures and all(len(e.url) <= limits.url for e in enclosures):
+        return enclosures
+    cuts.count += 1
+    return tuple(e for e in enclosures if len(e.url) <= limits.url)[: limits.enclosures]
+
+
+def bounded_feed(parsed: ParsedFeed, sanitize: Sanitize, base_url: str,
+                 limits: Limits = Limits()) -> tuple[ParsedFeed, int]:
+    """The feed's own fields, its description sanitized, within the bounds
+    (its items are left out: they are :func:`build_records`'), and how
+    many fields were cut."""
+    cuts = _Cuts()
+    feed = dataclasses.replace(
+        parsed,
+        items=(),
+        title=cuts.text(parsed.title, limits.title),
+        description=cuts.html(parsed.description, parsed.link or base_url, sanitize, limits.content),
+        language=cuts.text(parsed.language, 64),
+        link=cuts.url(parsed.link, limits.url),
+        image_url=cuts.url(parsed.image_url, limits.url),
+        hub_url=cuts.url(parsed.hub_url, limits.url),
+        self_url=cuts.url(parsed.self_url, limits.url),
+        update_period=cuts.text(parsed.update_period, 16),
+    )
+    return feed, cuts.count
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ class Processed:
 
     feed: ParsedFeed  # items dropped: they are in ``records``
     records: tuple[ItemRecord, ...]
+    dropped_items: int = 0  # past the per-fetch cap, oldest first
+    cut_fields: int = 0  # fields the bounds shortened or dropped
 
 
 @functools.lru_cache(maxsize=8)
@@ -45,11 +47,13 @@ def process_body(
     now: datetime,
     content_encoding: str | None = None,
     max_bytes: int = 0,
+    limits: decide.Limits = decide.Limits(),
 ) -> Processed:
     """Decode + parse + sanitize, CPU only: runs in a worker (thread or process).
 
     A body still compressed (``content_encoding``) is decoded here, capped
-    at ``max_bytes``: the event loop's process only moves bytes.
+    at ``max_bytes``: the event loop's process only moves bytes. What is
+    kept is bounded by ``limits`` (items per fetch, field sizes).
     """
     # Imported here, not at the top: a process that only fetches never parses.
     from lenta.parse.formats import parse_feed
@@ -57,22 +61,7 @@ def process_body(
     body = decode_body(body, content_encoding, max_bytes)
     parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
     sanitizer = _sanitizer(allowed_tags)
-    records = decide.build_records(parsed, sanitizer.sanitize, now)
-    description = sanitizer.sanitize(parsed.description, parsed.link or url)
-    header = ParsedFeed(
-        format=parsed.format,
-        title=parsed.title,
-        link=parsed.link,
-        description=description,
-        language=parsed.language,
-        image_url=parsed.image_url,
-        updated=parsed.updated,
-        hub_url=parsed.hub_url,
-        self_url=parsed.self_url,
-        ttl_minutes=parsed.ttl_minutes,
-        update_period=parsed.update_period,
-        update_frequency=parsed.update_frequency,
-        skip_hours=parsed.skip_hours,
-        skip_days=parsed.skip_days,
-    )
-    return Processed(feed=header, records=tuple(records))
+    built = decide.build_records(parsed, sanitizer.sanitize, now, limits)
+    header, feed_cuts = decide.bounded_feed(parsed, sanitizer.sanitize, url, limits)
+    return Processed(feed=header, records=tuple(built.records), dropped_items=built.dropped_items,
+                     cut_fields=built.cut_fields + feed_cuts)

@@ -28,6 +28,7 @@ from lenta.exceptions import FetchErrorKind
 from lenta.fetch import FetchResult
 from lenta.types import Feed
 from lenta.update import schedule
+from lenta.update.decide import Limits
 from lenta.update.process import Processed
 
 
@@ -45,6 +46,7 @@ class StoreContext:
     now: datetime
     pushed: bool = False  # a WebSub delivery: validators and schedule untouched
     hub_pushes: bool = False  # a hub pushes this feed: poll it more slowly
+    limits: Limits = Limits()  # what one body may store
 
 
 def stored_hints(feed: Feed, cache_seconds: float | None = None) -> schedule.Hints:

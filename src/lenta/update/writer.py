@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -162,10 +163,7 @@ class BatchWriter:
                     new, changed = plan.new, plan.changed
                     if new or changed:
                         job.changes["modified_at"] = job.now
-                log = FetchLogRecord(
-                    at=job.log.at, outcome=job.log.outcome, duration=job.log.duration, status=job.log.status,
-                    bytes=job.log.bytes, new_items=len(new), updated_items=len(changed), error=job.log.error,
-                )
+                log = dataclasses.replace(job.log, new_items=len(new), updated_items=len(changed))
                 writes.append((job.feed_id, job.changes, new, log))
                 changed_all.update(changed)
                 results.append((len(new), len(changed)))

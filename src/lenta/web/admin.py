@@ -342,11 +342,14 @@ def settings_form(request: Request) -> Response:
 async def settings_save(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
-    values = {name: _field(form, name) for name in ("allowed_html", "discard_after", "source_items", "site_name")}
+    # A field the form did not send keeps its value (an older form, a script posting one setting).
+    values = {name: _field(form, name) for name in ("allowed_html", "discard_after", "source_items", "site_name",
+                                                      "items_per_fetch") if name in form}
     try:
         _lenta(request).save_site_settings(values)
     except LentaError as error:
         return render(request, "admin/settings.html", {
-            "values": values, "error": _error_text(request, error), "discard_choices": DISCARD_CHOICES,
+            "values": {**_lenta(request).site_settings().to_strings(), **values}, "error": _error_text(request, error),
+            "discard_choices": DISCARD_CHOICES,
             "source_items_choices": SOURCE_ITEMS_CHOICES}, status_code=400)
     return _back(gettext_for(request, "The configuration options have been saved."), request, f"{ADMIN}/settings")
