@@ -96,7 +96,7 @@ pass_state = click.make_pass_decorator(Context)
 def add(state: Context, url: str, title: str | None, category: str | None, refresh: int | None) -> None:
     """Add a feed. A web page URL works too: its feed is found by autodiscovery."""
     feed = asyncio.run(state.lenta.add_feed(url, title=title, category=category, refresh=refresh))
-    click.echo(f"Added feed {feed.id}: {feed.url}")
+    click.echo(f"Added feed {feed.id}: {feed.display_url}")
     if feed.error:
         click.echo(f"Warning: {feed.error} (the feed is kept; `lenta refresh` tries again)", err=True)
 
@@ -121,7 +121,7 @@ def list_(state: Context, as_json: bool) -> None:
     if as_json:
         rows = [
             {
-                "id": f.id, "title": f.title, "url": f.url, "items": f.item_count,
+                "id": f.id, "title": f.title, "url": f.display_url, "items": f.item_count,
                 "checked_at": f.checked_at.isoformat() if f.checked_at else None,
                 "next_check_at": f.next_check_at.isoformat() if f.next_check_at else None,
                 "http_status": f.http_status, "error": f.error, "error_kind": f.error_kind, "gone": f.gone,
@@ -133,7 +133,7 @@ def list_(state: Context, as_json: bool) -> None:
     header = ("ID", "TITLE", "URL", "ITEMS", "LAST CHECK", "NEXT CHECK", "LAST ERROR")
     table = [header] + [
         (
-            str(f.id), f.title[:40], f.url, str(f.item_count), _when(f.checked_at),
+            str(f.id), f.title[:40], f.display_url, str(f.item_count), _when(f.checked_at),
             "gone" if f.gone else _when(f.next_check_at), (f.error or "-")[:80],
         )
         for f in feeds

@@ -28,6 +28,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lenta.config import Settings
+from lenta.credentials import MASK
+from lenta.credentials import redact
+from lenta.credentials import same_origin
+from lenta.credentials import split_userinfo
+from lenta.credentials import with_userinfo
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.exceptions import FetchError
@@ -189,11 +194,15 @@ class Lenta:
             refresh: seconds between checks (Drupal's choices), 0 never,
                 None adaptive.
 
+        Credentials in the URL (``https://user:secret@host/feed``) are
+        stored apart from it and sent only to that origin (see
+        :mod:`lenta.credentials`).
+
         Raises:
             InvalidFeedURLError: not an http(s) URL.
             FeedExistsError: the (discovered) URL is already a feed.
         """
-        url = normalize_feed_url(url)
+        url, credentials = split_userinfo(normalize_feed_url(url))
         refresh = validate_refresh(refresh)
         title = _title(title)
         cat_ids = list(category_ids)
@@ -202,13 +211,19 @@ class Lenta:
         self._ensure_new(url)
         error: FetchError | None = None
         if discover:
-            url, error = await self._discover(url)
-            self._ensure_new(url)
-        feed = self.storage.feeds.add(url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids)
+            found, error = await self._discover(url, credentials)
+            if found != url:
+                found, found_credentials = split_userinfo(found)
+                if found_credentials or not same_origin(url, found):
+                    credentials = found_credentials  # the page's own, or none: never ours to another origin
+                url = found
+                self._ensure_new(url)
+        feed = self.storage.feeds.add(url, now=self.clock(), custom_title=title, refresh=refresh,
+                                      category_ids=cat_ids, credentials=credentials)
         if error is not None:
             feed = self.storage.feeds.change(
                 feed.id,
-                {"error": str(error), "error_kind": str(error.kind), "http_status": error.status,
+                {"error": redact(str(error)), "error_kind": str(error.kind), "http_status": error.status,
                  "checked_at": self.clock()},
             )
         return feed
@@ -220,11 +235,11 @@ class Lenta:
             return
         raise FeedExistsError(url)
 
-    async def _discover(self, url: str) -> tuple[str, FetchError | None]:
+    async def _discover(self, url: str, credentials: str | None = None) -> tuple[str, FetchError | None]:
         """The feed URL behind ``url``, and the error if the page could not be used."""
         try:
             async with self._client() as client:
-                result = await client.fetch(url)
+                result = await client.fetch(with_userinfo(url, credentials))
         except FetchError as error:
             return url, error
         from lenta.parse.discover import discover_feeds  # lxml.html: loaded when a page is met
@@ -243,7 +258,7 @@ class Lenta:
         """A feed by id or URL. Raises FeedNotFoundError."""
         if isinstance(feed, int) or (isinstance(feed, str) and feed.isdigit()):
             return self.storage.feeds.get(int(feed))
-        return self.storage.feeds.get_by_url(feed)
+        return self.storage.feeds.get_by_url(split_userinfo(feed)[0])
 
     def list_feeds(self, *, category_id: int | None = None) -> list[Feed]:
         return self.storage.feeds.list(category_id=category_id)
@@ -257,10 +272,16 @@ class Lenta:
         refresh: int | None,
         category_ids: Iterable[int],
     ) -> Feed:
-        """Edit a feed (the admin form). Raises FeedNotFoundError, FeedExistsError."""
-        url = normalize_feed_url(url)
-        changes: dict[str, object] = {"url": url, "custom_title": _title(title), "refresh": validate_refresh(refresh)}
+        """Edit a feed (the admin form). Raises FeedNotFoundError, FeedExistsError.
+
+        ``url`` as the form shows it: ``https://***@host/feed`` keeps the
+        stored credentials, other userinfo replaces them, none removes them.
+        """
+        url, userinfo = split_userinfo(normalize_feed_url(url))
         current = self.storage.feeds.get(feed_id)
+        credentials = current.credentials if userinfo == MASK else userinfo
+        changes: dict[str, object] = {"url": url, "custom_title": _title(title), "refresh": validate_refresh(refresh),
+                                      "credentials": credentials}
         if url != current.url:
             # A new URL starts over: no validators, checked at once.
             changes.update(etag=None, last_modified=None, next_check_at=self.clock(), gone=False, error_count=0)
@@ -455,10 +476,10 @@ class Lenta:
         invalid: list[tuple[str, str]] = []
         categories = {c.title.casefold(): c.id for c in self.list_categories()}
         created: list[str] = []
-        entries: list[tuple[str, str | None, list[int]]] = []
+        entries: list[tuple[str, str | None, list[int], str | None]] = []
         for outline in document.outlines:
             try:
-                url = normalize_feed_url(outline.url)
+                url, credentials = split_userinfo(normalize_feed_url(outline.url))
             except InvalidFeedURLError as error:
                 invalid.append((outline.url, str(error)))
                 continue
@@ -472,7 +493,7 @@ class Lenta:
                     created.append(clean)
                 category_ids.append(categories[clean.casefold()])
             title = _title(outline.title) if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None
-            entries.append((url, title, category_ids))
+            entries.append((url, title, category_ids, credentials))
         added, existing = self.storage.feeds.add_many(entries, now=self.clock())
         return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created))
 

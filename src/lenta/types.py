@@ -59,6 +59,16 @@ class Feed:
     skip_days: frozenset[str] = frozenset()
     item_count: int = 0
     category_ids: tuple[int, ...] = ()
+    # The URL's userinfo ("user:password") for HTTP Basic auth, kept apart
+    # from ``url`` (lenta.credentials); only the fetcher ever uses it.
+    credentials: str | None = field(default=None, repr=False)
+
+    @property
+    def display_url(self) -> str:
+        """The URL as an admin sees it: ``https://***@host/feed`` when it has credentials."""
+        from lenta.credentials import masked
+
+        return masked(self.url, self.credentials)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ import certifi
 import pycurl
 
 from lenta.config import Settings
+from lenta.credentials import split_userinfo
 from lenta.exceptions import InvalidFeedURLError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
@@ -454,14 +455,15 @@ class HTTPClient:
         last_modified = headers.get("last-modified")
         if response.status == 304 and sent is not None:  # a 304 may omit them
             etag, last_modified = etag or sent.etag, last_modified or sent.last_modified
+        url = split_userinfo(response.url)[0]  # credentials are for the request, never for the caller to keep
         return FetchResult(
-            url=response.url,
+            url=url,
             status=response.status,
             body=body if response.status != 304 else None,
             content_type=media_type,
             charset=charset,
             validators=Validators(etag=etag, last_modified=last_modified),
-            permanent_redirect=response.url if permanent else None,
+            permanent_redirect=url if permanent else None,
             headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
             elapsed=elapsed,
             http_version=response.http_version,

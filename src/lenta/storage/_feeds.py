@@ -94,6 +94,7 @@ def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
         skip_days=frozenset(d for d in (m["skip_days"] or "").split(",") if d),
         item_count=m.get("n") or 0,
         category_ids=category_ids,
+        credentials=m["credentials"],
     )
 
 
@@ -139,6 +140,7 @@ class FeedStore:
         custom_title: str | None = None,
         refresh: int | None = None,
         category_ids: Iterable[int] = (),
+        credentials: str | None = None,
     ) -> Feed:
         with self.db.write() as connection:
             try:
@@ -146,7 +148,7 @@ class FeedStore:
                     feed_id = connection.execute(
                         insert(feeds)
                         .values(url=url, custom_title=custom_title, refresh=refresh, created_at=now,
-                                next_check_at=now)
+                                next_check_at=now, credentials=credentials)
                         .returning(feeds.c.id)
                     ).scalar_one()
             except IntegrityError:
@@ -155,21 +157,22 @@ class FeedStore:
             return self._one(connection, feeds.c.id == feed_id, feed_id)
 
     def add_many(
-        self, entries: Iterable[tuple[str, str | None, Iterable[int]]], *, now: datetime
+        self, entries: Iterable[tuple[str, str | None, Iterable[int], str | None]], *, now: datetime
     ) -> tuple[list[str], list[str]]:
-        """Add (url, title, category ids) entries in one transaction; URLs
-        already present are skipped. Returns (added, already present)."""
+        """Add (url, title, category ids, credentials) entries in one
+        transaction; URLs already present are skipped. Returns (added,
+        already present)."""
         added: list[str] = []
         present: list[str] = []
         with self.db.write() as connection:
             known = set(connection.execute(select(feeds.c.url)).scalars())
-            for url, title, category_ids in entries:
+            for url, title, category_ids, credentials in entries:
                 if url in known:
                     present.append(url)
                     continue
                 feed_id = connection.execute(
                     insert(feeds)
-                    .values(url=url, custom_title=title, created_at=now, next_check_at=now)
+                    .values(url=url, custom_title=title, created_at=now, next_check_at=now, credentials=credentials)
                     .returning(feeds.c.id)
                 ).scalar_one()
                 self._set_categories(connection, feed_id, category_ids)

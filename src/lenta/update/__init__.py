@@ -29,6 +29,7 @@ import asyncio
 import functools
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import BrokenExecutor
@@ -39,6 +40,8 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from lenta.credentials import redact
+from lenta.credentials import with_userinfo
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
@@ -251,7 +254,8 @@ class Pipeline:
         async with self._slots:
             started = time.monotonic()
             try:
-                result = await self.client.fetch(feed.url, Validators(feed.etag, feed.last_modified), decode=False)
+                result = await self.client.fetch(with_userinfo(feed.url, feed.credentials),
+                                                 Validators(feed.etag, feed.last_modified), decode=False)
             except FetchError as error:
                 failure = error
             else:
@@ -263,7 +267,9 @@ class Pipeline:
         return await self._store_not_modified(feed, result, started)
 
     async def _store_internal_error(self, feed: Feed, exc: Exception, started: float) -> FeedOutcome:
-        log.error("feed %s: lenta failed while handling it", feed.url, exc_info=exc)
+        # The traceback as text, credentials in any URL it quotes masked.
+        trace = redact("".join(traceback.format_exception(exc)))
+        log.error("feed %s: lenta failed while handling it\n%s", feed.url, trace)
         error = internal_error(exc)
         try:
             return await self._store_error(feed, error, started)
@@ -361,5 +367,5 @@ class Pipeline:
             error=error_text(error),
         )
         await self._write(WriteJob(feed.id, changes, log_record, now))
-        log.info("feed %s failed: %s", feed.url, error)
-        return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error), seconds=time.monotonic() - started)
+        log.info("feed %s failed: %s", feed.url, log_record.error)
+        return FeedOutcome(feed.id, feed.url, str(error.kind), error=log_record.error, seconds=time.monotonic() - started)

@@ -23,6 +23,8 @@ from datetime import timedelta
 
 from lenta._bounds import clamp_int
 from lenta._bounds import clean_text
+from lenta.credentials import redact
+from lenta.credentials import same_origin
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.fetch import FetchResult
@@ -83,7 +85,10 @@ def redirect_changes(feed: Feed, result: FetchResult, url_taken: Callable[[str],
         return {"pending_url": target}
     if url_taken(target):
         return {"pending_url": None}
-    return {"url": target, "pending_url": None}
+    moved: dict[str, object] = {"url": target, "pending_url": None}
+    if feed.credentials and not same_origin(feed.url, target):
+        moved["credentials"] = None  # they were given for the old origin, not this one
+    return moved
 
 
 def changes_after_fetch(
@@ -157,14 +162,15 @@ def changes_after_error(
 
 
 def error_text(error: Exception) -> str:
-    """An error as stored and shown: a server's words can hold anything."""
-    return clean_text(str(error), MAX_ERROR_LENGTH)
+    """An error as stored and shown: a server's words can hold anything, and
+    a URL quoted in it loses its credentials."""
+    return clean_text(redact(str(error)), MAX_ERROR_LENGTH)
 
 
 def internal_error(exc: Exception) -> FetchError:
     """What a feed's record says when lenta itself failed while handling it
     (a bug, or the database refusing its data); the traceback goes to the log."""
-    reason = clean_text(f"{type(exc).__name__}: {exc}", MAX_ERROR_LENGTH // 2)
+    reason = clean_text(redact(f"{type(exc).__name__}: {exc}"), MAX_ERROR_LENGTH // 2)
     return FetchError("lenta failed while handling this feed: {reason}", kind=FetchErrorKind.INTERNAL, reason=reason)
 
 

@@ -135,7 +135,7 @@ async def feed_add(request: Request) -> Response:
 def feed_edit_form(request: Request) -> Response:
     require_admin(request)
     feed = _lenta(request).get_feed(_id(request, "feed_id"))
-    values = {"url": feed.url, "title": feed.custom_title or "", "refresh": "" if feed.refresh is None else str(feed.refresh),
+    values = {"url": feed.display_url, "title": feed.custom_title or "", "refresh": "" if feed.refresh is None else str(feed.refresh),
               "categories": list(feed.category_ids)}
     return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": feed})
 
