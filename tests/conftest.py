@@ -4,6 +4,7 @@ corpus location."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -51,9 +52,11 @@ def server() -> Iterator[LocalServer]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings for a test: a fresh SQLite file, 127.0.0.1 allowed, no scheduler."""
+    """Settings for a test: a fresh SQLite file, 127.0.0.1 allowed, no scheduler; the site answers to
+    the local names and to Starlette's TestClient ("testserver")."""
     return load_settings({}, db=str(tmp_path / "lenta.sqlite"), fetch_allow="127.0.0.1,::1", scheduler=False,
-                         fetch_timeout=5.0, fetch_deadline=10.0, host_interval=0.0)
+                         fetch_timeout=5.0, fetch_deadline=10.0, host_interval=0.0,
+                         allowed_hosts="localhost,127.0.0.1,::1,testserver")
 
 
 @pytest.fixture
@@ -66,6 +69,13 @@ def lenta(settings: Settings) -> Iterator[Lenta]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with fresh_postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """:func:`postgres_url` for fixtures of any scope."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
     import psycopg

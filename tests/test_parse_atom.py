@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC
 from datetime import datetime
 
 from lenta.parse import Enclosure
 from lenta.parse import ParsedFeed
 from lenta.parse import parse_feed
+from lenta.parse.model import MAX_ENCLOSURE_LENGTH
 
 URL = "https://example.org/feeds/atom.xml"
 
@@ -211,3 +213,36 @@ def test_atom_without_namespace_is_still_read() -> None:
     feed = parse_feed(b"<feed><title>bare</title><entry><title>e</title></entry></feed>", url=URL)
     assert feed.title == "bare"
     assert len(feed.items) == 1
+
+
+# --- every number, date and string is bounded (issue 8) ----------------------
+
+
+def test_enclosure_length_fits_a_bigint() -> None:
+    lengths = ["42", str(MAX_ENCLOSURE_LENGTH), str(MAX_ENCLOSURE_LENGTH + 1), "9" * 5000, "1e400", "-1"]
+    links = "".join(f'<link rel="enclosure" href="/{n}.mp3" length="{length}"/>' for n, length in enumerate(lengths))
+    (item,) = atom(f"<entry><id>x</id>{links}</entry>").items
+    assert [enclosure.length for enclosure in item.enclosures] == [42, MAX_ENCLOSURE_LENGTH, None, None, None, None]
+
+
+def test_dates_outside_the_years_read_as_absent() -> None:
+    feed = atom(
+        "<updated>9999-12-31T23:59:59Z</updated>"
+        "<entry><id>x</id><published>0001-01-01T00:00:00Z</published><updated>2199-12-31T23:00:00-05:00</updated></entry>"
+        "<entry><id>y</id><published>1900-01-01T01:00:00+01:00</published><updated>2199-12-31T23:00:00+05:00</updated></entry>"
+    )
+    assert feed.updated is None
+    first, second = feed.items
+    assert (first.published, first.updated) == (None, None)  # the second is 2200 in UTC
+    assert second.published == datetime(1900, 1, 1, tzinfo=UTC)
+    assert second.updated == datetime(2199, 12, 31, 18, tzinfo=UTC)
+
+
+def test_base64_content_loses_nul_and_control_characters() -> None:
+    encoded = base64.b64encode(b"<p>a\x00b\x01c\td</p>").decode()
+    body = f"""<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry>
+        <title mode="base64">{base64.b64encode(b"x" + bytes([0]) + b"y").decode()}</title>
+        <content type="text/html" mode="base64">{encoded}</content></entry></feed>"""
+    (item,) = parse_feed(body.encode(), url=URL).items
+    assert item.title == "xy"
+    assert item.content == "<p>abc\td</p>"

@@ -8,6 +8,8 @@ from datetime import datetime
 import pytest
 
 from lenta.parse.dates import parse_date
+from lenta.parse.model import MAX_YEAR
+from lenta.parse.model import MIN_YEAR
 
 
 def utc(*args: int) -> datetime:
@@ -94,4 +96,44 @@ def test_garbage_is_none_never_an_exception(value: str | None) -> None:
 
 
 def test_future_dates_are_not_clamped() -> None:
-    assert parse_date("2999-01-01T00:00:00Z") == utc(2999, 1, 1)
+    assert parse_date("2150-01-01T00:00:00Z") == utc(2150, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1899-12-31T23:59:59Z",
+        "1900-01-01T04:59:59+05:00",  # 1899 in UTC
+        "2200-01-01T00:00:00Z",
+        "2199-12-31T23:00:00-05:00",  # 2200 in UTC
+        "2999-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "99999-01-01",
+        "Sat, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 01 Jan 1800 00:00:00 GMT",
+        "Fri, 31 Dec 9999 23:59:59 -1200",
+        "Sat, 07 Sep 2002 00:00:01 +99:99",
+        "December 31, 9999 11:59 PM",
+        "1/1/99999999999999999999",
+        "2019-01-01T00:00:00+99999999999999999999",
+    ],
+)
+def test_dates_outside_the_years_are_absent(value: str) -> None:
+    assert parse_date(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1900-01-01T00:00:00Z", utc(MIN_YEAR, 1, 1)),
+        ("1899-12-31T20:00:00-04:00", utc(MIN_YEAR, 1, 1)),
+        ("2199-12-31T23:59:59Z", utc(MAX_YEAR, 12, 31, 23, 59, 59)),
+        ("Sat, 01 Jan 2200 04:00:00 +0500", utc(MAX_YEAR, 12, 31, 23)),
+    ],
+)
+def test_dates_at_the_edges_are_kept(value: str, expected: datetime) -> None:
+    parsed = parse_date(value)
+    assert parsed == expected
+    assert parsed is not None and parsed.tzinfo is UTC

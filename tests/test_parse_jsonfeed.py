@@ -15,6 +15,8 @@ from lenta.parse import Enclosure
 from lenta.parse import ParsedFeed
 from lenta.parse import detect_format
 from lenta.parse import parse_feed
+from lenta.parse.model import MAX_ENCLOSURE_LENGTH
+from lenta.parse.model import MAX_TTL_MINUTES
 
 URL = "https://example.org/feed.json"
 
@@ -194,3 +196,143 @@ def test_titles_decode_entities_but_keep_angle_brackets() -> None:
         }
     )
     assert [item.title for item in feed.items] == ['I\'m "here" & there', "Die Rückkehr von <i> und <b>"]
+
+
+# --- every number, date and string is bounded (issue 8) ----------------------
+
+
+def test_attachment_size_fits_a_bigint() -> None:
+    sizes = [42, MAX_ENCLOSURE_LENGTH, MAX_ENCLOSURE_LENGTH + 1, 10**100, -1, 1.5, True, "42"]
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [{"id": "1", "attachments": [{"url": f"/{n}", "size_in_bytes": size} for n, size in enumerate(sizes)]}],
+        }
+    )
+    # json.dumps cannot write 1e400; JSON can, and json.loads reads it as inf.
+    body = body.replace("1.5", "1e400")
+    (item,) = parse_feed(body.encode(), url=URL).items
+    assert [enclosure.length for enclosure in item.enclosures] == [42, MAX_ENCLOSURE_LENGTH] + [None] * 6
+
+
+def test_dates_outside_the_years_read_as_absent() -> None:
+    feed = jsonfeed(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [
+                {"id": "1", "date_published": "99999-01-01T00:00:00Z", "date_modified": "0001-01-01T00:00:00Z"},
+                {"id": "2", "date_published": "1899-12-31T23:59:59Z", "date_modified": "2200-01-01T00:00:00Z"},
+            ],
+        }
+    )
+    assert [(item.published, item.updated) for item in feed.items] == [(None, None), (None, None)]
+
+
+def test_rss_in_json_numbers_are_bounded() -> None:
+    feed = jsonfeed(
+        {
+            "rss": {
+                "channel": {
+                    "title": "t",
+                    "ttl": "9" * 5000,
+                    "item": [
+                        {
+                            "link": "http://x/1",
+                            "enclosure": [{"url": "http://x/a", "length": "9" * 5000}, {"url": "http://x/b", "length": 10**30}],
+                        },
+                        {"link": "http://x/2", "pubDate": "Sat, 01 Jan 99999 00:00:00 GMT"},
+                    ],
+                }
+            }
+        }
+    )
+    assert feed.ttl_minutes == MAX_TTL_MINUTES
+    first, second = feed.items
+    assert [enclosure.length for enclosure in first.enclosures] == [None, None]
+    assert second.published is None
+    assert jsonfeed({"rss": {"channel": {"ttl": -5, "item": []}}}).ttl_minutes is None
+    assert jsonfeed({"rss": {"channel": {"ttl": 10**30, "item": []}}}).ttl_minutes == MAX_TTL_MINUTES
+
+
+DIRTY = "a\x00b\ud800c\udfffd\x01e"  # json.dumps writes these as \u escapes
+CLEAN = "ab\ufffdc\ufffdde"
+
+
+def test_no_string_holds_nul_controls_or_lone_surrogates() -> None:
+    feed = jsonfeed(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": DIRTY,
+            "description": DIRTY,
+            "language": DIRTY,
+            "home_page_url": f"https://x.example/{DIRTY}",
+            "feed_url": f"https://x.example/{DIRTY}",
+            "icon": f"https://x.example/{DIRTY}",
+            "hubs": [{"url": f"https://hub.example/{DIRTY}"}],
+            "authors": [{"name": DIRTY}],
+            "items": [
+                {
+                    "id": DIRTY,
+                    "url": f"https://x.example/{DIRTY}",
+                    "title": DIRTY,
+                    "content_html": DIRTY,
+                    "summary": DIRTY,
+                    "tags": [DIRTY],
+                    "authors": [{"name": DIRTY}],
+                    "attachments": [{"url": f"https://x.example/{DIRTY}", "mime_type": DIRTY}],
+                },
+                {"id": "2", "content_text": DIRTY},
+            ],
+        }
+    )
+    assert feed.title == feed.language == CLEAN
+    assert feed.description == f"<p>{CLEAN}</p>"
+    assert feed.link == feed.self_url == feed.image_url == f"https://x.example/{CLEAN}"
+    assert feed.hub_url == f"https://hub.example/{CLEAN}"
+    first, second = feed.items
+    assert first.guid == first.title == first.content == first.author == CLEAN
+    assert first.summary == f"<p>{CLEAN}</p>"
+    assert first.link == first.base_url == f"https://x.example/{CLEAN}"
+    assert first.categories == (CLEAN,)
+    assert first.enclosures == (Enclosure(f"https://x.example/{CLEAN}", CLEAN),)
+    assert second.content == f"<p>{CLEAN}</p>"
+
+
+def test_rss_in_json_strings_are_clean_too() -> None:
+    feed = jsonfeed(
+        {
+            "rss": {
+                "channel": {
+                    "title": DIRTY,
+                    "item": {"title": DIRTY, "description": DIRTY, "guid": DIRTY, "author": DIRTY, "category": [DIRTY]},
+                }
+            }
+        }
+    )
+    (item,) = feed.items
+    assert feed.title == item.title == item.content == item.guid == item.author == CLEAN
+    assert item.categories == (CLEAN,)
+
+
+def test_surrogate_pairs_escaped_in_json_are_one_character() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "title": "\\ud83d\\ude00 \\\\ud800", "items": []}'
+    assert parse_feed(body, url=URL).title == "\U0001f600 \\ud800"
+
+
+def test_utf8_encoded_surrogates_do_not_reach_a_string() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "title": "a\xed\xa0\x80b", "items": []}'
+    title = parse_feed(body, url=URL).title
+    assert title is not None
+    assert not any("\ud800" <= char <= "\udfff" for char in title)
+
+
+def test_short_escapes_of_control_characters_are_cleaned() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a\\fb\\bc", "title": "t\\td\\ne"}]}'
+    (item,) = parse_feed(body, url=URL).items
+    assert (item.guid, item.title) == ("abc", "t d e")
+
+
+def test_a_lone_low_surrogate_after_an_escaped_backslash_is_cleaned() -> None:
+    # The JSON text "\\ud800\udc00": a backslash, "ud800", a lone low surrogate.
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "title": "\\\\ud800\\udc00", "items": []}'
+    assert parse_feed(body, url=URL).title == "\\ud800\ufffd"

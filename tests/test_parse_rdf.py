@@ -7,6 +7,7 @@ from datetime import datetime
 
 from lenta.parse import detect_format
 from lenta.parse import parse_feed
+from lenta.parse.model import MAX_UPDATE_FREQUENCY
 
 URL = "https://example.net/index.rdf"
 
@@ -100,3 +101,17 @@ def test_rdf_items_without_a_channel_are_still_read() -> None:
 
 def test_detect_rdf() -> None:
     assert detect_format(RSS10) == "rdf"
+
+
+def test_syndication_hints_and_dates_are_bounded() -> None:
+    body = (
+        RSS10.replace(b"<sy:updateFrequency>4<", b"<sy:updateFrequency>99999999999999999999<")
+        .replace(b"<sy:updatePeriod>daily<", b"<sy:updatePeriod>every other blue moon<")
+        .replace(b"2000-01-01T12:00:00+00:00", b"99999-01-01T12:00:00+00:00")
+        .replace(b"2000-01-01T12:00:00+02:00", b"1066-10-14T09:00:00+00:00")
+    )
+    feed = parse_feed(body, url=URL)
+    assert feed.update_frequency == MAX_UPDATE_FREQUENCY
+    assert feed.update_period is None
+    assert feed.updated is None
+    assert feed.items[0].published is None

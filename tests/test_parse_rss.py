@@ -13,6 +13,12 @@ from lenta.parse import Enclosure
 from lenta.parse import ParsedFeed
 from lenta.parse import detect_format
 from lenta.parse import parse_feed
+from lenta.parse.model import MAX_ENCLOSURE_LENGTH
+from lenta.parse.model import MAX_TTL_MINUTES
+from lenta.parse.model import MAX_UPDATE_FREQUENCY
+from lenta.parse.model import MAX_YEAR
+from lenta.parse.model import MIN_YEAR
+from lenta.parse.model import SKIP_DAYS
 
 URL = "https://example.com/blog/feed.xml"
 
@@ -284,3 +290,100 @@ def test_channel_as_the_root_element() -> None:
     feed = parse_feed(b"<channel><title>bare</title><item><title>i</title></item></channel>", url=URL)
     assert feed.title == "bare"
     assert len(feed.items) == 1
+
+
+# --- every number and date is bounded (issue 8) -----------------------------
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("60", 60),
+        ("0", 0),
+        (str(MAX_TTL_MINUTES), MAX_TTL_MINUTES),
+        (str(MAX_TTL_MINUTES + 1), MAX_TTL_MINUTES),
+        (HUGE, MAX_TTL_MINUTES),
+        ("9" * 5000, MAX_TTL_MINUTES),
+        ("0" * 5000 + "60", 60),
+        ("1e400", None),
+        ("-5", None),
+        ("NaN", None),
+        ("²", None),
+    ],
+)
+def test_ttl_is_bounded(written: str, expected: int | None) -> None:
+    assert rss(f"<title>t</title><ttl>{written}</ttl>").ttl_minutes == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("2", 2), ("0", 1), (str(MAX_UPDATE_FREQUENCY + 1), MAX_UPDATE_FREQUENCY), (HUGE, MAX_UPDATE_FREQUENCY), ("1e400", None)],
+)
+def test_update_frequency_is_bounded(written: str, expected: int | None) -> None:
+    feed = rss(f"<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>{written}</sy:updateFrequency>")
+    assert feed.update_frequency == expected
+
+
+@pytest.mark.parametrize(("written", "expected"), [("Weekly", "weekly"), ("fortnightly", None), ("h" * 100, None)])
+def test_update_period_is_one_of_the_five(written: str, expected: str | None) -> None:
+    assert rss(f"<sy:updatePeriod>{written}</sy:updatePeriod>").update_period == expected
+
+
+def test_skip_hours_and_days_are_bounded_sets() -> None:
+    hours = "".join(f"<hour>{value}</hour>" for value in [HUGE, "-1", "25", "1e400", "23", *map(str, range(10_000))])
+    days = "".join(f"<day>{value}</day>" for value in ["Caturday", "x" * 1000, *["Monday"] * 1000, "friday"])
+    feed = rss(f"<skipHours>{hours}</skipHours><skipDays>{days}</skipDays>")
+    assert feed.skip_hours == frozenset(range(24))
+    assert feed.skip_days == frozenset({"Monday", "Friday"})
+    assert feed.skip_days <= frozenset(SKIP_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("1234", 1234),
+        (str(MAX_ENCLOSURE_LENGTH), MAX_ENCLOSURE_LENGTH),
+        (str(MAX_ENCLOSURE_LENGTH + 1), None),
+        (HUGE, None),
+        ("9" * 5000, None),
+        ("1e400", None),
+        ("-1", None),
+    ],
+)
+def test_enclosure_length_fits_a_bigint(written: str, expected: int | None) -> None:
+    (item,) = rss(
+        f'<item><enclosure url="a.mp3" length="{written}"/>'
+        f'<media:content url="b.mp3" fileSize="{written}"/><atom:link rel="enclosure" href="c.mp3" length="{written}"/></item>'
+    ).items
+    assert [enclosure.length for enclosure in item.enclosures] == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Sat, 01 Jan 99999 00:00:00 GMT",
+        "Sat, 01 Jan 1899 00:00:00 GMT",
+        "Fri, 31 Dec 9999 23:59:59 -1200",
+        "Mon, 01 Jan 0001 00:00:00 +1400",
+        "Sat, 01 Jan 2200 00:00:00 GMT",
+        HUGE,
+    ],
+)
+def test_dates_outside_the_years_read_as_absent(written: str) -> None:
+    feed = rss(
+        f"<lastBuildDate>{written}</lastBuildDate><pubDate>{written}</pubDate>"
+        f"<item><pubDate>{written}</pubDate><dc:date>{written}</dc:date><atom:updated>{written}</atom:updated></item>"
+    )
+    assert feed.updated is None
+    assert (feed.items[0].published, feed.items[0].updated) == (None, None)
+
+
+def test_dates_at_the_edges_of_the_years_are_kept() -> None:
+    (item,) = rss(
+        "<item><pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate>"
+        "<atom:updated>2199-12-31T23:59:59Z</atom:updated></item>"
+    ).items
+    assert item.published == datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+    assert item.updated == datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)

@@ -16,6 +16,32 @@ RU: dict[str, str | tuple[str, ...]] = {
     "A user named {name} already exists.": "Пользователь с именем {name} уже существует.",
     "Access denied": "Доступ запрещён",
     "Internal error": "Внутренняя ошибка",
+    "A password can be at most {n} characters.": "Пароль может содержать не более {n} символов.",
+    "Add user": "Добавить пользователя",
+    "Are you sure you want to delete the account {name}?": "Вы уверены, что хотите удалить учётную запись {name}?",
+    "Cannot read the secret key file {path}: {error}": "Не удаётся прочитать файл секретного ключа {path}: {error}",
+    "Created a new user account for {name}.": "Создана новая учётная запись {name}.",
+    "Every session of this account ends. This action cannot be undone.":
+        "Все сеансы этой учётной записи будут завершены. Это действие нельзя отменить.",
+    "Leave it empty to keep the current password. A new password ends every session of this account.":
+        "Оставьте пустым, чтобы сохранить текущий пароль. Новый пароль завершает все сеансы этой учётной записи.",
+    "Member since": "Зарегистрирован",
+    "People": "Пользователи",
+    "Roles": "Роли",
+    "The account {name} has been deleted.": "Учётная запись {name} удалена.",
+    "The changes have been saved.": "Изменения сохранены.",
+    "The key comes from LENTA_SECRET_KEY or LENTA_SECRET_KEY_FILE: change it there and restart lenta.":
+        "Ключ задан в LENTA_SECRET_KEY или LENTA_SECRET_KEY_FILE: измените его там и перезапустите lenta.",
+    "The last administrator cannot be deleted or lose the administrator role.":
+        "Последнего администратора нельзя удалить или лишить роли администратора.",
+    "The secret key in {path} is shorter than {n} characters.": "Секретный ключ в {path} короче {n} символов.",
+    "Too many failed sign-in attempts. Try again in {seconds} seconds.":
+        "Слишком много неудачных попыток входа. Повторите через {seconds} с.",
+    "Too many people are signing in right now. Try again in a few seconds.":
+        "Сейчас входит слишком много людей. Повторите через несколько секунд.",
+    "administrator": "администратор",
+    "delete": "удалить",
+    "you": "вы",
     "Items stored per fetch": "Записей, сохраняемых за одну загрузку",
     "A feed that lists more items than this keeps only its newest ones; the feed's health page says how many were left out.":
         "Если в ленте больше записей, сохраняются только самые новые; на странице состояния ленты сказано, сколько пропущено.",
@@ -118,6 +144,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "Refresh must be 0 (never), empty (adaptive) or one of {choices} seconds, not {value}.":
         "Интервал обновления — 0 (никогда), пусто (автоматически) или одно из значений {choices} секунд, а не {value}.",
     "Remove items": "Удалить записи",
+    "Request too large": "Слишком большой запрос",
     "Requires a correctly configured scheduler.": "Требуется правильно настроенный планировщик.",
     "Save": "Сохранить",
     "Save configuration": "Сохранить настройки",
@@ -168,7 +195,10 @@ RU: dict[str, str | tuple[str, ...]] = {
         "Тег <{tag}> нельзя разрешить: он может запускать скрипты, загружать другие страницы или принимать ввод.",
     "There is new syndicated content from {title}.": "В ленте {title} есть новые записи.",
     "There is no new syndicated content from {title}.": "В ленте {title} нет новых записей.",
+    "The data sent is larger than this page accepts.": "Отправленные данные больше, чем принимает эта страница.",
     "This action cannot be undone.": "Это действие нельзя отменить.",
+    "This page does not accept data in this form.": "Эта страница не принимает данные в таком виде.",
+    "Unsupported request": "Неподдерживаемый запрос",
     "This field is required.": "Это поле обязательно для заполнения.",
     "Timed out": "Превышено время ожидания",
     "Title": "Заголовок",

@@ -1,9 +1,19 @@
-"""Password hashing (Argon2id, argon2-cffi's recommended parameters)."""
+"""Password hashing (Argon2id, argon2-cffi's recommended parameters).
+
+Each hash or check takes 64 MiB and a fifth of a second of a core, on
+purpose: guessing must be expensive. The same cost makes a flood of login
+attempts a way to exhaust the server's memory (40 at once took it past
+2 GB), so at most :data:`MAX_CONCURRENT_HASHES` run at a time in a
+process, whoever asks; the others wait their turn.
+"""
 
 from __future__ import annotations
 
 import functools
 import secrets
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -12,17 +22,34 @@ from argon2.exceptions import VerificationError
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024  # Argon2 reads it all: a megabyte "password" is work for nothing
+MAX_CONCURRENT_HASHES = 2
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
+T = TypeVar("T")
+
+
+def _bounded(work: Callable[[], T]) -> T:
+    with _hashing:
+        return work()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _bounded(lambda: _hasher.hash(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    if len(password) > MAX_PASSWORD_LENGTH:
+        password = password[:MAX_PASSWORD_LENGTH]  # same cost as any other wrong password; never a match
+        password_hash = dummy_hash()
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return _bounded(check)
 
 
 def needs_rehash(password_hash: str) -> bool:

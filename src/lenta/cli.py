@@ -22,6 +22,7 @@ import click
 
 from lenta import __version__
 from lenta.config import Settings
+from lenta.config import display_database
 from lenta.config import load_settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
@@ -234,12 +235,77 @@ def user() -> None:
 @lenta_errors
 def user_add(state: Context, name: str, admin: bool) -> None:
     """Create a user; the password is asked for, or read from standard input."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     created = state.lenta.add_user(name, password, is_admin=admin)
     click.echo(f"Created {'admin ' if created.is_admin else ''}user {created.name}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_state
+@lenta_errors
+def user_list(state: Context, as_json: bool) -> None:
+    """List users: name, role, created."""
+    users = state.lenta.list_users()
+    if as_json:
+        click.echo(json.dumps([{"id": u.id, "name": u.name, "admin": u.is_admin, "created_at": u.created_at.isoformat()}
+                               for u in users], ensure_ascii=False, indent=2))
+        return
+    for found in users:
+        click.echo(f"{found.name}\t{'admin' if found.is_admin else 'user'}\t{_when(found.created_at)}")
+
+
+@user.command(name="passwd")
+@click.argument("name")
+@pass_state
+@lenta_errors
+def user_passwd(state: Context, name: str) -> None:
+    """Set a user's password (asked for, or read from standard input); every session of theirs ends."""
+    state.lenta.get_user(name)  # before asking for a password: no such user, no prompt
+    state.lenta.change_password(name, _read_password())
+    click.echo(f"Changed the password of {name}; their sessions have ended")
+
+
+@user.command(name="delete")
+@click.argument("name")
+@pass_state
+@lenta_errors
+def user_delete(state: Context, name: str) -> None:
+    """Delete a user; every session of theirs ends."""
+    state.lenta.delete_user(name)
+    click.echo(f"Deleted user {name}")
+
+
+@user.command(name="set-admin")
+@click.argument("name")
+@click.option("--yes/--no", "is_admin", default=True, help="Give (default) or take the admin role.")
+@pass_state
+@lenta_errors
+def user_set_admin(state: Context, name: str, is_admin: bool) -> None:
+    """Give a user the admin role (or take it, with --no)."""
+    changed = state.lenta.set_admin(name, is_admin)
+    click.echo(f"{changed.name} is {'now an admin' if changed.is_admin else 'no longer an admin'}")
+
+
+@main.group()
+def secret() -> None:
+    """Manage the key that signs cookies."""
+
+
+@secret.command(name="rotate")
+@pass_state
+@lenta_errors
+def secret_rotate(state: Context) -> None:
+    """Replace the key kept in the database; every session ends (everyone signs in again)."""
+    ended = state.lenta.rotate_secret_key()
+    click.echo(f"New secret key stored; {ended} sessions ended.")
 
 
 @main.command()
@@ -250,16 +316,20 @@ def user_add(state: Context, name: str, admin: bool) -> None:
 @lenta_errors
 def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Run the web UI and the background refresher."""
-    import uvicorn
-
     from lenta.web import create_app
+    from lenta.web.server import serve as run_server
 
     settings = load_settings(db=state.db, host=host, port=port)
     if no_scheduler:
         settings = settings.replace(scheduler=False)
     app = create_app(settings)
-    click.echo(f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator (database {settings.database})")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
+    click.echo(f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator "
+               f"(database {display_database(settings.database)})")
+    if settings.host.strip() in {"", "0.0.0.0", "::"} and not (settings.base_url or settings.allowed_hosts):
+        # Listening everywhere, answering only to local names: say so before a visitor meets the 400.
+        click.echo("Note: only requests for localhost, 127.0.0.1 and ::1 are answered; set LENTA_BASE_URL "
+                   "or LENTA_ALLOWED_HOSTS to the names this site is reached by.", err=True)
+    run_server(app, settings)
 
 
 @main.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,26 @@ def default_database() -> str:
     import platformdirs  # only when LENTA_DB names no database
 
     return str(Path(platformdirs.user_data_dir("lenta")) / "lenta.sqlite")
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_PASSWORD_IN_QUERY = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def display_database(database: str) -> str:
+    """``database`` (a path or a URL) fit for logs and terminals: a
+    password in it, ``user:PASSWORD@`` or ``?password=``, shows as ``***``."""
+    if "://" not in database:
+        return database
+    from sqlalchemy.engine import make_url  # only when there is a URL to show
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(database).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        # Not a URL SQLAlchemy reads (opening it will fail too): mask by pattern.
+        shown = _PASSWORD_IN_URL.sub(r"\1***@", database)
+    return _PASSWORD_IN_QUERY.sub(r"\1***", shown)
 
 
 def _bool(value: str) -> bool:
@@ -96,8 +117,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Default: lenta.sqlite in the user's data directory."),
     Setting("host", "127.0.0.1", str, "Address `lenta serve` listens on."),
     Setting("port", "8080", int, "Port `lenta serve` listens on."),
+    Setting("allowed_hosts", "", str, "Comma-separated host names the site answers to (the Host header); "
+            "empty: the host of LENTA_BASE_URL, or with no base URL the local names (localhost, 127.0.0.1, ::1 "
+            "and LENTA_HOST)."),
+    Setting("header_timeout", "10", _positive_float, "Seconds a client has to send a request's headers "
+            "before `lenta serve` closes the connection."),
+    Setting("max_connections", "200", _positive_int, "Most connections `lenta serve` serves at once; "
+            "requests beyond them are answered 503."),
     Setting("base_url", "", str, "Public base URL of this site (for links in RSS/OPML and WebSub callbacks)."),
     Setting("secret_key", "", str, "Key that signs session cookies. Default: generated once and kept in the database."),
+    Setting("secret_key_file", "", str, "A file holding the key that signs session cookies (used when LENTA_SECRET_KEY "
+            "is empty), e.g. a systemd credential or a container secret."),
     Setting("language", "", _language, "Force the UI language (en or ru); empty negotiates from Accept-Language."),
     Setting("fetch_allow", "", str, "Comma-separated host[:port] and CIDR entries the fetcher may reach even though "
             "they are not public addresses (e.g. 127.0.0.1, 10.0.0.0/8, intranet.example:8080)."),
@@ -121,8 +151,12 @@ class Settings:
     db: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
+    allowed_hosts: str = ""
+    header_timeout: float = 10.0
+    max_connections: int = 200
     base_url: str = ""
     secret_key: str = ""
+    secret_key_file: str = ""
     language: str = ""
     fetch_allow: str = ""
     fetch_timeout: float = 20.0

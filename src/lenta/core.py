@@ -10,12 +10,14 @@ run quick database work.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import secrets
 import threading
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
@@ -39,8 +41,10 @@ from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
+from lenta.exceptions import LoginThrottledError
 from lenta.exceptions import UserNotFoundError
 from lenta.fetch.http import HTTPClient
+from lenta.links import safe_url
 from lenta.parse.model import ParsedFeed
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
@@ -52,6 +56,7 @@ from lenta.types import Feed
 from lenta.types import Item
 from lenta.types import Page
 from lenta.types import RefreshSummary
+from lenta.types import Session
 from lenta.types import Subscription
 from lenta.types import User
 from lenta.update import FeedOutcome
@@ -65,12 +70,15 @@ from lenta.update.workers import cpu_count
 from lenta.update.workers import wants_processes
 
 if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
+    from lenta.logins import Policy
     from lenta.websub import Delivery
     from lenta.websub import MaintenanceSummary
     from lenta.websub import Verdict
     from lenta.websub import WebSub
 
 MAX_TITLE_LENGTH = 255
+SESSION_LIFETIME = timedelta(days=14)
+MIN_SECRET_KEY_LENGTH = 32
 # How long a refresher holds the due feeds it took before another may take
 # them (a refresh of thousands of feeds takes minutes; see claim_due).
 CLAIM_LEASE = timedelta(minutes=30)
@@ -505,12 +513,13 @@ class Lenta:
         names = {c.id: c.title for c in self.list_categories()}
         outlines = [
             OPMLFeed(
-                url=feed.url,
+                url=safe_url(feed.url),
                 title=feed.title,
-                site_url=feed.site_url,
+                site_url=safe_url(feed.site_url) or None,
                 categories=tuple(names[cid] for cid in feed.category_ids if cid in names),
             )
             for feed in self.list_feeds()
+            if safe_url(feed.url)  # a feed is fetched over http(s) only: anything else is no feed to list
         ]
         return render_opml(self.site_settings().site_name, outlines, date_created=self.clock())
 
@@ -571,6 +580,11 @@ class Lenta:
         return self._websub().verify(token, mode=mode, topic=topic, challenge=challenge,
                                      lease_seconds=lease_seconds, reason=reason)
 
+    def websub_callback_exists(self, token: str) -> bool:
+        """Whether ``/websub/{token}`` is one of lenta's callbacks (one being
+        unsubscribed included): the web layer asks before it reads a push."""
+        return self.storage.websub.by_token(token) is not None
+
     async def websub_deliver(
         self, token: str, body: bytes, *, signature: str | None, content_type: str | None
     ) -> Delivery:
@@ -604,14 +618,20 @@ class Lenta:
         name = name.strip()
         if not name or len(name) > 60 or any(ch.isspace() or not ch.isprintable() for ch in name):
             raise InvalidInputError("A user name is 1 to 60 characters, without spaces.")
+        return self.storage.users.add(name, self._new_password_hash(password), is_admin=is_admin, now=self.clock())
+
+    def _new_password_hash(self, password: str) -> str:
         from lenta import auth  # argon2 loads when a password is met
 
         if len(password) < auth.MIN_PASSWORD_LENGTH:
             raise InvalidInputError("A password needs at least {n} characters.", n=auth.MIN_PASSWORD_LENGTH)
-        return self.storage.users.add(name, auth.hash_password(password), is_admin=is_admin, now=self.clock())
+        if len(password) > auth.MAX_PASSWORD_LENGTH:
+            raise InvalidInputError("A password can be at most {n} characters.", n=auth.MAX_PASSWORD_LENGTH)
+        return auth.hash_password(password)
 
     def authenticate(self, name: str, password: str) -> User | None:
-        """The user if the password matches, else None (same cost either way)."""
+        """The user if the password matches, else None (same cost either
+        way). Not throttled: the edges sign people in with :meth:`sign_in`."""
         from lenta import auth
 
         try:
@@ -625,11 +645,113 @@ class Lenta:
             self.storage.users.set_password_hash(name, auth.hash_password(password))
         return user
 
+    def sign_in(self, name: str, password: str, *, address: str | None) -> User | None:
+        """Check a sign-in from ``address`` (the client's IP), throttled per
+        account and per address (see :mod:`lenta.logins`).
+
+        Returns the user, or None for a wrong name or password (the failure
+        is counted). Raises LoginThrottledError, without checking the
+        password, while the account or the address is locked.
+        """
+        from lenta import logins
+
+        policies = _throttle_policies(name, address)
+        keys = list(policies)
+        wait = self.sign_in_wait(name, address=address)
+        if wait is not None:
+            raise LoginThrottledError(wait)
+        user = self.authenticate(name, password)
+        now = self.clock()
+        if user is None:
+            # Read again: other attempts may have failed while this one hashed.
+            states = self.storage.login_failures.get(keys)
+            self.storage.login_failures.put(
+                {key: logins.after_failure(states.get(key), now, policy) for key, policy in policies.items()},
+                forget_before=now - logins.MEMORY,
+            )
+            return None
+        self.storage.login_failures.clear(keys[0])
+        return user
+
+    def sign_in_wait(self, name: str, *, address: str | None) -> int | None:
+        """Seconds until a sign-in as ``name`` from ``address`` may be tried,
+        or None if it may now (a cheap look, before any hashing)."""
+        from lenta import logins
+
+        states = self.storage.login_failures.get(_throttle_policies(name, address))
+        return logins.retry_after(states.values(), self.clock())
+
     def get_user(self, name: str) -> User:
         return self.storage.users.get(name)
 
-    def has_users(self) -> bool:
-        return bool(self.storage.users.list())
+    def get_user_by_id(self, user_id: int) -> User:
+        return self.storage.users.get_by_id(user_id)
+
+    def list_users(self) -> list[User]:
+        return self.storage.users.list()
+
+    def change_password(self, name: str, password: str, *, keep_session: str | None = None) -> User:
+        """Set a user's password and end every session of theirs (but
+        ``keep_session``, the one changing it, if given); their failed
+        sign-ins are forgotten. Raises UserNotFoundError, InvalidInputError."""
+        from lenta import logins
+
+        user = self.storage.users.get(name)
+        self.storage.users.set_password_hash(name, self._new_password_hash(password))
+        self.storage.sessions.delete_for_user(user.id, keep=keep_session)
+        self.storage.login_failures.clear(logins.account_key(name))
+        return user
+
+    def set_admin(self, name: str, is_admin: bool) -> User:
+        """Give or take the admin role. Raises UserNotFoundError, and
+        InvalidInputError when it would leave the site without an admin."""
+        user = self.storage.users.get(name)
+        if user.is_admin and not is_admin:
+            self._keep_an_admin()
+        self.storage.users.set_admin(name, is_admin)
+        return self.storage.users.get(name)
+
+    def delete_user(self, name: str) -> User:
+        """Delete a user; every session of theirs ends with them. Raises
+        UserNotFoundError, and InvalidInputError for the last admin."""
+        user = self.storage.users.get(name)
+        if user.is_admin:
+            self._keep_an_admin()
+        self.storage.users.delete(name)
+        return user
+
+    def _keep_an_admin(self) -> None:
+        if self.storage.users.admin_count() <= 1:
+            raise InvalidInputError("The last administrator cannot be deleted or lose the administrator role.")
+
+    # -- sessions --------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        """Sign ``user`` in: a new session, and the token its cookie carries
+        (only the token's hash is stored). It ends after
+        :data:`SESSION_LIFETIME` however much it is used."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        self.storage.sessions.delete_expired(now)
+        self.storage.sessions.add(session_id(token), user.id, secrets.token_urlsafe(32), now=now,
+                                  expires_at=now + SESSION_LIFETIME)
+        return token
+
+    def session(self, token: str) -> Session | None:
+        """The live session a cookie's token opens, or None."""
+        return self.storage.sessions.get(session_id(token), self.clock())
+
+    def end_session(self, token: str) -> None:
+        """Sign out: this session ends (the cookie's copies open nothing)."""
+        self.storage.sessions.delete(session_id(token))
+
+    def add_messages(self, session: Session, messages: Iterable[Mapping[str, str]]) -> None:
+        """Queue messages ({"kind", "text"}) for the session's next page."""
+        self.storage.sessions.add_messages(session.id, messages)
+
+    def pop_messages(self, session: Session) -> list[dict[str, str]]:
+        """The session's queued messages, now taken off the queue."""
+        return self.storage.sessions.pop_messages(session.id)
 
     # -- settings --------------------------------------------------------
 
@@ -644,15 +766,62 @@ class Lenta:
         return site
 
     def secret_key(self) -> str:
-        """The session-signing key: LENTA_SECRET_KEY, else one kept in the database."""
+        """The key that signs cookies: LENTA_SECRET_KEY, else the file
+        LENTA_SECRET_KEY_FILE names, else one generated once and kept in the
+        database. Raises InvalidInputError for an unreadable or short file."""
         if self.settings.secret_key:
             return self.settings.secret_key
+        if self.settings.secret_key_file:
+            return read_secret_key_file(self.settings.secret_key_file)
         stored = self.storage.settings.all().get("secret_key")
         if stored:
             return stored
         key = secrets.token_urlsafe(48)
         self.storage.settings.put({"secret_key": key})
         return key
+
+    def rotate_secret_key(self) -> int:
+        """A new key in the database, and every session ended (what the old
+        key signed opens nothing). Returns how many sessions ended.
+
+        Raises InvalidInputError when the key comes from LENTA_SECRET_KEY or
+        LENTA_SECRET_KEY_FILE: that is where it must change."""
+        if self.settings.secret_key or self.settings.secret_key_file:
+            raise InvalidInputError("The key comes from LENTA_SECRET_KEY or LENTA_SECRET_KEY_FILE: "
+                                    "change it there and restart lenta.")
+        self.storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
+        return self.storage.sessions.delete_all()
+
+
+def _throttle_policies(name: str, address: str | None) -> dict[str, Policy]:
+    """The keys a sign-in's failures count under, each with its policy."""
+    from lenta import logins
+
+    policies = {logins.account_key(name): logins.ACCOUNT}
+    key = logins.address_key(address)
+    if key is not None:
+        policies[key] = logins.ADDRESS
+    return policies
+
+
+def session_id(token: str) -> str:
+    """What a session is stored under: its token's SHA-256, so that reading
+    the database opens no session."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read_secret_key_file(path: str) -> str:
+    """The key in ``path`` (surrounding whitespace ignored). Raises
+    InvalidInputError if it cannot be read or is too short to be a key."""
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError("Cannot read the secret key file {path}: {error}", path=path,
+                                error=getattr(error, "strerror", None) or str(error)) from None
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise InvalidInputError("The secret key in {path} is shorter than {n} characters.", path=path,
+                                n=MIN_SECRET_KEY_LENGTH)
+    return key
 
 
 async def read_feed_document(target: str, settings: Settings, client: HTTPClient | None = None) -> ParsedFeed:

@@ -11,6 +11,7 @@
     ├── CategoryExistsError
     ├── UserNotFoundError
     ├── UserExistsError
+    ├── LoginThrottledError          too many failed sign-ins: wait ``retry_after`` seconds
     ├── FetchError                   one fetch failed; ``kind`` says how (see FetchErrorKind)
     │   └── AddressNotAllowedError   the URL resolves to a private address not allowed by LENTA_FETCH_ALLOW
     ├── ParseError                   the bytes are not a feed we can read
@@ -92,6 +93,15 @@ class UserExistsError(LentaError):
     def __init__(self, name: str) -> None:
         super().__init__(N_("A user named {name} already exists."), name=name)
         self.name = name
+
+
+class LoginThrottledError(LentaError):
+    """Too many failed sign-ins for this account or from this address; the
+    password was not checked. Try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(N_("Too many failed sign-in attempts. Try again in {seconds} seconds."), seconds=retry_after)
+        self.retry_after = retry_after
 
 
 class FetchErrorKind(enum.StrEnum):

@@ -108,6 +108,17 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser: whose it is, its CSRF token, when it ends."""
+
+    id: str  # SHA-256 of the cookie's token
+    user: User
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime  # fixed at sign-in: using the session does not extend it
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing: ``items`` plus what a pager needs."""
 

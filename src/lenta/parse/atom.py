@@ -21,11 +21,13 @@ from lenta.parse.dates import parse_date
 from lenta.parse.model import Enclosure
 from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
+from lenta.parse.model import enclosure_length
 from lenta.parse.rss import MEDIA_NAMESPACES
 from lenta.parse.rss import NS_DC
 from lenta.parse.rss import read_media
 from lenta.parse.xml import XHTML_NS
 from lenta.parse.xml import XML_LANG
+from lenta.parse.xml import clean_text
 from lenta.parse.xml import element_base
 from lenta.parse.xml import inner_html
 from lenta.parse.xml import itertext
@@ -191,7 +193,7 @@ def _entry(el: etree._Element, feed: _Context) -> ParsedItem:
             if rel == "alternate":
                 link = _better_alternate(link, href, child)
             elif rel == "enclosure" and href:
-                enclosures.append(Enclosure(url=href, mime_type=mime_type, length=to_int(length)))
+                enclosures.append(Enclosure(url=href, mime_type=mime_type, length=enclosure_length(to_int(length))))
         elif key == "content":
             if content is None:
                 content = _body(child, is_03)
@@ -304,7 +306,7 @@ def _xhtml_div(el: etree._Element) -> etree._Element:
 
 def _base64_text(el: etree._Element) -> str | None:
     try:
-        return base64.b64decode(el.text or "").decode("utf-8", errors="replace") or None
+        return clean_text(base64.b64decode(el.text or "").decode("utf-8", errors="replace")) or None
     except (binascii.Error, ValueError):
         return None
 

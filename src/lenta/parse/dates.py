@@ -3,8 +3,12 @@
 :func:`parse_date` reads RFC 822/1123 (RSS), ISO 8601 / RFC 3339 / W3C-DTF
 (Atom, Dublin Core, JSON Feed) and the broken variants of both that real
 feeds publish, and returns an aware UTC ``datetime`` — or None, never an
-exception. Dates in the future are returned as they are; clamping them is
-a policy decision for :mod:`lenta.update`.
+exception. A date outside the years :data:`~lenta.parse.model.MIN_YEAR` to
+:data:`~lenta.parse.model.MAX_YEAR` (in UTC) is None too: "0001-01-01" and
+"9999-12-31" are placeholders, not dates, and years near datetime's limits
+overflow in any later arithmetic. Dates in the future within those years
+are returned as they are; clamping them is a policy decision for
+:mod:`lenta.update`.
 
 The two common dialects have hand-written fast paths; dateutil handles the
 long tail.
@@ -21,6 +25,9 @@ from datetime import timezone
 from datetime import tzinfo
 
 from dateutil import parser as dateutil_parser
+
+from lenta.parse.model import MAX_YEAR
+from lenta.parse.model import MIN_YEAR
 
 UTC = UTC
 
@@ -108,11 +115,10 @@ def parse_date(value: str | None) -> datetime | None:
             parsed = _parse_fallback(value)
         if parsed is None:
             return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError, TypeError, ArithmeticError):
         return None
+    return parsed if MIN_YEAR <= parsed.year <= MAX_YEAR else None
 
 
 def _parse_iso(value: str) -> datetime | None:

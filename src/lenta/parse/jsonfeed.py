@@ -3,7 +3,9 @@
 JSON documents are untrusted like any other: every value is checked for
 its type before use, and a wrong type reads as absent rather than failing
 the whole feed. Bounding size and nesting is the caller's job (the fetcher
-caps the body size).
+caps the body size). JSON can spell any code point, NUL and lone
+surrogates included (``"\u0000"``, ``"\ud800"``); :func:`load` cleans
+them out of every string (see :func:`lenta.parse.xml.clean_text`).
 
 RSS-in-JSON (``{"rss": {"channel": {...}}}``, scripting.com) is RSS 2.0
 spelled as JSON; it is reported as ``rss2.0``.
@@ -12,6 +14,7 @@ spelled as JSON; it is reported as ``rss2.0``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from typing import Final
 
@@ -19,28 +22,55 @@ from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.parse.dates import parse_date
 from lenta.parse.encoding import decode_text
+from lenta.parse.model import MAX_TTL_MINUTES
 from lenta.parse.model import Enclosure
 from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
+from lenta.parse.model import clamp
+from lenta.parse.model import enclosure_length
+from lenta.parse.xml import clean_text
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
 from lenta.parse.xml import text_to_html
+from lenta.parse.xml import to_int
 
 _VERSION_PREFIX: Final = "https://jsonfeed.org/version/"
+# The escapes that decode to a character clean_text() removes: a C0 control
+# other than tab, newline and carriage return ("\b" and "\f" among them), a
+# high surrogate not followed by a low one, a low one not preceded by a high
+# one (the JSON decoder joins a proper pair into one character). What looks
+# like a high one before a low one may be text after an escaped backslash
+# ("\\ud800\udc00" holds a lone low surrogate), so a low one after "\\ud8xx"
+# counts as lone too. json.loads() refuses the raw controls and the text is
+# decoded strictly, so without such an escape (or a look-alike) every string
+# of the document is clean already and none has to be looked at. The
+# pattern starts with the backslash so that re scans for it at C speed (a
+# leading lookbehind makes it many times slower).
+_INVALID_ESCAPE: Final = re.compile(
+    r"""\\(?:
+        [bf] | u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])
+      | u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])
+      | (?:(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)|(?<=\\\\u[dD][89abAB][0-9a-fA-F]{2}\\))u[dD][c-fC-F][0-9a-fA-F]{2}
+    )""",
+    re.VERBOSE,
+)
 
 
 def load(body: bytes, charset: str | None = None) -> Any:
-    """The decoded JSON value of ``body``.
+    """The decoded JSON value of ``body``, every string in it cleaned.
 
     Raises:
         ParseError: the document is not valid JSON (truncated, say).
     """
     try:
         try:
-            # json detects UTF-8 (with or without BOM), UTF-16 and UTF-32.
-            return json.loads(body)
+            # The encoding json itself detects (UTF-8 with or without BOM,
+            # UTF-16, UTF-32), decoded strictly: json.loads(bytes) would let
+            # UTF-8-encoded surrogates through.
+            text = body.decode(json.detect_encoding(body))
         except UnicodeDecodeError:
-            return json.loads(decode_text(body, charset))
+            text = decode_text(body, charset)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(
             "The JSON document is invalid at line {line}, column {column}: {error}.",
@@ -50,6 +80,26 @@ def load(body: bytes, charset: str | None = None) -> Any:
         ) from exc
     except RecursionError as exc:
         raise ParseError("The JSON document is nested too deeply.") from exc
+    if _INVALID_ESCAPE.search(text) is not None:
+        data = _clean_strings(data)
+    return data
+
+
+def _clean_strings(data: Any) -> Any:
+    """``data`` with :func:`clean_text` applied to every string value, in
+    place; iterative, as deep as json.loads() allowed."""
+    if isinstance(data, str):
+        return clean_text(data)
+    stack = [data] if isinstance(data, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in pairs:
+            if isinstance(value, str):
+                node[key] = clean_text(value)  # a new value for an existing key: safe while iterating
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return data
 
 
 def parse(body: bytes, *, url: str, charset: str | None = None) -> ParsedFeed:
@@ -112,7 +162,7 @@ def _item(item: dict[str, Any], feed_url: str, feed_authors: str | None) -> Pars
                 Enclosure(
                     url=href,
                     mime_type=_str(attachment.get("mime_type")),
-                    length=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+                    length=enclosure_length(size) if isinstance(size, int) and not isinstance(size, bool) else None,
                 )
             )
     tags = tuple(dict.fromkeys(tag.strip() for tag in _list(item.get("tags")) if isinstance(tag, str) and tag.strip()))
@@ -162,12 +212,11 @@ def _parse_rss_in_json(channel: dict[str, Any], url: str) -> ParsedFeed:
         enclosures = []
         for enclosure in _as_list(item.get("enclosure")):
             if isinstance(enclosure, dict) and (href := resolve_url(base, _str(enclosure.get("url")))):
-                length = _str(enclosure.get("length")) or enclosure.get("length")
                 enclosures.append(
                     Enclosure(
                         url=href,
                         mime_type=_str(enclosure.get("type")),
-                        length=int(length) if isinstance(length, (int, str)) and str(length).isdigit() else None,
+                        length=enclosure_length(_int(enclosure.get("length"))),
                     )
                 )
         items.append(
@@ -190,7 +239,7 @@ def _parse_rss_in_json(channel: dict[str, Any], url: str) -> ParsedFeed:
         description=_str(channel.get("description")),
         language=_str(channel.get("language")),
         updated=parse_date(_str(channel.get("lastBuildDate")) or _str(channel.get("pubDate"))),
-        ttl_minutes=_int(channel.get("ttl")),
+        ttl_minutes=clamp(_int(channel.get("ttl")), 0, MAX_TTL_MINUTES),
         items=tuple(items),
     )
 
@@ -214,10 +263,13 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
+    """A JSON number or numeric string as an int, unbounded (the caller
+    bounds it) but never converted from thousands of digits; None for
+    anything else, negative numbers included."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+        return value if value >= 0 else None
+    if isinstance(value, str):
+        return to_int(value)
     return None
 
 

@@ -9,6 +9,13 @@ HTML fields (``ParsedItem.content``, ``ParsedItem.summary``,
 relative URLs still relative; :func:`lenta.parse.sanitize.sanitize_html`
 is applied by the update pipeline, which knows the admin's allowlist.
 Titles are plain text (entities decoded, tags stripped).
+
+Every value comes out bounded, whatever the document says, so nothing
+downstream (``timedelta`` arithmetic, database columns) can overflow: the
+bounds are the constants below, applied by the format modules. No string
+holds NUL, another C0 control than tab, newline and carriage return, or a
+lone surrogate (PostgreSQL refuses NUL in text, and psycopg cannot encode
+a surrogate): see :func:`lenta.parse.xml.clean_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +25,39 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from typing import Any
+from typing import Final
+
+# A feed asking to be polled less often than every four weeks is polled
+# every four weeks (Drupal's longest refresh interval): larger values clamp.
+MAX_TTL_MINUTES: Final = 4 * 7 * 24 * 60
+# sy:updateFrequency is updates per sy:updatePeriod; beyond this many the
+# scheduler's floor interval is already far below any poll interval. Values
+# clamp into [1, MAX_UPDATE_FREQUENCY] (0 means nothing; 1 is the default).
+MAX_UPDATE_FREQUENCY: Final = 1000
+UPDATE_PERIODS: Final = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
+SKIP_DAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# PostgreSQL's BIGINT; a larger enclosure length is garbage, not a big file,
+# and reads as absent.
+MAX_ENCLOSURE_LENGTH: Final = 2**63 - 1
+# Dates outside these years are sentinels ("0001-01-01"), typos or attacks,
+# not publication dates: they read as absent (None), like an unreadable date.
+MIN_YEAR: Final = 1900
+MAX_YEAR: Final = 2199
+
+
+def clamp(value: int | None, low: int, high: int) -> int | None:
+    """``value`` moved into ``[low, high]``; None stays None."""
+    if value is None:
+        return None
+    return low if value < low else high if value > high else value
+
+
+def enclosure_length(value: int | None) -> int | None:
+    """An enclosure length, or None when it is outside ``[0,
+    MAX_ENCLOSURE_LENGTH]``."""
+    if value is None or not 0 <= value <= MAX_ENCLOSURE_LENGTH:
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +67,7 @@ class Enclosure:
 
     url: str
     mime_type: str | None = None
-    length: int | None = None
+    length: int | None = None  # bytes, 0..MAX_ENCLOSURE_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +84,8 @@ class ParsedItem:
     link: str | None = None
     title: str | None = None
     author: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
+    published: datetime | None = None  # aware, UTC, years MIN_YEAR..MAX_YEAR
+    updated: datetime | None = None  # likewise
     content: str | None = None
     summary: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
@@ -60,8 +100,8 @@ class ParsedFeed:
     """A whole feed document, normalized.
 
     Scheduling hints (``ttl_minutes``, ``update_period``/``update_frequency``,
-    ``skip_hours``/``skip_days``) are carried raw; :mod:`lenta.update.decide`
-    clamps and applies them.
+    ``skip_hours``/``skip_days``) are carried as the feed gives them, within
+    the bounds above; :mod:`lenta.update.schedule` decides what they mean.
     """
 
     format: str  # "rss2.0", "rss1.0", "rss0.9x", "atom1.0", "atom0.3", "json1.0", "json1.1"
@@ -70,14 +110,14 @@ class ParsedFeed:
     description: str | None = None
     language: str | None = None
     image_url: str | None = None
-    updated: datetime | None = None
+    updated: datetime | None = None  # aware, UTC, years MIN_YEAR..MAX_YEAR
     hub_url: str | None = None  # WebSub hub (rel="hub")
     self_url: str | None = None  # rel="self" / JSON feed_url
-    ttl_minutes: int | None = None
-    update_period: str | None = None  # sy:updatePeriod: hourly/daily/weekly/monthly/yearly
-    update_frequency: int | None = None  # sy:updateFrequency
+    ttl_minutes: int | None = None  # 0..MAX_TTL_MINUTES
+    update_period: str | None = None  # sy:updatePeriod, one of UPDATE_PERIODS
+    update_frequency: int | None = None  # sy:updateFrequency, 1..MAX_UPDATE_FREQUENCY
     skip_hours: frozenset[int] = frozenset()  # 0-23, GMT
-    skip_days: frozenset[str] = frozenset()  # "Monday" ... "Sunday"
+    skip_days: frozenset[str] = frozenset()  # of SKIP_DAYS
     items: tuple[ParsedItem, ...] = field(default_factory=tuple)
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -17,9 +17,15 @@ from typing import Final
 from lxml import etree
 
 from lenta.parse.dates import parse_date
+from lenta.parse.model import MAX_TTL_MINUTES
+from lenta.parse.model import MAX_UPDATE_FREQUENCY
+from lenta.parse.model import SKIP_DAYS
+from lenta.parse.model import UPDATE_PERIODS
 from lenta.parse.model import Enclosure
 from lenta.parse.model import ParsedFeed
 from lenta.parse.model import ParsedItem
+from lenta.parse.model import clamp
+from lenta.parse.model import enclosure_length
 from lenta.parse.xml import element_base
 from lenta.parse.xml import markup_of
 from lenta.parse.xml import plain_text
@@ -44,7 +50,7 @@ MEDIA_NAMESPACES: Final = (
     "http://www.rssboard.org/media-rss",
 )
 
-_DAYS: Final = frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"})
+_DAYS: Final = frozenset(SKIP_DAYS)
 _RDF_RESOURCE: Final = f"{{{NS_RDF}}}resource"
 _RDF_ABOUT: Final = f"{{{NS_RDF}}}about"
 
@@ -232,11 +238,12 @@ def read_channel(
             elif rel == "alternate":
                 alternate = alternate or href
         elif key == "ttl":
-            ttl = to_int(text_of(child))
+            ttl = clamp(to_int(text_of(child)), 0, MAX_TTL_MINUTES)
         elif key == "update_period":
-            update_period = (text_of(child) or "").lower() or None
+            period = (text_of(child) or "").lower()
+            update_period = period if period in UPDATE_PERIODS else None
         elif key == "update_frequency":
-            update_frequency = to_int(text_of(child))
+            update_frequency = clamp(to_int(text_of(child)), 1, MAX_UPDATE_FREQUENCY)
         elif key == "skip_hours":
             skip_hours = _skip_hours(child)
         elif key == "skip_days":
@@ -404,7 +411,7 @@ def _enclosure(base: str | None, href: str | None, mime_type: str | None, length
     url = resolve_url(base, href)
     if not url:
         return None
-    return Enclosure(url=url, mime_type=(mime_type or "").strip() or None, length=to_int(length))
+    return Enclosure(url=url, mime_type=(mime_type or "").strip() or None, length=enclosure_length(to_int(length)))
 
 
 def _image_url(el: etree._Element) -> str | None:

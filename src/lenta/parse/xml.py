@@ -5,13 +5,14 @@ Safety: the document type declaration is cut out before parsing, and the
 parser itself never resolves entities, loads a DTD, validates, or touches
 the network, and keeps libxml2's size limits (``huge_tree=False``). So an
 ``<!ENTITY x SYSTEM "file:///etc/passwd">`` is never even declared, its
-references are dropped, and a billion-laughs document parses in
-microseconds. ``recover=True`` keeps whatever a truncated or sloppy
-document holds.
+references stay the literal text "&x;", and a billion-laughs document
+parses in microseconds. ``recover=True`` keeps whatever a truncated or
+sloppy document holds.
 
-Because entities are off, the HTML named entities real RSS is full of
-(``&nbsp;``, ``&eacute;``) would be lost; :func:`parse_xml` rewrites them to
-numeric character references first, which needs no DTD.
+libxml2's recovery drops what it cannot read as XML: the HTML named
+entities real RSS is full of (``&nbsp;``, ``&eacute;``), a bare ``&``, a
+``<`` that starts no tag. :func:`repair_text` rewrites them first, in one
+pass over the bytes, so that all of the text survives (see there).
 """
 
 from __future__ import annotations
@@ -61,8 +62,6 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-# Named references that are not one of XML's five predefined entities.
-_NAMED_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
 # C0 controls other than tab/newline/return are not allowed anywhere in XML
 # 1.0; real feeds leak them from copy-pasted text. In UTF-8 these bytes only
 # ever stand for themselves, so deleting them is safe.
@@ -79,11 +78,80 @@ _REFERENCES: dict[bytes, bytes] = {
     if name.endswith(";")
 }
 
+# Where repair_text() has to look: an "&" that does not start a reference
+# libxml2 reads right by itself, and a "<" that cannot start markup. The
+# references let through are XML's five entities and the numeric forms that
+# are surely valid XML characters (decimal 9, 10, 13, 32-127, 160-54999,
+# 58000-64999, 66000-999999; hex with a lower-case x: 9, A, D, 20-7F,
+# A0-CFFF, E000-FEFF, 10000-10FFFF; leading zeros allowed, WordPress writes
+# "&#038;"), which are nearly all the references real feeds hold. Anything
+# else (an upper-case X, C0 and C1 controls, surrogates, out of range)
+# stops the scan and is decided in Python. Two patterns rather than one: a
+# pattern that starts with one literal byte gets re's fast scan, "[&<]"
+# does not and is many times slower.
+_STRAY_AMPERSAND = re.compile(
+    rb"""&(?!(?:
+        amp|lt|gt|quot|apos
+      | \#0*(?:3[2-9]|[4-9][0-9]|[1-9][0-9]{3}|10|13|9|[2-9][0-9]{2}|1[6-9][0-9]|1[01][0-9]|12[0-7]
+            |[1-4][0-9]{4}|5[0-4][0-9]{3}|5[89][0-9]{3}|6[0-4][0-9]{3}|6[6-9][0-9]{3}|[7-9][0-9]{4}
+            |[1-9][0-9]{5})
+      | \#x0*(?:[9aAdD]|[2-7a-fA-F][0-9a-fA-F]|[1-9a-cA-CeE][0-9a-fA-F]{3}|[1-9a-fA-F][0-9a-fA-F]{2}
+            |[fF][0-9a-eA-E][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{4}|10[0-9a-fA-F]{4})
+    );)""",
+    re.VERBOSE,
+)
+# A name start (ASCII, or any non-ASCII byte), an end tag, a declaration,
+# comment or CDATA section, or a processing instruction may follow "<".
+# (A "<" that ends the document is not matched: it is truncated markup
+# whatever it was meant to be, and a class is cheaper than a lookahead.)
+_STRAY_LESS_THAN = re.compile(rb"<[^A-Za-z_:/!?\x80-\xff]")
+_REFERENCE = re.compile(rb"&(?:\#([0-9]+)|\#[xX]([0-9A-Fa-f]+)|([A-Za-z][A-Za-z0-9]{0,31}));")
+_REPLACEMENT_CHARACTER = b"&#65533;"
+_MAX_CODE_POINT = 0x10FFFF
 
-def _numeric_reference(match: re.Match[bytes]) -> bytes:
-    # Unknown names (or ones declared in the document's own DTD, which we do
-    # not read) are left for the parser, which keeps them unexpanded.
-    return _REFERENCES.get(match.group(1), match.group(0))
+
+def _character_reference(digits: bytes, base: int) -> bytes:
+    """A numeric reference as one libxml2 reads: decimal, lower case, for a
+    character XML allows. HTML5 (and so browsers and feedparser) reads
+    &#128;-&#159; as the windows-1252 characters they were meant as (the
+    apostrophe in "&#146;"), and NUL, surrogates and code points past
+    U+10FFFF as U+FFFD; so does lenta, and the C0 controls XML 1.0 cannot
+    hold become U+FFFD too rather than vanishing."""
+    digits = digits.lstrip(b"0") or b"0"
+    if len(digits) > 7:  # past U+10FFFF whatever the base; int() never sees a long string
+        return _REPLACEMENT_CHARACTER
+    code = int(digits, base)
+    if 0x80 <= code <= 0x9F:
+        try:
+            code = ord(bytes((code,)).decode("cp1252"))
+        except UnicodeDecodeError:
+            pass  # 81, 8D, 8F, 90, 9D: no windows-1252 character, kept as they are
+    elif (
+        code > _MAX_CODE_POINT
+        or (code < 0x20 and code not in (0x09, 0x0A, 0x0D))
+        or 0xD800 <= code <= 0xDFFF
+        or code in (0xFFFE, 0xFFFF)
+    ):
+        return _REPLACEMENT_CHARACTER
+    return b"&#%d;" % code
+
+
+def _reference_at(data: bytes, at: int) -> tuple[bytes, int]:
+    """What the "&" at ``at`` becomes, and where the text after it resumes."""
+    match = _REFERENCE.match(data, at)
+    if match is not None:
+        decimal, hexadecimal, name = match.groups()
+        if decimal is not None:
+            return _character_reference(decimal, 10), match.end()
+        if hexadecimal is not None:
+            return _character_reference(hexadecimal, 16), match.end()
+        known = _REFERENCES.get(name)
+        if known is not None:
+            return known, match.end()
+    # A bare "&" ("Fish & Chips", "?a=1&b=2") or an unknown name ("&foo;", or
+    # one the document's own DTD declares, which we do not read): literal
+    # text, as browsers keep it.
+    return b"&amp;", at + 1
 
 
 _DOCTYPE_END = re.compile(rb"\]\s*>")
@@ -114,13 +182,86 @@ def strip_doctype(data: bytes) -> bytes:
     return data[:start] + data[close + 1 :]
 
 
-def replace_html_entities(data: bytes) -> bytes:
-    """``&eacute;`` → ``&#233;``: HTML named entities as numeric character
-    references, which XML understands without a DTD. Works inside
-    attributes too, and in CDATA the reference is harmless HTML."""
-    if _NAMED_REFERENCE.search(data) is None:
+def repair_text(data: bytes) -> bytes:
+    """Rewrite the text of a document so that libxml2's recovery keeps all
+    of it, in one pass over the bytes.
+
+    In recover mode libxml2 silently drops a bare ``&``, a reference to an
+    entity it does not know and a ``<`` that does not start a tag; browsers
+    and other feed readers keep them as text. Here:
+
+    - HTML named references become numeric ones (``&eacute;`` → ``&#233;``),
+      which XML reads without a DTD;
+    - a bare ``&`` and an unknown name become ``&amp;`` (``&foo;`` stays the
+      text "&foo;");
+    - numeric references in any spelling (``&#X41;``, ``&#x0041;``) become
+      one libxml2 reads; invalid ones become U+FFFD (see
+      :func:`_character_reference`);
+    - a ``<`` that cannot start markup (``<3``, ``< b``, ``a<=b``) becomes
+      ``&lt;``.
+
+    Attribute values are text like any other and get the same treatment.
+    CDATA sections are copied untouched: there ``&`` and ``<`` are already
+    literal, and a rewrite would change the text (an ``&amp;`` would show).
+    Comments are skipped too (the parser removes them anyway). Returns
+    ``data`` itself when nothing needed rewriting.
+    """
+    size = len(data)
+    ampersand = _position(_STRAY_AMPERSAND, data, 0)
+    less_than = _position(_STRAY_LESS_THAN, data, 0)
+    if ampersand == less_than == size:
         return data
-    return _NAMED_REFERENCE.sub(_numeric_reference, data)
+    parts: list[bytes] = []
+    copied = 0  # data[:copied] is in parts already
+    sections = _sections(data)
+    section_start, section_end = next(sections, (size, size))
+    while (at := min(ampersand, less_than)) < size:
+        while at >= section_end:
+            section_start, section_end = next(sections, (size, size))
+        if at >= section_start:
+            resume = section_end  # inside CDATA or a comment: nothing to do
+        elif at == ampersand:
+            replacement, resume = _reference_at(data, at)
+            parts.append(data[copied:at])
+            parts.append(replacement)
+            copied = resume
+        else:
+            parts.append(data[copied:at])
+            parts.append(b"&lt;")
+            copied = resume = at + 1
+        if ampersand < resume:
+            ampersand = _position(_STRAY_AMPERSAND, data, resume)
+        if less_than < resume:
+            less_than = _position(_STRAY_LESS_THAN, data, resume)
+    if not parts:
+        return data
+    parts.append(data[copied:])
+    return b"".join(parts)
+
+
+def _position(pattern: re.Pattern[bytes], data: bytes, start: int) -> int:
+    """Where ``pattern`` next matches in ``data`` from ``start``; the
+    length of ``data`` when it does not."""
+    match = pattern.search(data, start)
+    return len(data) if match is None else match.start()
+
+
+def _sections(data: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each CDATA section and comment of ``data``, in order;
+    one left open runs to the end, as libxml2 reads it."""
+    cdata = data.find(b"<![CDATA[")
+    comment = data.find(b"<!--")
+    while cdata >= 0 or comment >= 0:
+        if comment < 0 or 0 <= cdata < comment:
+            start, end = cdata, data.find(b"]]>", cdata + 9)
+        else:
+            start, end = comment, data.find(b"-->", comment + 4)
+        end = len(data) if end < 0 else end + 3
+        yield start, end
+        if 0 <= cdata < end:
+            cdata = data.find(b"<![CDATA[", end)
+        if 0 <= comment < end:
+            comment = data.find(b"<!--", end)
 
 
 def parse_xml(data: bytes) -> etree._Element:
@@ -141,7 +282,7 @@ def parse_xml(data: bytes) -> etree._Element:
     # One C pass, cheaper than searching for the bytes first.
     data = data.translate(None, _CONTROL_BYTES)
     data = strip_doctype(data)
-    data = replace_html_entities(data)
+    data = repair_text(data)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -157,7 +298,7 @@ def parse_xml(data: bytes) -> etree._Element:
 def text_of(el: etree._Element) -> str | None:
     """The character content of ``el`` (CDATA included; children's text
     too, for feeds that put markup where text belongs), stripped; None
-    when empty. Unexpanded entity references are left out."""
+    when empty."""
     text = el.text if len(el) == 0 else _mixed_text(el)
     if not text:
         return None
@@ -224,6 +365,25 @@ def strip_namespaces(el: etree._Element) -> None:
         etree.cleanup_namespaces(el)
 
 
+# NUL and the other C0 controls XML 1.0 forbids (parse_xml drops their
+# bytes; JSON and base64 text can still hold them), and lone surrogates.
+_INVALID_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without the characters no stored string may hold: NUL and
+    the other C0 controls but tab, newline and carriage return are removed
+    (PostgreSQL refuses NUL in text), a lone surrogate becomes U+FFFD (it
+    cannot be encoded to UTF-8)."""
+    if _INVALID_CHARACTERS.search(value) is None:
+        return value
+    return _INVALID_CHARACTERS.sub(_replace_invalid, value)
+
+
+def _replace_invalid(match: re.Match[str]) -> str:
+    return "\ufffd" if match.group() >= "\ud800" else ""
+
+
 _TAG = re.compile(r"</?[A-Za-z!?][^>]*>")
 
 
@@ -285,17 +445,24 @@ def element_base(el: etree._Element, base: str | None) -> tuple[str | None, bool
     return resolve_url(base, own), True
 
 
+_MAX_DIGITS = 20
+# What to_int() returns for a longer number: above every bound in
+# lenta.parse.model, so callers clamp it or discard it like any too-large
+# value, and int() never has to convert thousands of digits.
+_HUGE = 10**_MAX_DIGITS
+
+
 def to_int(value: str | None) -> int | None:
-    """A non-negative integer attribute or element text, or None."""
+    """A non-negative integer attribute or element text, or None. The
+    value is not bounded: callers apply the model's bounds (a number of
+    more than 20 digits comes back as 10**20, beyond all of them)."""
     if not value:
         return None
     value = value.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         # "1,234" and "1 234" are real; anything else is not a number.
         value = value.replace(",", "").replace(" ", "")
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    value = value.lstrip("0") or "0"
+    return _HUGE if len(value) > _MAX_DIGITS else int(value)

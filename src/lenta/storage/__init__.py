@@ -23,6 +23,8 @@ from lenta.storage._base import translate_errors
 from lenta.storage._categories import CategoryStore
 from lenta.storage._feeds import FeedStore
 from lenta.storage._items import ItemStore
+from lenta.storage._sessions import LoginFailureStore
+from lenta.storage._sessions import SessionStore
 from lenta.storage._settings import SettingStore
 from lenta.storage._users import UserStore
 from lenta.storage._websub import WebSubStore
@@ -43,6 +45,8 @@ class Storage:
         self.users = UserStore(db)
         self.settings = SettingStore(db)
         self.websub = WebSubStore(db)
+        self.sessions = SessionStore(db)
+        self.login_failures = LoginFailureStore(db)
 
     @property
     def dialect(self) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
 from lenta.exceptions import StorageError
+from lenta.storage._files import prepare_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_PAGE_SIZE = 16_384
@@ -89,11 +90,12 @@ class Database:
 
     def __init__(self, target: str) -> None:
         self.target = target  # as given: worker processes reopen the database from it
+        self.warnings: list[str] = []  # about the database file's permissions, for the operator
         url = make_url(database_url(target))
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
-            if url.database and url.database != ":memory:":
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+                self.warnings = prepare_sqlite_file(Path(url.database))
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
             _configure_sqlite(self.engine)
         elif self.dialect == "postgresql":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -48,6 +50,28 @@ class UserStore:
                 update(users).where(users.c.name == name).values(password_hash=password_hash)
             ).rowcount == 0:
                 raise UserNotFoundError(name)
+
+    def get_by_id(self, user_id: int) -> User:
+        with self.db.read() as connection:
+            row = connection.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise UserNotFoundError(str(user_id))
+        return User(id=row.id, name=row.name, is_admin=bool(row.is_admin), created_at=row.created_at)
+
+    def set_admin(self, name: str, is_admin: bool) -> None:
+        with self.db.write() as connection:
+            if connection.execute(update(users).where(users.c.name == name).values(is_admin=is_admin)).rowcount == 0:
+                raise UserNotFoundError(name)
+
+    def delete(self, name: str) -> None:
+        """Delete the user; their sessions go with them (ON DELETE CASCADE)."""
+        with self.db.write() as connection:
+            if connection.execute(delete(users).where(users.c.name == name)).rowcount == 0:
+                raise UserNotFoundError(name)
+
+    def admin_count(self) -> int:
+        with self.db.read() as connection:
+            return int(connection.execute(select(func.count()).select_from(users).where(users.c.is_admin)).scalar_one())
 
     def list(self) -> list[User]:
         with self.db.read() as connection:

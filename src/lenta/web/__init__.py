@@ -1,7 +1,9 @@
 """The web UI: ``create_app(settings)`` builds the Starlette application.
 
 Handlers live by area (:mod:`.public`, :mod:`.admin`, :mod:`.account`);
-domain errors are mapped to HTTP here, in one place. With
+domain errors are mapped to HTTP here, in one place. Around them, for the
+open internet: the Host check and the security headers (:mod:`.headers`)
+and the request body limits (:mod:`.limits`). With
 ``settings.scheduler`` on, the app's lifespan runs the background
 refresher in the same process.
 """
@@ -17,7 +19,6 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.responses import Response
@@ -35,15 +36,22 @@ from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.exceptions import CategoryNotFoundError
 from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import UserNotFoundError
 from lenta.exceptions import LentaError
 from lenta.i18n import N_
 from lenta.scheduler import RefresherProcess
 from lenta.web import account
 from lenta.web import admin
 from lenta.web import ops
+from lenta.web import people
 from lenta.web import public
 from lenta.web import websub
 from lenta.web.admin import ADMIN
+from lenta.web.headers import HostCheckMiddleware
+from lenta.web.headers import SecurityHeadersMiddleware
+from lenta.web.headers import allowed_hosts
+from lenta.web.limits import BodyLimitMiddleware
+from lenta.web.people import PEOPLE
 from lenta.web.render import make_environment
 from lenta.web.render import render
 from lenta.web.security import LoginRequired
@@ -102,6 +110,13 @@ def _routes() -> list[Route | Mount]:
         Route(f"{ADMIN}/health/{{feed_id}}", admin.feed_health),
         Route(f"{ADMIN}/settings", admin.settings_form, methods=["GET"]),
         Route(f"{ADMIN}/settings", admin.settings_save, methods=["POST"]),
+        Route(PEOPLE, people.people),
+        Route(f"{PEOPLE}/add", people.add_form, methods=["GET"]),
+        Route(f"{PEOPLE}/add", people.add, methods=["POST"]),
+        Route(f"{PEOPLE}/{{user_id}}/edit", people.edit_form, methods=["GET"]),
+        Route(f"{PEOPLE}/{{user_id}}/edit", people.edit, methods=["POST"]),
+        Route(f"{PEOPLE}/{{user_id}}/delete", people.delete_form, methods=["GET"]),
+        Route(f"{PEOPLE}/{{user_id}}/delete", people.delete, methods=["POST"]),
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -113,10 +128,24 @@ async def _not_found(request: Request, exc: Exception) -> Response:
                                           "text": N_("The requested page could not be found.")}, status_code=404)
 
 
+_REFUSALS = {
+    413: (N_("Request too large"), N_("The data sent is larger than this page accepts.")),
+    415: (N_("Unsupported request"), N_("This page does not accept data in this form.")),
+}
+
+
+def _refusal(request: Request, status: int) -> Response:
+    """The page for a body refused by its size or type (see :mod:`lenta.web.limits`)."""
+    title, text = _REFUSALS[status]
+    return render(request, "error.html", {"status": status, "title": title, "text": text}, status_code=status)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return await _not_found(request, exc)
+    if exc.status_code in _REFUSALS:
+        return _refusal(request, exc.status_code)
     if exc.status_code == 403:
         text = (N_("The form has expired or did not come from this site. Reload the page and try again.")
                 if exc.detail == "csrf" else N_("You are not authorized to access this page."))
@@ -138,6 +167,16 @@ async def _lenta_error(request: Request, exc: Exception) -> Response:
                                           "text": i18n.translate_error(exc, request.state.language)}, status_code=400)
 
 
+class _App(Starlette):
+    """Starlette with the security headers outside everything it does,
+    the 500 answer of its ServerErrorMiddleware included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        return SecurityHeadersMiddleware(super().build_middleware_stack(),
+                                         hsts=settings.base_url.startswith("https://"))
+
+
 def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
     """Build the web application over ``lenta`` (opened from ``settings`` if None)."""
     lenta = lenta or make_lenta(settings)
@@ -157,22 +196,18 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
         HTTPException: _http_error,
         FeedNotFoundError: _not_found,
         CategoryNotFoundError: _not_found,
+        UserNotFoundError: _not_found,
         LoginRequired: _login_required,
         LentaError: _lenta_error,
     }
     middleware = [
-        Middleware(
-            SessionMiddleware,
-            secret_key=lenta.secret_key(),
-            session_cookie="lenta_session",
-            same_site="lax",
-            https_only=settings.base_url.startswith("https://"),
-            max_age=14 * 24 * 3600,
-        ),
+        Middleware(HostCheckMiddleware, hosts=allowed_hosts(settings)),
         Middleware(LanguageMiddleware, forced=settings.language),
+        # Innermost: its refusals are pages in the visitor's language.
+        Middleware(BodyLimitMiddleware, refuse=_refusal),
     ]
-    app = Starlette(routes=_routes(), middleware=middleware, exception_handlers=exception_handlers,
-                    lifespan=lifespan)
+    app = _App(routes=_routes(), middleware=middleware, exception_handlers=exception_handlers,
+               lifespan=lifespan)
     app.state.lenta = lenta
     app.state.settings = settings
     app.state.templates = make_environment()

@@ -12,7 +12,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.responses import Response
@@ -25,7 +24,10 @@ from lenta.i18n import N_
 from lenta.site_settings import DISCARD_CHOICES
 from lenta.site_settings import SOURCE_ITEMS_CHOICES
 from lenta.types import REFRESH_CHOICES
+from lenta.web.params import form_ids
+from lenta.web.params import path_id
 from lenta.web.render import flash
+from lenta.web.render import flash_all
 from lenta.web.render import gettext_for
 from lenta.web.render import render
 from lenta.web.security import checked_form
@@ -41,10 +43,7 @@ def _lenta(request: Request) -> Lenta:
 
 
 def _id(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except (KeyError, ValueError):
-        raise HTTPException(status_code=404) from None
+    return path_id(request, name)
 
 
 def _back(message: str | None = None, request: Request | None = None, path: str = ADMIN) -> RedirectResponse:
@@ -74,13 +73,7 @@ def _refresh_value(raw: str | None) -> int | None:
 
 
 def _category_ids(form: FormData) -> list[int]:
-    ids = []
-    for raw in form.getlist("categories"):
-        try:
-            ids.append(int(str(raw)))
-        except ValueError:
-            continue
-    return ids
+    return form_ids(form.getlist("categories"))
 
 
 def overview(request: Request) -> Response:
@@ -296,6 +289,9 @@ def opml_form(request: Request) -> Response:
 
 async def opml_import(request: Request) -> Response:
     require_admin(request)
+    # Read it whole first (lenta.web.limits cuts it off at the limit): the multipart
+    # parser never sees, nor spools to disk, a body refused half-way.
+    await request.body()
     form = await checked_form(request)
     try:
         return await _import_opml(request, form)
@@ -323,8 +319,7 @@ async def _import_opml(request: Request, form: FormData) -> Response:
                       status_code=400)
     flash(request, gettext_for(request, "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
                                added=len(result.added), existing=len(result.existing), invalid=len(result.invalid)))
-    for bad_url, why in result.invalid:
-        flash(request, f"{bad_url}: {why}", "warning")
+    flash_all(request, [f"{bad_url}: {why}" for bad_url, why in result.invalid], "warning")
     return _back()
 
 

@@ -15,13 +15,17 @@ from email.utils import format_datetime
 from typing import Any
 
 from lxml import etree
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.responses import Response
 
 from lenta.core import Lenta
+from lenta.links import safe_url
 from lenta.site_settings import ITEMS_PER_PAGE
+from lenta.types import Item
+from lenta.types import Page
+from lenta.web.params import page_number
+from lenta.web.params import path_id
 from lenta.web.render import render
 
 RSS_ITEMS = 20
@@ -32,20 +36,14 @@ def _lenta(request: Request) -> Lenta:
     return lenta
 
 
-def _page_number(request: Request) -> int:
-    """Drupal's zero-based ?page=N; junk and negatives mean the first page."""
-    raw = request.query_params.get("page", "0")
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        return 0
-
-
-def _int_param(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except (KeyError, ValueError):
-        raise HTTPException(status_code=404) from None
+def _items_page(request: Request, *, feed_id: int | None = None, category_id: int | None = None) -> Page[Item]:
+    """The ``?page=N`` of a listing; a page past the end is the last page,
+    as Drupal 7's pager has it (its pager already marks the last as current)."""
+    lenta = _lenta(request)
+    page = lenta.items_page(page_number(request), ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id)
+    if page.page >= page.page_count:
+        page = lenta.items_page(page.page_count - 1, ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id)
+    return page
 
 
 def home(request: Request) -> Response:
@@ -53,7 +51,7 @@ def home(request: Request) -> Response:
 
 
 def aggregator(request: Request) -> Response:
-    page = _lenta(request).items_page(_page_number(request), ITEMS_PER_PAGE)
+    page = _items_page(request)
     return render(request, "aggregator/items.html", {"page": page, "title_key": "Feed aggregator", "feed": None})
 
 
@@ -67,8 +65,8 @@ def sources(request: Request) -> Response:
 
 def source(request: Request) -> Response:
     lenta = _lenta(request)
-    feed = lenta.get_feed(_int_param(request, "feed_id"))
-    page = lenta.items_page(_page_number(request), ITEMS_PER_PAGE, feed_id=feed.id)
+    feed = lenta.get_feed(path_id(request, "feed_id"))
+    page = _items_page(request, feed_id=feed.id)
     return render(request, "aggregator/source.html", {"feed": feed, "page": page})
 
 
@@ -82,8 +80,8 @@ def categories(request: Request) -> Response:
 
 def category(request: Request) -> Response:
     lenta = _lenta(request)
-    found = lenta.get_category(_int_param(request, "category_id"))
-    page = lenta.items_page(_page_number(request), ITEMS_PER_PAGE, category_id=found.id)
+    found = lenta.get_category(path_id(request, "category_id"))
+    page = _items_page(request, category_id=found.id)
     return render(request, "aggregator/category.html", {"category": found, "page": page})
 
 
@@ -106,15 +104,20 @@ def rss(request: Request) -> Response:
     for item in lenta.latest_items(RSS_ITEMS):
         entry = etree.SubElement(channel, "item")
         _text(entry, "title", item.title or "")
-        if item.link:
-            _text(entry, "link", item.link)
+        link = safe_url(item.link)  # feeds carry javascript: and worse; readers of ours must not get them
+        if link:
+            _text(entry, "link", link)
         _text(entry, "description", item.content or item.summary or "")
         _text(entry, "pubDate", format_datetime(item.date, usegmt=True))
         _text(entry, "source", item.feed_title).set("url", f"{base}/aggregator/sources/{item.feed_id}")
         guid = _text(entry, "guid", f"{base}/aggregator#item-{item.id}")
         guid.set("isPermaLink", "false")
         for enclosure in item.enclosures:
-            attrs: dict[str, Any] = {"url": enclosure.url, "type": enclosure.mime_type or "application/octet-stream",
+            url = safe_url(enclosure.url)
+            if not url:
+                continue
+            attrs: dict[str, Any] = {"url": _xml_safe(url),
+                                     "type": _xml_safe(enclosure.mime_type or "application/octet-stream"),
                                      "length": str(enclosure.length or 0)}
             etree.SubElement(entry, "enclosure", attrs)
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

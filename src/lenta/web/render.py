@@ -13,7 +13,6 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel.dates import format_datetime
 from babel.dates import format_timedelta
@@ -25,12 +24,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lenta import i18n
+from lenta.links import safe_url
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
 from lenta.web.labels import WEBSUB_STATE_LABELS
 from lenta.web.pagination import drupal_pager
 from lenta.web.security import csrf_token
+from lenta.web.security import current_session
 from lenta.web.security import current_user
+from lenta.web.security import set_csrf_cookie
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -43,14 +45,6 @@ def _gettext(message: str) -> str:
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
     return i18n.translations(_language.get()).ngettext(singular, plural, n)
-
-
-def safe_url(value: str | None) -> str:
-    """The URL if it is http(s) or mailto, else "" (feeds can carry javascript: links)."""
-    if not value:
-        return ""
-    scheme = urlsplit(value.strip()).scheme.lower()
-    return value.strip() if scheme in {"http", "https", "mailto"} else ""
 
 
 def interval_label(seconds: int) -> str:
@@ -111,30 +105,42 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     token = _language.set(language)
     try:
         env: Environment = request.app.state.templates
-        session = request.scope.get("session") or {}
+        session = current_session(request)
         values: dict[str, Any] = {
             "request": request,
             "language": language,
             "user": current_user(request),
             "csrf_token": lambda: csrf_token(request),
-            "messages": session.pop("messages", []) if session else [],
+            "messages": request.app.state.lenta.pop_messages(session) if session else [],
             "site_name": request.app.state.lenta.site_settings().site_name,
             "url_for": request.url_for,
             "format_date": lambda value: format_date(value, language),
             "safe_html": lambda html: Markup(html or ""),  # only for already-sanitized HTML
+            # For an inline <script nonce="…">: the Content-Security-Policy allows only these (web/headers.py).
+            "csp_nonce": getattr(request.state, "csp_nonce", ""),
         }
         values.update(context or {})
         html = env.get_template(template).render(values)
     finally:
         _language.reset(token)
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    set_csrf_cookie(request, response)
+    return response
 
 
 def flash(request: Request, message: str, kind: str = "status") -> None:
-    """Queue a message for the next page (Drupal's drupal_set_message)."""
-    messages = list(request.session.get("messages", []))
-    messages.append({"kind": kind, "text": message})
-    request.session["messages"] = messages
+    """Queue a message for the next page (Drupal's drupal_set_message). It
+    is kept with the session in the database, never in the cookie, so any
+    number of them survives; without a session there is no next page to
+    show it on."""
+    flash_all(request, [message], kind)
+
+
+def flash_all(request: Request, messages: list[str], kind: str = "status") -> None:
+    """:func:`flash` for many messages at once (one write)."""
+    session = current_session(request)
+    if session is not None and messages:
+        request.app.state.lenta.add_messages(session, [{"kind": kind, "text": text} for text in messages])
 
 
 def gettext_for(request: Request, message: str, **args: object) -> str:

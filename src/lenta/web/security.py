@@ -1,8 +1,16 @@
 """Who is signed in, admin-only pages, and CSRF tokens for every form.
 
-The CSRF token is a random value kept in the signed session cookie and
-echoed in each form as ``csrf_token``; a POST without the matching token
-is refused with 403 before anything runs.
+Sessions live in the database (:meth:`lenta.core.Lenta.start_session`):
+the ``lenta_session`` cookie holds a random token, signed with the site's
+key, and nothing else — no user name, no messages — so a copied cookie
+stops opening anything once its session ends (sign-out, a password
+change, the user's deletion, a key rotation), and signing in again never
+extends an old one. Nothing is stored for anonymous visitors.
+
+CSRF: a signed-in browser's token is its session's; an anonymous one (the
+login form) gets a random token in a signed ``lenta_csrf`` cookie. Every
+POST must echo the token in its ``csrf_token`` field or is refused with
+403 before anything runs.
 """
 
 from __future__ import annotations
@@ -11,14 +19,21 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
+from itsdangerous import BadSignature
+from itsdangerous import Signer
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 
-from lenta.exceptions import UserNotFoundError
+from lenta.core import SESSION_LIFETIME
+from lenta.core import Lenta
+from lenta.types import Session
 from lenta.types import User
 
 CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "lenta_session"
+CSRF_COOKIE = "lenta_csrf"
 
 
 class LoginRequired(Exception):
@@ -30,38 +45,113 @@ class LoginRequired(Exception):
         self.destination = destination
 
 
+def _lenta(request: Request) -> Lenta:
+    lenta: Lenta = request.app.state.lenta
+    return lenta
+
+
+def _signer(request: Request, purpose: str) -> Signer:
+    # Read per request, not once at start: `lenta secret rotate` takes effect at once.
+    key: str | None = getattr(request.state, "secret_key", None)
+    if key is None:
+        key = request.state.secret_key = _lenta(request).secret_key()
+    return Signer(key, salt=f"lenta-{purpose}")
+
+
+def _secure(request: Request) -> bool:
+    base_url: str = request.app.state.settings.base_url
+    return base_url.startswith("https://")
+
+
+def _cookie_token(request: Request, name: str) -> str | None:
+    """The token in the signed cookie ``name``, or None if absent or forged."""
+    raw = request.cookies.get(name)
+    if not raw:
+        return None
+    try:
+        return _signer(request, name).unsign(raw).decode("ascii")
+    except (BadSignature, UnicodeDecodeError):
+        return None
+
+
+def current_session(request: Request) -> Session | None:
+    """The signed-in session this request's cookie opens, if any (looked up
+    once per request; no cookie, no database read)."""
+    if hasattr(request.state, "session"):
+        session: Session | None = request.state.session
+        return session
+    token = _cookie_token(request, SESSION_COOKIE)
+    session = _lenta(request).session(token) if token else None
+    request.state.session = session
+    return session
+
+
+def current_user(request: Request) -> User | None:
+    session = current_session(request)
+    return session.user if session is not None else None
+
+
+def sign_in(request: Request, response: Response, user: User) -> Session:
+    """Start a session for ``user`` and give the browser its cookie. Any
+    session the browser had before is ended (no session fixation)."""
+    lenta = _lenta(request)
+    old = _cookie_token(request, SESSION_COOKIE)
+    if old:
+        lenta.end_session(old)
+    token = lenta.start_session(user)
+    response.set_cookie(
+        SESSION_COOKIE, _signer(request, SESSION_COOKIE).sign(token).decode("ascii"),
+        max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True, samesite="lax",
+        secure=_secure(request),
+    )
+    session = lenta.session(token)
+    assert session is not None  # just made
+    request.state.session = session
+    return session
+
+
+def sign_out(request: Request, response: Response) -> None:
+    """End this browser's session (a copy of its cookie opens nothing after)."""
+    token = _cookie_token(request, SESSION_COOKIE)
+    if token:
+        _lenta(request).end_session(token)
+    request.state.session = None
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+
+
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, created on first use."""
-    token: str | None = request.session.get("csrf")
+    """The token this browser's forms carry: its session's, or for an
+    anonymous visitor one kept in a signed cookie (set by :func:`render`
+    through :func:`set_csrf_cookie`)."""
+    session = current_session(request)
+    if session is not None:
+        return session.csrf_token
+    token = getattr(request.state, "csrf", None) or _cookie_token(request, CSRF_COOKIE)
     if not token:
         token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
+        request.state.new_csrf = True
+    request.state.csrf = token
     return token
+
+
+def set_csrf_cookie(request: Request, response: Response) -> None:
+    """Give the browser the anonymous CSRF token a page just put in a form."""
+    if getattr(request.state, "new_csrf", False):
+        response.set_cookie(
+            CSRF_COOKIE, _signer(request, CSRF_COOKIE).sign(request.state.csrf).decode("ascii"),
+            path="/", httponly=True, samesite="lax", secure=_secure(request),
+        )
 
 
 async def checked_form(request: Request) -> FormData:
     """The POSTed form, after checking its CSRF token (403 if it is wrong)."""
     form = await request.form()
     sent = form.get(CSRF_FIELD)
-    expected = request.session.get("csrf")
+    session = current_session(request)
+    expected = session.csrf_token if session is not None else _cookie_token(request, CSRF_COOKIE)
     if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
         raise HTTPException(status_code=403, detail="csrf")
     return form
-
-
-def current_user(request: Request) -> User | None:
-    if hasattr(request.state, "user"):
-        user: User | None = request.state.user
-        return user
-    name = request.session.get("user")
-    user = None
-    if name:
-        try:
-            user = request.app.state.lenta.get_user(name)
-        except UserNotFoundError:
-            request.session.pop("user", None)
-    request.state.user = user
-    return user
 
 
 def require_admin(request: Request) -> User:
