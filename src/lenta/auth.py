@@ -4,15 +4,20 @@ Each hash or check takes 64 MiB and a fifth of a second of a core, on
 purpose: guessing must be expensive. The same cost makes a flood of login
 attempts a way to exhaust the server's memory (40 at once took it past
 2 GB), so at most :data:`MAX_CONCURRENT_HASHES` run at a time in a
-process, whoever asks; the others wait their turn.
+process, whoever asks; the others wait their turn. The web server runs them
+on :func:`hash_pool`, threads of their own at the lowest CPU priority
+(Argon2's lanes run on threads they start, which inherit it): a flood of
+sign-ins then takes only the CPU that pages leave idle.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -27,6 +32,22 @@ MAX_CONCURRENT_HASHES = 2
 _hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
 T = TypeVar("T")
+
+
+def _lowest_priority() -> None:
+    # Linux gives each thread its own nice value (setpriority on a thread id);
+    # elsewhere this may fail, and hashing runs at the usual priority.
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
+@functools.cache
+def hash_pool() -> ThreadPoolExecutor:
+    """Threads for password checks (:data:`MAX_CONCURRENT_HASHES` of them),
+    at the lowest CPU priority; nothing else runs on them."""
+    return ThreadPoolExecutor(MAX_CONCURRENT_HASHES, thread_name_prefix="lenta-hash", initializer=_lowest_priority)
 
 
 def _bounded(work: Callable[[], T]) -> T:

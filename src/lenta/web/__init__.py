@@ -46,6 +46,8 @@ from lenta.web import ops
 from lenta.web import people
 from lenta.web import public
 from lenta.web import websub
+from lenta.web.account import HashGate
+from lenta.web.account import SignInFloodGuard
 from lenta.web.admin import ADMIN
 from lenta.web.headers import HostCheckMiddleware
 from lenta.web.headers import SecurityHeadersMiddleware
@@ -173,8 +175,8 @@ class _App(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
-        return SecurityHeadersMiddleware(super().build_middleware_stack(),
-                                         hsts=settings.base_url.startswith("https://"))
+        guarded = SignInFloodGuard(super().build_middleware_stack(), gate=self.state.hash_gate)
+        return SecurityHeadersMiddleware(guarded, hsts=settings.base_url.startswith("https://"))
 
 
 def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
@@ -211,4 +213,5 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
     app.state.lenta = lenta
     app.state.settings = settings
     app.state.templates = make_environment()
+    app.state.hash_gate = HashGate()
     return app

@@ -13,15 +13,24 @@ the address is locked). Public pages never wait behind any of it.
 from __future__ import annotations
 
 import asyncio
+import functools
+from html import escape
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from starlette.responses import RedirectResponse
 from starlette.responses import Response
+from starlette.types import ASGIApp
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
 
 from lenta import auth
+from lenta import i18n
 from lenta.core import Lenta
 from lenta.exceptions import LoginThrottledError
 from lenta.types import User
@@ -52,9 +61,13 @@ class HashGate:
         self._queue = queue
         self._waiting = 0
 
+    @property
+    def full(self) -> bool:
+        return self._waiting >= self._queue
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        if self._waiting >= self._queue:
+        if self.full:
             raise GateFull
         self._waiting += 1
         try:
@@ -68,10 +81,44 @@ class HashGate:
 
 
 def _gate(request: Request) -> HashGate:
-    gate: HashGate | None = getattr(request.app.state, "hash_gate", None)
-    if gate is None:
-        gate = request.app.state.hash_gate = HashGate()
+    gate: HashGate = request.app.state.hash_gate
     return gate
+
+
+class SignInFloodGuard:
+    """While the hash gate is full, a sign-in is answered 503 here, outside
+    every other layer of the app: a flood is made of these, and each one
+    otherwise costs the event loop the public pages share a pass through
+    routing, the Host check and the form parser."""
+
+    def __init__(self, app: ASGIApp, *, gate: HashGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.gate.full and scope["method"] == "POST" and scope["path"] == "/user/login":
+            language = i18n.negotiate(Headers(scope=scope).get("accept-language"), "")
+            text = i18n.translations(language).gettext(
+                "Too many people are signing in right now. Try again in a few seconds.")
+            await _refusal_page(language, i18n.translations(language).gettext("Log in"), text, 503,
+                                BUSY_RETRY_AFTER)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _refusal(request: Request, text: str, status: int, retry_after: int) -> Response:
+    """A sign-in turned away before any password was checked: a page of a
+    few lines, not the whole site's template, since floods are made of
+    these and every one costs the event loop the public pages share."""
+    return _refusal_page(request.state.language, gettext_for(request, "Log in"), text, status, retry_after)
+
+
+def _refusal_page(language: str, title: str, text: str, status: int, retry_after: int) -> Response:
+    body = (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<link rel="stylesheet" href="/static/lenta.css"></head><body><main id="main-content">'
+            f'<h1 class="title">{escape(title)}</h1><div class="message message-error" role="alert">{escape(text)}'
+            f'</div><p><a href="/user/login">{escape(title)}</a></p></main></body></html>')
+    return HTMLResponse(body, status_code=status, headers={"Retry-After": str(retry_after)})
 
 
 def login_form(request: Request) -> Response:
@@ -83,34 +130,32 @@ def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await checked_form(request)
+    gate = _gate(request)
     name = str(form.get("name", "")).strip()[:256]
     password = str(form.get("pass", ""))
     destination = safe_destination(form.get("destination"))
     lenta: Lenta = request.app.state.lenta
     address = request.client.host if request.client else None
 
-    def refused(text: str, status: int, retry_after: int | None = None) -> Response:
-        response = render(request, "user/login.html", {"destination": destination, "error": text, "name": name},
-                          status_code=status)
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
-        return response
-
     wait = await run_in_threadpool(lenta.sign_in_wait, name, address=address)
     if wait is not None:  # refused before queueing for a hash: a flood on a locked account costs a read each
-        return refused(gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} seconds.",
-                                   seconds=wait), 429, wait)
+        return _refusal(request, gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} "
+                                                      "seconds.", seconds=wait), 429, wait)
     try:
-        async with _gate(request).slot():
-            user: User | None = await run_in_threadpool(lenta.sign_in, name, password, address=address)
+        async with gate.slot():
+            user: User | None = await asyncio.get_running_loop().run_in_executor(
+                auth.hash_pool(), functools.partial(lenta.sign_in, name, password, address=address))
     except GateFull:
-        return refused(gettext_for(request, "Too many people are signing in right now. Try again in a few seconds."),
-                       503, BUSY_RETRY_AFTER)
+        return _refusal(request, gettext_for(request, "Too many people are signing in right now. Try again in a few "
+                                                      "seconds."), 503, BUSY_RETRY_AFTER)
     except LoginThrottledError as throttled:
-        return refused(gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} seconds.",
-                                   seconds=throttled.retry_after), 429, throttled.retry_after)
+        return _refusal(request, gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} "
+                                                      "seconds.", seconds=throttled.retry_after), 429,
+                        throttled.retry_after)
     if user is None:
-        return refused(gettext_for(request, "Sorry, unrecognized username or password."), 400)
+        error = gettext_for(request, "Sorry, unrecognized username or password.")
+        return render(request, "user/login.html", {"destination": destination, "error": error, "name": name},
+                      status_code=400)
     response = RedirectResponse(destination, status_code=303)
     sign_in(request, response, user)
     flash(request, gettext_for(request, "Signed in as {name}.", name=user.name))

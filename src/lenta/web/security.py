@@ -16,6 +16,7 @@ POST must echo the token in its ``csrf_token`` field or is refused with
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -50,12 +51,18 @@ def _lenta(request: Request) -> Lenta:
     return lenta
 
 
+# How long a process signs with the key it last read: `lenta secret rotate`
+# reaches a running server within this (sessions end at once anyway: their
+# rows are deleted), and a flood of form posts does not read it each time.
+KEY_TTL = 10.0
+
+
 def _signer(request: Request, purpose: str) -> Signer:
-    # Read per request, not once at start: `lenta secret rotate` takes effect at once.
-    key: str | None = getattr(request.state, "secret_key", None)
-    if key is None:
-        key = request.state.secret_key = _lenta(request).secret_key()
-    return Signer(key, salt=f"lenta-{purpose}")
+    cached: tuple[float, str] | None = getattr(request.app.state, "secret_key", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > KEY_TTL:
+        cached = request.app.state.secret_key = (now, _lenta(request).secret_key())
+    return Signer(cached[1], salt=f"lenta-{purpose}")
 
 
 def _secure(request: Request) -> bool:

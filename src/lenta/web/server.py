@@ -101,6 +101,9 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
         http=protocol_class(settings.header_timeout),
         # uvicorn counts the connection asking too: one more lets exactly max_connections be served.
         limit_concurrency=settings.max_connections + 1,
+        # uvloop where it is installed (a dependency on Linux and macOS): under a flood of
+        # connections it keeps the loop that also serves the pages far less busy (bench/README.md).
+        loop="auto",
     )
 
 
