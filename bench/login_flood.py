@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import http.client
+import multiprocessing
 import os
 import re
 import shutil

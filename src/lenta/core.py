@@ -264,7 +264,7 @@ class Lenta:
 
     def get_feed(self, feed: int | str) -> Feed:
         """A feed by id or URL. Raises FeedNotFoundError."""
-        if isinstance(feed, int) or (isinstance(feed, str) and feed.isdigit()):
+        if isinstance(feed, int) or (feed.isascii() and feed.isdigit()):
             return self.storage.feeds.get(int(feed))
         return self.storage.feeds.get_by_url(split_userinfo(feed)[0])
 

@@ -77,6 +77,9 @@ class Limits:
     enclosures: int = 50
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True, slots=True)
 class Records:
     """The records of one body, and what the bounds cut from it."""
@@ -124,7 +127,7 @@ class _Cuts:
             size = size * 3 // 4  # escaping and closing tags made it grow: cut deeper
 
 
-def build_records(parsed: ParsedFeed, sanitize: Sanitize, now: datetime, limits: Limits = Limits()) -> Records:
+def build_records(parsed: ParsedFeed, sanitize: Sanitize, now: datetime, limits: Limits = DEFAULT_LIMITS) -> Records:
     """Sanitize and normalize a parsed feed's items, in feed order, dropping
     later duplicates of the same key, keeping the newest ``limits.items``
     and every field within its bound."""
@@ -187,7 +190,7 @@ def _bounded_enclosures(enclosures: tuple[Enclosure, ...], limits: Limits, cuts:
 
 
 def bounded_feed(parsed: ParsedFeed, sanitize: Sanitize, base_url: str,
-                 limits: Limits = Limits()) -> tuple[ParsedFeed, int]:
+                 limits: Limits = DEFAULT_LIMITS) -> tuple[ParsedFeed, int]:
     """The feed's own fields, its description sanitized, within the bounds
     (its items are left out: they are :func:`build_records`'), and how
     many fields were cut."""

@@ -47,7 +47,7 @@ def process_body(
     now: datetime,
     content_encoding: str | None = None,
     max_bytes: int = 0,
-    limits: decide.Limits = decide.Limits(),
+    limits: decide.Limits = decide.DEFAULT_LIMITS,
 ) -> Processed:
     """Decode + parse + sanitize, CPU only: runs in a worker (thread or process).
 

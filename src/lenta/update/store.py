@@ -33,7 +33,6 @@ from lenta.update import schedule
 from lenta.update.decide import Limits
 from lenta.update.process import Processed
 
-
 MAX_ERROR_LENGTH = 2000  # characters of an error kept on the feed and in its fetch log
 MAX_STATUS = 999  # HTTP status codes are three digits; a server's "99999" is not stored as such
 

@@ -36,8 +36,8 @@ from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.exceptions import CategoryNotFoundError
 from lenta.exceptions import FeedNotFoundError
-from lenta.exceptions import UserNotFoundError
 from lenta.exceptions import LentaError
+from lenta.exceptions import UserNotFoundError
 from lenta.i18n import N_
 from lenta.scheduler import RefresherProcess
 from lenta.web import account

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from html import escape
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html import escape
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers

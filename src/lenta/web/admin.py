@@ -66,10 +66,10 @@ def _refresh_value(raw: str | None) -> int | None:
     """The refresh select: "" adaptive, "0" never, else seconds."""
     if raw in (None, ""):
         return None
-    try:
-        return int(str(raw))
-    except ValueError:
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
         return -1  # rejected by the facade with a clear message
+    return int(text)
 
 
 def _category_ids(form: FormData) -> list[int]:
@@ -128,8 +128,8 @@ async def feed_add(request: Request) -> Response:
 def feed_edit_form(request: Request) -> Response:
     require_admin(request)
     feed = _lenta(request).get_feed(_id(request, "feed_id"))
-    values = {"url": feed.display_url, "title": feed.custom_title or "", "refresh": "" if feed.refresh is None else str(feed.refresh),
-              "categories": list(feed.category_ids)}
+    values = {"url": feed.display_url, "title": feed.custom_title or "",
+              "refresh": "" if feed.refresh is None else str(feed.refresh), "categories": list(feed.category_ids)}
     return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": feed})
 
 
