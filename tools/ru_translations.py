@@ -16,6 +16,8 @@ RU: dict[str, str | tuple[str, ...]] = {
     "A user named {name} already exists.": "Пользователь с именем {name} уже существует.",
     "Access denied": "Доступ запрещён",
     "Internal error": "Внутренняя ошибка",
+    "the response's headers from {address} are larger than lenta accepts":
+        "заголовки ответа от {address} больше, чем принимает lenta",
     "A password can be at most {n} characters.": "Пароль может содержать не более {n} символов.",
     "Add user": "Добавить пользователя",
     "Are you sure you want to delete the account {name}?": "Вы уверены, что хотите удалить учётную запись {name}?",

@@ -44,11 +44,24 @@ def clamp_int(value: int | None, low: int, high: int) -> int | None:
     return min(high, max(low, value))
 
 
+# C0 and C1 control characters and DEL: a server's words quoted in an error
+# reach terminals (`lenta list`, `lenta refresh`), where ESC and CSI
+# (U+009B) start escape sequences that can rewrite the screen.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
+_CONTROLS[0x00] = None
+
+
 def clean_text(value: str, limit: int) -> str:
-    """Text fit for any database column: no NUL (PostgreSQL refuses it), no
-    lone surrogates (they do not encode), at most ``limit`` characters."""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
+    """Text fit for any database column and any terminal: no NUL
+    (PostgreSQL refuses it), no lone surrogates (they do not encode), other
+    control characters as ``?``, at most ``limit`` characters."""
+    value = value.translate(_CONTROLS)
     if not value.isascii():
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def printable(value: str) -> str:
+    """``value`` with control characters (terminal escape sequences among
+    them) shown as ``?``: for text from the outside on its way to a terminal."""
+    return value.translate(_CONTROLS)

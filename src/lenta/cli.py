@@ -21,6 +21,7 @@ from typing import TypeVar
 import click
 
 from lenta import __version__
+from lenta._bounds import printable
 from lenta.config import Settings
 from lenta.config import display_database
 from lenta.config import load_settings
@@ -99,7 +100,7 @@ def add(state: Context, url: str, title: str | None, category: str | None, refre
     feed = asyncio.run(state.lenta.add_feed(url, title=title, category=category, refresh=refresh))
     click.echo(f"Added feed {feed.id}: {feed.display_url}")
     if feed.error:
-        click.echo(f"Warning: {feed.error} (the feed is kept; `lenta refresh` tries again)", err=True)
+        click.echo(f"Warning: {printable(feed.error)} (the feed is kept; `lenta refresh` tries again)", err=True)
 
 
 @main.command()
@@ -141,7 +142,7 @@ def list_(state: Context, as_json: bool) -> None:
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo(printable("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()))
 
 
 def summary_line(summary: RefreshSummary) -> str:
@@ -178,7 +179,7 @@ def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
         if bar is not None:
             bar.__exit__(None, None, None)
     for url, error in summary.failures:
-        click.echo(f"failed: {url}: {error}", err=True)
+        click.echo(printable(f"failed: {url}: {error}"), err=True)
     click.echo(summary_line(summary))
 
 
@@ -190,7 +191,7 @@ def import_(state: Context, file: Any) -> None:
     """Import feeds from an OPML file (folders become categories)."""
     result = state.lenta.import_opml(file.read())
     for url, why in result.invalid:
-        click.echo(f"skipped: {url}: {why}", err=True)
+        click.echo(printable(f"skipped: {url}: {why}"), err=True)
     click.echo(
         f"Imported {len(result.added)} feeds ({len(result.existing)} already present, "
         f"{len(result.invalid)} skipped, {len(result.categories_created)} new categories)"
@@ -217,10 +218,10 @@ def parse(state: Context, target: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(parsed.to_json_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{parsed.title or '(untitled)'} [{parsed.format}] {parsed.link or ''}".rstrip())
+    click.echo(printable(f"{parsed.title or '(untitled)'} [{parsed.format}] {parsed.link or ''}".rstrip()))
     for item in parsed.items:
         date = item.published or item.updated
-        click.echo(f"- {item.title or '(untitled)'}  {date.isoformat() if date else ''}  {item.link or ''}".rstrip())
+        click.echo(printable(f"- {item.title or '(untitled)'}  {date.isoformat() if date else ''}  {item.link or ''}".rstrip()))
 
 
 @main.group()

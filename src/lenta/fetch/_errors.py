@@ -179,6 +179,9 @@ _TLS_CODES = frozenset({
     pycurl.E_SSL_CRL_BADFILE, pycurl.E_SSL_ENGINE_NOTFOUND,
 })
 _TRANSFER_CODES = frozenset({pycurl.E_RECV_ERROR, pycurl.E_SEND_ERROR})
+# CURLE_TOO_LARGE (libcurl 8.6+): a header line or all of them over libcurl's
+# limit (300 KB); pycurl names it in no release yet.
+_E_TOO_LARGE = 100
 
 
 def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
@@ -194,6 +197,9 @@ def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
     if code in _TLS_CODES:
         return FetchError("TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address,
                           reason=message)
+    if code == _E_TOO_LARGE:
+        return FetchError("the response's headers from {address} are larger than lenta accepts",
+                          kind=FetchErrorKind.TOO_LARGE, address=address)
     if code in _TRANSFER_CODES and "reset" in message.lower():
         return FetchError("connection reset by {address}", kind=FetchErrorKind.REFUSED, address=address)
     reason = message or "libcurl error " + str(code)

@@ -70,6 +70,7 @@ from lenta.update.store import internal_error
 from lenta.update.store import next_check
 from lenta.update.store import stored_hints
 from lenta.update.writer import BatchWriter
+from lenta.update.workers import LazyProcessPool
 from lenta.update.writer import WriteJob
 
 __all__ = ["Pipeline", "FeedOutcome", "Processed", "apply_retention", "process_body", "utcnow"]
@@ -315,6 +316,8 @@ class Pipeline:
         assert result.body is not None
         started = time.monotonic()
         executor = self.executor if self.executor is not None else self._parse_thread()
+        if isinstance(executor, LazyProcessPool) and not executor.started:
+            await asyncio.to_thread(executor.start)  # not on this thread: fetches under way would stall
         processed = await asyncio.get_running_loop().run_in_executor(executor, functools.partial(
             process_body, result.body, result.url, result.content_type, result.charset, context.allowed_tags,
             context.now, result.content_encoding, context.max_bytes, context.limits,

@@ -35,6 +35,7 @@ from lenta.update.process import Processed
 
 MAX_ERROR_LENGTH = 2000  # characters of an error kept on the feed and in its fetch log
 MAX_STATUS = 999  # HTTP status codes are three digits; a server's "99999" is not stored as such
+MAX_VALIDATOR_LENGTH = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +101,17 @@ def changes_after_fetch(
     if feed.error is not None or feed.error_kind is not None or feed.error_count or feed.gone:
         changes.update(error=None, error_kind=None, error_count=0, gone=False)
     if result.status != 304:
-        changes["etag"] = result.validators.etag
-        changes["last_modified"] = result.validators.last_modified
+        changes["etag"] = _validator(result.validators.etag)
+        changes["last_modified"] = _validator(result.validators.last_modified)
     changes.update(redirect_changes(feed, result, url_taken))
     return changes
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth keeping: a real one is a few dozen
+    characters; one of kilobytes would be stored and sent back with every
+    request, so it is dropped (the feed is then fetched unconditionally)."""
+    return value if value is None or len(value) <= MAX_VALIDATOR_LENGTH else None
 
 
 def changes_after_body(feed: Feed, result: FetchResult, processed: Processed, ctx: StoreContext,

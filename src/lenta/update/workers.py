@@ -9,6 +9,7 @@ asked for them (forking a threaded process can deadlock).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures import Future
@@ -50,10 +51,28 @@ class LazyProcessPool(Executor):
     def __init__(self, workers: int | None = None) -> None:
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self) -> None:
+        """Start the fork server and a first worker, and wait for them: a
+        second or more (the fork server imports the parse stack), so callers
+        on an event loop run this on a thread (see the pipeline) rather than
+        leave it to the first :meth:`submit`, which would stall every fetch
+        under way."""
+        with self._starting:
+            if self._pool is None:
+                pool = make_parse_pool(self._workers)
+                pool.submit(os.getpid).result()
+                self._pool = pool
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         if self._pool is None:
-            self._pool = make_parse_pool(self._workers)
+            self.start()
+        assert self._pool is not None
         return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
