@@ -47,7 +47,7 @@ def clamp_int(value: int | None, low: int, high: int) -> int | None:
 # C0 and C1 control characters and DEL: a server's words quoted in an error
 # reach terminals (`lenta list`, `lenta refresh`), where ESC and CSI
 # (U+009B) start escape sequences that can rewrite the screen.
-_CONTROLS = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
+_CONTROLS: dict[int, str | None] = dict.fromkeys([*range(0x01, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
 _CONTROLS[0x00] = None
 
 

@@ -32,6 +32,7 @@ from lenta.parse.xml import element_base
 from lenta.parse.xml import inner_html
 from lenta.parse.xml import itertext
 from lenta.parse.xml import markup_of
+from lenta.parse.xml import one_line
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
 from lenta.parse.xml import text_of
@@ -236,7 +237,7 @@ def _entry(el: etree._Element, feed: _Context) -> ParsedItem:
         title=title,
         # RFC 4287 4.2.1: an entry without an author inherits the source's,
         # then the feed's.
-        author=author or dc_creator or source_author or feed.authors,
+        author=one_line(author or dc_creator or source_author or feed.authors),
         published=published or created,
         updated=updated,
         content=content,

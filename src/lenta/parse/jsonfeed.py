@@ -29,6 +29,7 @@ from lenta.parse.model import ParsedItem
 from lenta.parse.model import clamp
 from lenta.parse.model import enclosure_length
 from lenta.parse.xml import clean_text
+from lenta.parse.xml import one_line
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
 from lenta.parse.xml import text_to_html
@@ -187,7 +188,7 @@ def _authors(obj: dict[str, Any]) -> str | None:
     names = []
     for author in _list(obj.get("authors")) or [obj.get("author")]:
         if isinstance(author, dict):
-            name = _str(author.get("name"))
+            name = one_line(_str(author.get("name")))
             if name:
                 names.append(name)
     return ", ".join(names) or None
@@ -224,7 +225,7 @@ def _parse_rss_in_json(channel: dict[str, Any], url: str) -> ParsedFeed:
                 guid=guid,
                 link=item_link,
                 title=plain_text(_str(item.get("title"))),
-                author=_str(item.get("author")),
+                author=one_line(_str(item.get("author"))),
                 published=parse_date(_str(item.get("pubDate"))),
                 content=_str(item.get("description")),
                 enclosures=tuple(enclosures),

@@ -28,6 +28,7 @@ from lenta.parse.model import clamp
 from lenta.parse.model import enclosure_length
 from lenta.parse.xml import element_base
 from lenta.parse.xml import markup_of
+from lenta.parse.xml import one_line
 from lenta.parse.xml import plain_text
 from lenta.parse.xml import resolve_url
 from lenta.parse.xml import text_of
@@ -362,7 +363,7 @@ def _read_item(
         guid=guid,
         link=link,
         title=plain_text(title or dc_title),
-        author=_rss_author(author) or creator or itunes_author,
+        author=one_line(_rss_author(author) or creator or itunes_author),
         published=published,
         updated=updated,
         content=body,

@@ -89,17 +89,17 @@ _REFERENCES: dict[bytes, bytes] = {
 # stops the scan and is decided in Python. Two patterns rather than one: a
 # pattern that starts with one literal byte gets re's fast scan, "[&<]"
 # does not and is many times slower.
-_STRAY_AMPERSAND = re.compile(
-    rb"""&(?!(?:
-        amp|lt|gt|quot|apos
-      | \#0*(?:3[2-9]|[4-9][0-9]|[1-9][0-9]{3}|10|13|9|[2-9][0-9]{2}|1[6-9][0-9]|1[01][0-9]|12[0-7]
-            |[1-4][0-9]{4}|5[0-4][0-9]{3}|5[89][0-9]{3}|6[0-4][0-9]{3}|6[6-9][0-9]{3}|[7-9][0-9]{4}
-            |[1-9][0-9]{5})
-      | \#x0*(?:[9aAdD]|[2-7a-fA-F][0-9a-fA-F]|[1-9a-cA-CeE][0-9a-fA-F]{3}|[1-9a-fA-F][0-9a-fA-F]{2}
-            |[fF][0-9a-eA-E][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{4}|10[0-9a-fA-F]{4})
-    );)""",
-    re.VERBOSE,
-)
+_SAFE_NUMBER = rb"""
+    0*(?:3[2-9]|[4-9][0-9]|[1-9][0-9]{3}|10|13|9|[2-9][0-9]{2}|1[6-9][0-9]|1[01][0-9]|12[0-7]
+        |[1-4][0-9]{4}|5[0-4][0-9]{3}|5[89][0-9]{3}|6[0-4][0-9]{3}|6[6-9][0-9]{3}|[7-9][0-9]{4}
+        |[1-9][0-9]{5})
+  | x0*(?:[9aAdD]|[2-7a-fA-F][0-9a-fA-F]|[1-9a-cA-CeE][0-9a-fA-F]{3}|[1-9a-fA-F][0-9a-fA-F]{2}
+        |[fF][0-9a-eA-E][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{4}|10[0-9a-fA-F]{4})
+"""  # what may follow "&#"
+_STRAY_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|\#(?:" + _SAFE_NUMBER + rb"));)", re.VERBOSE)
+# Inside CDATA and comments only numeric references matter (see
+# _replace_invalid_references).
+_ODD_NUMBER = re.compile(rb"&\#(?!(?:" + _SAFE_NUMBER + rb");)", re.VERBOSE)
 # A name start (ASCII, or any non-ASCII byte), an end tag, a declaration,
 # comment or CDATA section, or a processing instruction may follow "<".
 # (A "<" that ends the document is not matched: it is truncated markup
@@ -111,29 +111,35 @@ _MAX_CODE_POINT = 0x10FFFF
 
 
 def _character_reference(digits: bytes, base: int) -> bytes:
-    """A numeric reference as one libxml2 reads: decimal, lower case, for a
-    character XML allows. HTML5 (and so browsers and feedparser) reads
-    &#128;-&#159; as the windows-1252 characters they were meant as (the
-    apostrophe in "&#146;"), and NUL, surrogates and code points past
-    U+10FFFF as U+FFFD; so does lenta, and the C0 controls XML 1.0 cannot
-    hold become U+FFFD too rather than vanishing."""
-    digits = digits.lstrip(b"0") or b"0"
-    if len(digits) > 7:  # past U+10FFFF whatever the base; int() never sees a long string
+    """A numeric reference as one libxml2 reads: decimal, for a character
+    XML allows. HTML5 (and so browsers and feedparser) reads &#128;-&#159;
+    as the windows-1252 characters they were meant as (the apostrophe in
+    "&#146;"), and NUL, surrogates and code points past U+10FFFF as U+FFFD;
+    so does lenta, and the C0 controls XML 1.0 cannot hold become U+FFFD too
+    rather than vanishing."""
+    code = _code_point(digits, base)
+    if code is None or not _allowed(code):
         return _REPLACEMENT_CHARACTER
-    code = int(digits, base)
     if 0x80 <= code <= 0x9F:
         try:
             code = ord(bytes((code,)).decode("cp1252"))
         except UnicodeDecodeError:
             pass  # 81, 8D, 8F, 90, 9D: no windows-1252 character, kept as they are
-    elif (
-        code > _MAX_CODE_POINT
-        or (code < 0x20 and code not in (0x09, 0x0A, 0x0D))
-        or 0xD800 <= code <= 0xDFFF
-        or code in (0xFFFE, 0xFFFF)
-    ):
-        return _REPLACEMENT_CHARACTER
     return b"&#%d;" % code
+
+
+def _code_point(digits: bytes, base: int) -> int | None:
+    """The number a reference's digits spell; None past U+10FFFF by length
+    alone (so int() never converts a long string)."""
+    digits = digits.lstrip(b"0") or b"0"
+    return None if len(digits) > 7 else int(digits, base)
+
+
+def _allowed(code: int) -> bool:
+    """Whether an XML 1.0 document can hold the character ``code``."""
+    if code < 0x20:
+        return code in (0x09, 0x0A, 0x0D)
+    return code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= _MAX_CODE_POINT
 
 
 def _reference_at(data: bytes, at: int) -> tuple[bytes, int]:
@@ -201,10 +207,12 @@ def repair_text(data: bytes) -> bytes:
       ``&lt;``.
 
     Attribute values are text like any other and get the same treatment.
-    CDATA sections are copied untouched: there ``&`` and ``<`` are already
+    CDATA sections are copied as they are: there ``&`` and ``<`` are already
     literal, and a rewrite would change the text (an ``&amp;`` would show).
-    Comments are skipped too (the parser removes them anyway). Returns
-    ``data`` itself when nothing needed rewriting.
+    Comments are skipped too (the parser removes them anyway). The one
+    exception in both is a reference to a character XML cannot hold (see
+    :func:`_replace_invalid_references`). Returns ``data`` itself when
+    nothing needed rewriting.
     """
     size = len(data)
     ampersand = _position(_STRAY_AMPERSAND, data, 0)
@@ -219,7 +227,8 @@ def repair_text(data: bytes) -> bytes:
         while at >= section_end:
             section_start, section_end = next(sections, (size, size))
         if at >= section_start:
-            resume = section_end  # inside CDATA or a comment: nothing to do
+            copied = _replace_invalid_references(data, at, section_end, parts, copied)
+            resume = section_end
         elif at == ampersand:
             replacement, resume = _reference_at(data, at)
             parts.append(data[copied:at])
@@ -237,6 +246,31 @@ def repair_text(data: bytes) -> bytes:
         return data
     parts.append(data[copied:])
     return b"".join(parts)
+
+
+def _replace_invalid_references(data: bytes, start: int, end: int, parts: list[bytes], copied: int) -> int:
+    """In the CDATA section or comment ``data[start:end]``, replace each
+    reference to a character XML cannot hold with ``&#65533;`` (adding to
+    ``parts``); return the new ``copied``.
+
+    Everything else there is literal text and stays as it is. These
+    references are rewritten because an opener inside an attribute value
+    (``title="<![CDATA["``) makes what follows look like a section when it
+    is not, and libxml2 turns such a reference into a control character or
+    fails on the whole document. In a real section the change is harmless:
+    the text is HTML, where these references read as U+FFFD (or an
+    invisible control character) anyway."""
+    for odd in _ODD_NUMBER.finditer(data, start, end):
+        reference = _REFERENCE.match(data, odd.start(), end)
+        if reference is None:
+            continue  # "&#" and no number: text
+        decimal, hexadecimal, _ = reference.groups()
+        code = _code_point(decimal, 10) if decimal is not None else _code_point(hexadecimal, 16)
+        if code is None or not _allowed(code):
+            parts.append(data[copied : odd.start()])
+            parts.append(_REPLACEMENT_CHARACTER)
+            copied = reference.end()
+    return copied
 
 
 def _position(pattern: re.Pattern[bytes], data: bytes, start: int) -> int:
@@ -400,6 +434,24 @@ def plain_text(value: str | None, *, strip_tags: bool = True) -> str | None:
         value = _TAG.sub("", value)
     if "&" in value:
         value = html.unescape(value)
+    return one_line(value)
+
+
+# The control characters str.split() does not take for whitespace: C0 but
+# tab, newline, carriage return, vertical tab, form feed and 1C-1F; DEL; C1
+# but NEL (85).
+_NON_SPACE_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def one_line(value: str | None) -> str | None:
+    """Text for one line (a title, an author's name): whitespace runs, line
+    breaks included, as one space, and no control character, so that what
+    ``lenta list`` or a page prints is what the feed said and never a
+    terminal's escape sequence ("\x1b[2J", "\x9b31m"); None when empty."""
+    if not value:
+        return None
+    if not value.isprintable():
+        value = _NON_SPACE_CONTROLS.sub("", value)
     value = " ".join(value.split())
     return value or None
 
