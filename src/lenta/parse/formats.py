@@ -22,6 +22,7 @@ error message.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 from lxml import etree
@@ -62,6 +63,7 @@ def parse_feed(
     url: str,
     content_type: str | None = None,
     charset: str | None = None,
+    max_items: int | None = None,
 ) -> ParsedFeed:
     """Parse a feed document of any supported format.
 
@@ -72,13 +74,16 @@ def parse_feed(
             for error messages; the bytes decide the format).
         charset: the HTTP ``charset`` parameter, if any (used when the
             document does not declare its own encoding).
+        max_items: read at most this many items, the first ones (a flood
+            of tiny items would otherwise cost hundreds of megabytes as a
+            tree); ``ParsedFeed.skipped_items`` says how many were not read.
 
     Raises:
         NotAFeedError: the document is not a feed (for example an HTML page).
         ParseError: the document is a feed too broken to read.
     """
     try:
-        return _parse(body, url, content_type, charset)
+        return _parse(body, url, content_type, charset, max_items)
     except ParseError:
         raise
     except Exception as exc:  # the choke point: no library exception escapes
@@ -89,22 +94,23 @@ def parse_feed(
         ) from exc
 
 
-def _parse(body: bytes, url: str, content_type: str | None, charset: str | None) -> ParsedFeed:
+def _parse(body: bytes, url: str, content_type: str | None, charset: str | None, max_items: int | None) -> ParsedFeed:
     kind = _sniff(body)
     if kind is None:
         raise _not_a_feed(content_type)
     if kind == "json":
-        return jsonfeed.parse(body, url=url, charset=charset)
-    root = parse_xml(decode_xml(body, charset))
+        return jsonfeed.parse(body, url=url, charset=charset, max_items=max_items)
+    root, skipped = parse_xml(decode_xml(body, charset), max_items=max_items)
     match _ROOTS.get(_root_name(root)):
         case "rss":
-            return rss.parse(root, url=url)
+            feed = rss.parse(root, url=url)
         case "rdf":
-            return rdf.parse(root, url=url)
+            feed = rdf.parse(root, url=url)
         case "atom":
-            return atom.parse(root, url=url)
+            feed = atom.parse(root, url=url)
         case _:
             raise _not_a_feed(content_type, root=_root_name(root))
+    return dataclasses.replace(feed, skipped_items=skipped) if skipped else feed
 
 
 def detect_format(body: bytes) -> str | None:

@@ -13,6 +13,7 @@ spelled as JSON; it is reported as ``rss2.0``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -103,8 +104,10 @@ def _clean_strings(data: Any) -> Any:
     return data
 
 
-def parse(body: bytes, *, url: str, charset: str | None = None) -> ParsedFeed:
-    """Adapt a JSON Feed (or RSS-in-JSON) document to a ParsedFeed.
+def parse(body: bytes, *, url: str, charset: str | None = None, max_items: int | None = None) -> ParsedFeed:
+    """Adapt a JSON Feed (or RSS-in-JSON) document to a ParsedFeed, reading
+    at most ``max_items`` of its items (the first ones; ``skipped_items``
+    counts the others).
 
     Raises:
         ParseError: not valid JSON.
@@ -115,11 +118,24 @@ def parse(body: bytes, *, url: str, charset: str | None = None) -> ParsedFeed:
         raise NotAFeedError("The JSON document is not a feed.")
     rss = data.get("rss")
     if isinstance(rss, dict) and isinstance(rss.get("channel"), dict):
-        return _parse_rss_in_json(rss["channel"], url)
+        skipped = _cut(rss["channel"], "item", max_items)
+        return dataclasses.replace(_parse_rss_in_json(rss["channel"], url), skipped_items=skipped)
     version = _str(data.get("version")) or ""
     if not version.startswith(_VERSION_PREFIX) and not isinstance(data.get("items"), list):
         raise NotAFeedError("The JSON document is not a JSON Feed.")
-    return _parse_json_feed(data, url, "json1.1" if version.endswith("/1.1") else "json1.0")
+    skipped = _cut(data, "items", max_items)
+    feed = _parse_json_feed(data, url, "json1.1" if version.endswith("/1.1") else "json1.0")
+    return dataclasses.replace(feed, skipped_items=skipped) if skipped else feed
+
+
+def _cut(container: dict[str, Any], key: str, limit: int | None) -> int:
+    """Keep the first ``limit`` entries of the list at ``container[key]``;
+    how many went."""
+    entries = container.get(key)
+    if limit is None or not isinstance(entries, list) or len(entries) <= limit:
+        return 0
+    container[key] = entries[:limit]
+    return len(entries) - limit
 
 
 def _parse_json_feed(data: dict[str, Any], url: str, fmt: str) -> ParsedFeed:

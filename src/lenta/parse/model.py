@@ -8,7 +8,9 @@ HTML fields (``ParsedItem.content``, ``ParsedItem.summary``,
 ``ParsedFeed.description``) hold the markup as the feed gave it, with
 relative URLs still relative; :func:`lenta.parse.sanitize.sanitize_html`
 is applied by the update pipeline, which knows the admin's allowlist.
-Titles are plain text (entities decoded, tags stripped).
+Titles are plain text (entities decoded, tags stripped); titles and
+authors are one line each, without control characters (see
+:func:`lenta.parse.xml.one_line`).
 
 Every value comes out bounded, whatever the document says, so nothing
 downstream (``timedelta`` arithmetic, database columns) can overflow: the
@@ -119,6 +121,9 @@ class ParsedFeed:
     skip_hours: frozenset[int] = frozenset()  # 0-23, GMT
     skip_days: frozenset[str] = frozenset()  # of SKIP_DAYS
     items: tuple[ParsedItem, ...] = field(default_factory=tuple)
+    # Items past the parser's cap (``parse_feed(max_items=…)``), never read:
+    # feeds list their newest first, so these are the oldest.
+    skipped_items: int = 0
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO 8601, sets sorted)."""

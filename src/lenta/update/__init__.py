@@ -69,8 +69,8 @@ from lenta.update.store import error_text
 from lenta.update.store import internal_error
 from lenta.update.store import next_check
 from lenta.update.store import stored_hints
-from lenta.update.writer import BatchWriter
 from lenta.update.workers import LazyProcessPool
+from lenta.update.writer import BatchWriter
 from lenta.update.writer import WriteJob
 
 __all__ = ["Pipeline", "FeedOutcome", "Processed", "apply_retention", "process_body", "utcnow"]

@@ -68,6 +68,10 @@ class Limits:
     sanitizing."""
 
     items: int = 1000  # per fetch, newest kept (the site setting items_per_fetch)
+    # Items of a document the parser reads, all of them in any real feed, so
+    # that the newest are kept wherever the feed lists them; but a body of
+    # 600,000 tiny items (18 MB) is not built as a tree of them all.
+    read: int = 100_000
     title: int = 1000
     author: int = 500
     url: int = 4096  # link, guid, enclosure URLs: longer ones are dropped, not cut
@@ -78,6 +82,11 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def items_to_read(limits: Limits) -> int:
+    """How many items of a document the parser reads (see :attr:`Limits.read`)."""
+    return max(limits.read, limits.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +119,8 @@ class _Cuts:
         return None  # half a URL leads nowhere
 
     def html(self, value: str | None, base_url: str | None, sanitize: Sanitize, limit: int) -> str | None:
-        # Sanitizing is linear in its input: a body far over the limit is cut
+        # Sanitizing is linear in its input (nesting depth is bounded first,
+        # see lenta.parse.sanitize.shallow): a body far over the limit is cut
         # first, then cut again after sanitizing, and that cut sanitized once
         # more so that every tag it opened is closed.
         if value is not None and len(value) > 2 * limit:
@@ -179,7 +189,7 @@ def build_records(parsed: ParsedFeed, sanitize: Sanitize, now: datetime, limits:
                 categories=categories,
             )
         )
-    return Records(records, dropped_items=dropped, cut_fields=cuts.count)
+    return Records(records, dropped_items=dropped + parsed.skipped_items, cut_fields=cuts.count)
 
 
 def _bounded_enclosures(enclosures: tuple[Enclosure, ...], limits: Limits, cuts: _Cuts) -> tuple[Enclosure, ...]:

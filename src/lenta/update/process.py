@@ -59,7 +59,8 @@ def process_body(
     from lenta.parse.formats import parse_feed
 
     body = decode_body(body, content_encoding, max_bytes)
-    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset)
+    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset,
+                        max_items=decide.items_to_read(limits))
     sanitizer = _sanitizer(allowed_tags)
     built = decide.build_records(parsed, sanitizer.sanitize, now, limits)
     header, feed_cuts = decide.bounded_feed(parsed, sanitizer.sanitize, url, limits)
