@@ -128,18 +128,20 @@ def _items(meta: FeedMeta, rng: random.Random, count: int) -> list[Item]:
             enclosure = (f"{meta.site}media/ep{key}.mp3", rng.randint(10**6, 10**8), "audio/mpeg")
         elif rng.random() < 0.05:
             enclosure = (f"{meta.site}media/p{key}.jpg", rng.randint(10**4, 10**6), "image/jpeg")
-        out.append(Item(
-            key=key,
-            title=_text.plain_title(rng, lang),
-            link=link,
-            guid=(f"urn:uuid:{random.Random(f'{meta.n}:{key}').getrandbits(128):032x}" if guids else None),
-            date=date,
-            author=rng.choice(_text.NAMES[lang]),
-            tags=rng.sample(_text.TAGS[lang], rng.randint(0, 3)),
-            summary=_text.summary(rng, lang),
-            html=_text.item_html(rng, lang, size, meta.site),
-            enclosure=enclosure,
-        ))
+        out.append(
+            Item(
+                key=key,
+                title=_text.plain_title(rng, lang),
+                link=link,
+                guid=(f"urn:uuid:{random.Random(f'{meta.n}:{key}').getrandbits(128):032x}" if guids else None),
+                date=date,
+                author=rng.choice(_text.NAMES[lang]),
+                tags=rng.sample(_text.TAGS[lang], rng.randint(0, 3)),
+                summary=_text.summary(rng, lang),
+                html=_text.item_html(rng, lang, size, meta.site),
+                enclosure=enclosure,
+            )
+        )
         date -= timedelta(seconds=int(rng.expovariate(1 / interval)) + 60)
     return out
 
@@ -171,8 +173,7 @@ def _rss(meta: FeedMeta, rng: random.Random, items: list[Item]) -> str:
         f"<image><url>{meta.site}logo.png</url><title>{_e(meta.title)}</title><link>{meta.site}</link></image>\n",
     ]
     for it in items:
-        date = format_datetime(it.date, usegmt=True) if gmt else format_datetime(
-            it.date.astimezone(timezone(timedelta(hours=3))))
+        date = format_datetime(it.date, usegmt=True) if gmt else format_datetime(it.date.astimezone(timezone(timedelta(hours=3))))
         out.append(f"<item>\n<title>{_e(it.title)}</title>\n<link>{it.link}</link>\n")
         if it.guid:
             out.append(f'<guid isPermaLink="false">{it.guid}</guid>\n')
@@ -205,7 +206,7 @@ def _atom(meta: FeedMeta, rng: random.Random, items: list[Item]) -> str:
     ]
     for it in items:
         entry_base = f' xml:base="{it.link}"' if base else ""
-        out.append(f"<entry{entry_base}>\n<title type=\"text\">{_e(it.title)}</title>\n")
+        out.append(f'<entry{entry_base}>\n<title type="text">{_e(it.title)}</title>\n')
         out.append(f"<id>{it.guid or it.link}</id>\n")
         out.append(f'<link rel="alternate" type="text/html" href="{it.link}"/>\n')
         out.append(f"<published>{it.date.isoformat()}</published>\n<updated>{it.date.isoformat()}</updated>\n")
@@ -260,8 +261,13 @@ def _json(meta: FeedMeta, rng: random.Random, items: list[Item]) -> str:
     }
     for it in items:
         entry: dict[str, object] = {
-            "id": it.guid or it.link, "url": it.link, "title": it.title, "content_html": it.html,
-            "date_published": it.date.isoformat(), "authors": [{"name": it.author}], "tags": it.tags,
+            "id": it.guid or it.link,
+            "url": it.link,
+            "title": it.title,
+            "content_html": it.html,
+            "date_published": it.date.isoformat(),
+            "authors": [{"name": it.author}],
+            "tags": it.tags,
         }
         if rng.random() < 0.5:
             entry["summary"] = html.unescape(it.summary)
@@ -354,8 +360,19 @@ def ensure_corpus(feeds: int, items: int, seed: int, jobs: int = 2) -> Corpus:
     for meta in metas:
         by_format[meta.fmt] = by_format.get(meta.fmt, 0) + 1
         by_encoding[meta.encoding] = by_encoding.get(meta.encoding, 0) + 1
-    return Corpus(directory, seed, feeds, items, raw, gz, len(missing), time.perf_counter() - started,
-                  [s for n in range(feeds) for s in index[str(n)]], by_format, by_encoding)
+    return Corpus(
+        directory,
+        seed,
+        feeds,
+        items,
+        raw,
+        gz,
+        len(missing),
+        time.perf_counter() - started,
+        [s for n in range(feeds) for s in index[str(n)]],
+        by_format,
+        by_encoding,
+    )
 
 
 def feed_url(port: int, n: int, *, host_names: bool) -> str:
@@ -376,9 +393,7 @@ def write_opml(path: Path, seed: int, urls: list[str]) -> None:
             f'    <outline type="rss" text="{_a(meta.title)}" title="{_a(meta.title)}" '
             f'xmlUrl="{_a(url)}" htmlUrl="{meta.site}"/>\n'
         )
-    body = "".join(
-        f'  <outline text="{_a(name)}">\n{"".join(lines)}  </outline>\n' for name, lines in sorted(folders.items())
-    )
+    body = "".join(f'  <outline text="{_a(name)}">\n{"".join(lines)}  </outline>\n' for name, lines in sorted(folders.items()))
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n<head><title>bench</title></head>\n'
         f"<body>\n{body}</body>\n</opml>\n",

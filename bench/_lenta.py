@@ -65,9 +65,15 @@ def choose_url_form(port: int) -> bool:
     """Probe lenta and say which URLs it gets: True for ``hNNNN.localhost`` names."""
     host_names, why = lenta_resolves_localhost(port)
     if host_names:
-        print(f"lenta URLs: http://hNNNN.localhost:{port}/fNNNNN.xml, {_corpus.FEEDS_PER_HOST} feeds per host "
-              "name (lenta's per-host limit applies per site)", flush=True)
+        print(
+            f"lenta URLs: http://hNNNN.localhost:{port}/fNNNNN.xml, {_corpus.FEEDS_PER_HOST} feeds per host "
+            "name (lenta's per-host limit applies per site)",
+            flush=True,
+        )
     else:
-        print("!! lenta could not fetch from a *.localhost name, so it gets http://127.0.0.1 URLs with "
-              f"LENTA_PER_HOST raised to the global limit and LENTA_HOST_INTERVAL=0. lenta said: {why}", flush=True)
+        print(
+            "!! lenta could not fetch from a *.localhost name, so it gets http://127.0.0.1 URLs with "
+            f"LENTA_PER_HOST raised to the global limit and LENTA_HOST_INTERVAL=0. lenta said: {why}",
+            flush=True,
+        )
     return host_names

@@ -201,8 +201,7 @@ def run(label: str, argv: list[str], env: dict[str, str], timeout: float, exclud
     busy_before = _busy()
     cpu_before = _cpu_children()
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     sampler = PeakSampler(proc.pid)
     timed_out = False
     try:
@@ -215,10 +214,21 @@ def run(label: str, argv: list[str], env: dict[str, str], timeout: float, exclud
     sampler.stop()
     _reap_orphans(keep, time.monotonic() + 30)
     cpu = _cpu_children() - cpu_before
-    other = (_busy() - busy_before) - cpu - (_tree_cpu(list(exclude)) - excluded_before) \
-        - (sum(me.cpu_times()[:2]) - own_before)
-    return Run(label, argv, proc.returncode, wall, cpu, sampler.peak_rss, sampler.peak_pss, sampler.peak_procs,
-               max(other, 0.0), stdout, stderr, timed_out)
+    other = (_busy() - busy_before) - cpu - (_tree_cpu(list(exclude)) - excluded_before) - (sum(me.cpu_times()[:2]) - own_before)
+    return Run(
+        label,
+        argv,
+        proc.returncode,
+        wall,
+        cpu,
+        sampler.peak_rss,
+        sampler.peak_pss,
+        sampler.peak_procs,
+        max(other, 0.0),
+        stdout,
+        stderr,
+        timed_out,
+    )
 
 
 def file_size(*paths: Path) -> int:
@@ -231,6 +241,8 @@ def sqlite_size(db: Path) -> int:
 
 
 def machine() -> str:
-    return (f"{platform.node() or 'host'}: {os.cpu_count()} cores, "
-            f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{platform.node() or 'host'}: {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )

@@ -50,8 +50,15 @@ def update(db: str) -> dict[str, object]:
                 errors.append(f"{result.url}: {result.value!r}")
     seconds = time.perf_counter() - started
     reader.close()
-    return {"ok": ok, "not_modified": not_modified, "failed": failed, "new": new, "modified": modified,
-            "errors": errors, "seconds": seconds}
+    return {
+        "ok": ok,
+        "not_modified": not_modified,
+        "failed": failed,
+        "new": new,
+        "modified": modified,
+        "errors": errors,
+        "seconds": seconds,
+    }
 
 
 def count(db: str) -> dict[str, object]:

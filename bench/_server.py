@@ -62,8 +62,11 @@ class Page:
 def load_pages(seed: int, feeds: int, items: int) -> list[Page]:
     directory = _corpus.corpus_dir(seed, items)
     return [
-        Page((directory / f"f{n:05d}.body").read_bytes(), (directory / f"f{n:05d}.body.gz").read_bytes(),
-             _corpus.feed_meta(seed, n))
+        Page(
+            (directory / f"f{n:05d}.body").read_bytes(),
+            (directory / f"f{n:05d}.body.gz").read_bytes(),
+            _corpus.feed_meta(seed, n),
+        )
         for n in range(feeds)
     ]
 
@@ -124,8 +127,7 @@ def make_app(pages: list[Page], latency: float, stats: SynchronizedArray, slot: 
         return web.Response(body=body, headers=headers)
 
     async def stats_view(request: web.Request) -> web.Response:
-        totals = {name: sum(stats[w * len(STATS) + i] for w in range(len(stats) // len(STATS)))
-                  for i, name in enumerate(STATS)}
+        totals = {name: sum(stats[w * len(STATS) + i] for w in range(len(stats) // len(STATS))) for i, name in enumerate(STATS)}
         return web.json_response(totals)
 
     app = web.Application()
@@ -134,8 +136,9 @@ def make_app(pages: list[Page], latency: float, stats: SynchronizedArray, slot: 
     return app
 
 
-def _worker(sock: socket.socket, pages: list[Page], latency: float, stats: SynchronizedArray, slot: int,
-            deadline: float, parent: int) -> None:
+def _worker(
+    sock: socket.socket, pages: list[Page], latency: float, stats: SynchronizedArray, slot: int, deadline: float, parent: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     async def main() -> None:
@@ -181,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + args.max_seconds
     ctx = multiprocessing.get_context("fork")
     workers = [
-        ctx.Process(target=_worker, args=(sock, pages, args.latency_ms / 1000, stats, i, deadline, os.getpid()),
-                    daemon=True)
+        ctx.Process(target=_worker, args=(sock, pages, args.latency_ms / 1000, stats, i, deadline, os.getpid()), daemon=True)
         for i, sock in enumerate(sockets)
     ]
     for worker in workers:
@@ -212,9 +214,22 @@ class FeedServer:
 
     def __init__(self, seed: int, feeds: int, items: int, latency_ms: float, workers: int = 2) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, __file__, "--seed", str(seed), "--feeds", str(feeds), "--items", str(items),
-             "--latency-ms", str(latency_ms), "--workers", str(workers)],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--seed",
+                str(seed),
+                "--feeds",
+                str(feeds),
+                "--items",
+                str(items),
+                "--latency-ms",
+                str(latency_ms),
+                "--workers",
+                str(workers),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()  # the parent loads the corpus first

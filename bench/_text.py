@@ -68,7 +68,7 @@ CODE_SNIPPETS = (
     "for item in feed.items:\n    if item.date > cutoff:\n        yield item  # <new>",
     "SELECT id, title FROM items WHERE feed_id = ? AND date < ? ORDER BY date DESC LIMIT 20;",
     "$ curl -H 'Accept: application/rss+xml' https://example.org/feed.xml | xmllint --format -",
-    "<div class=\"post\"><p>Hello &amp; welcome</p></div>",
+    '<div class="post"><p>Hello &amp; welcome</p></div>',
 )
 
 _POOL_SIZE = 1500
@@ -135,10 +135,15 @@ def _paragraph(rng: random.Random, lang: str, site: str) -> str:
 
 
 def _image(rng: random.Random, lang: str, site: str) -> str:
-    src = (f"images/{rng.randint(1, 999)}.jpg" if rng.random() < 0.4
-           else f"https://cdn{rng.randint(1, 9)}.example.com/i/{rng.randint(1, 10**7)}.png")
-    img = (f'<img src="{src}" alt="{html.escape(plain_title(rng, lang))}" width="{rng.choice((320, 640, 800))}" '
-           f'height="{rng.choice((240, 480, 600))}" />')
+    src = (
+        f"images/{rng.randint(1, 999)}.jpg"
+        if rng.random() < 0.4
+        else f"https://cdn{rng.randint(1, 9)}.example.com/i/{rng.randint(1, 10**7)}.png"
+    )
+    img = (
+        f'<img src="{src}" alt="{html.escape(plain_title(rng, lang))}" width="{rng.choice((320, 640, 800))}" '
+        f'height="{rng.choice((240, 480, 600))}" />'
+    )
     if rng.random() < 0.5:
         return f"<figure>{img}<figcaption>{sentence(rng, lang)}</figcaption></figure>"
     return f"<p>{img}</p>"
@@ -164,8 +169,7 @@ def _block(rng: random.Random, lang: str, site: str) -> str:
         return _image(rng, lang, site)
     if r < 0.95:
         rows = "".join(
-            "<tr>" + "".join(f"<td>{rng.randint(0, 10**5)}</td>" for _ in range(4)) + "</tr>"
-            for _ in range(rng.randint(2, 6))
+            "<tr>" + "".join(f"<td>{rng.randint(0, 10**5)}</td>" for _ in range(4)) + "</tr>" for _ in range(rng.randint(2, 6))
         )
         return f"<table><tr><th>a</th><th>b</th><th>c</th><th>d</th></tr>{rows}</table>"
     if r < 0.97:

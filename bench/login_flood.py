@@ -106,17 +106,19 @@ def login_form(port: int, source: str) -> tuple[str, str]:
     return match.group(1), cookies
 
 
-async def _attacker(port: int, source: str, number: int, token: str, cookies: str, until: float,
-                    statuses: Counter[int]) -> None:
+async def _attacker(port: int, source: str, number: int, token: str, cookies: str, until: float, statuses: Counter[int]) -> None:
     """Keeps one wrong sign-in in flight from ``source`` until ``until``."""
     attempt = 0
     while time.monotonic() < until:
         attempt += 1
-        body = urllib.parse.urlencode({"csrf_token": token, "name": f"guess-{number}-{attempt}",
-                                       "pass": "not the password", "destination": "/"}).encode()
-        request = (f"POST /user/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookies}\r\n"
-                   f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-                   f"Connection: close\r\n\r\n").encode() + body
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "name": f"guess-{number}-{attempt}", "pass": "not the password", "destination": "/"}
+        ).encode()
+        request = (
+            f"POST /user/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookies}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n"
+        ).encode() + body
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
             writer.write(request)
@@ -139,8 +141,12 @@ def flood(port: int, attackers: int, seconds: float, one_address: bool, results:
 
     async def run_all() -> None:
         until = time.monotonic() + seconds
-        await asyncio.gather(*(_attacker(port, source, n, token, cookies, until, statuses)
-                               for n, (source, (token, cookies)) in enumerate(zip(sources, forms))))
+        await asyncio.gather(
+            *(
+                _attacker(port, source, n, token, cookies, until, statuses)
+                for n, (source, (token, cookies)) in enumerate(zip(sources, forms))
+            )
+        )
 
     results.put("ready")
     asyncio.run(run_all())
@@ -178,8 +184,10 @@ def summary(label: str, latencies: list[float]) -> str:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     slow = sum(1 for value in ordered if value > SLOW_MS)
-    return (f"{label}: {len(ordered)} pages, p50 {statistics.median(ordered):.1f} ms, p95 {pct(95):.1f} ms, "
-            f"p99 {pct(99):.1f} ms, max {ordered[-1]:.1f} ms, over {SLOW_MS:.0f} ms: {slow}")
+    return (
+        f"{label}: {len(ordered)} pages, p50 {statistics.median(ordered):.1f} ms, p95 {pct(95):.1f} ms, "
+        f"p99 {pct(99):.1f} ms, max {ordered[-1]:.1f} ms, over {SLOW_MS:.0f} ms: {slow}"
+    )
 
 
 def main() -> None:
@@ -204,8 +212,13 @@ def main() -> None:
         run(lenta_cmd("add", f"http://127.0.0.1:{feed.server_port}/feed.xml"), env)
         run(lenta_cmd("refresh", "--all"), env)
         port = free_port()
-        process = subprocess.Popen(lenta_cmd("serve", "--port", str(port), "--no-scheduler"), env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            lenta_cmd("serve", "--port", str(port), "--no-scheduler"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -226,8 +239,7 @@ def main() -> None:
         rss_before, _, _ = _measure.tree_memory(process.pid)
 
         results: multiprocessing.Queue[Any] = multiprocessing.Queue()
-        attack = multiprocessing.Process(target=flood, args=(port, args.attackers, args.seconds, args.one_address,
-                                                             results))
+        attack = multiprocessing.Process(target=flood, args=(port, args.attackers, args.seconds, args.one_address, results))
         attack.start()
         if results.get(timeout=120) != "ready":
             raise SystemExit("the attackers did not start")
@@ -246,16 +258,19 @@ def main() -> None:
         sampler.stop()
 
         mib = 1024 * 1024
-        print(f"lenta serve, {args.items} items, {args.attackers} attackers "
-              f"({'one address' if args.one_address else 'one address each'}) for {args.seconds:.0f} s; "
-              f"the sign-ins still queued then took {elapsed - args.seconds:.1f} s more")
-        print(f"memory: {rss_before / mib:.0f} MB RSS before, peak {sampler.peak_rss / mib:.0f} MB, "
-              f"extra {(sampler.peak_rss - rss_before) / mib:.0f} MB (goal: under 300 MB extra)")
+        print(
+            f"lenta serve, {args.items} items, {args.attackers} attackers "
+            f"({'one address' if args.one_address else 'one address each'}) for {args.seconds:.0f} s; "
+            f"the sign-ins still queued then took {elapsed - args.seconds:.1f} s more"
+        )
+        print(
+            f"memory: {rss_before / mib:.0f} MB RSS before, peak {sampler.peak_rss / mib:.0f} MB, "
+            f"extra {(sampler.peak_rss - rss_before) / mib:.0f} MB (goal: under 300 MB extra)"
+        )
         print(summary("pages before the flood", baseline))
         print(summary("pages during the flood", during) + " (goal: under 200 ms)")
         answered = ", ".join(f"{status or 'connection error'}: {count}" for status, count in sorted(statuses.items()))
-        print(f"sign-ins answered: {answered} (total {sum(statuses.values())}, "
-              f"{sum(statuses.values()) / elapsed:.0f}/s)")
+        print(f"sign-ins answered: {answered} (total {sum(statuses.values())}, {sum(statuses.values()) / elapsed:.0f}/s)")
     finally:
         if process is not None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -48,7 +48,7 @@ def summarize(collapsed: Path, top: int) -> None:
         for frame in set(frames):
             total[frame] += count
         leaf = frames[-1]
-        where = leaf[leaf.find("(") + 1:leaf.rfind(")")] if "(" in leaf else leaf
+        where = leaf[leaf.find("(") + 1 : leaf.rfind(")")] if "(" in leaf else leaf
         package = where.split("site-packages/")[-1].split("/lenta/")[-1].split(":")[0]
         modules["/".join(package.split("/")[:2])] += count
     print(f"{samples} samples in all processes")
@@ -72,22 +72,37 @@ def main(argv: list[str] | None = None) -> int:
     corpus = _corpus.ensure_corpus(args.feeds, args.items, args.seed)
     print(corpus.describe(), flush=True)
     out = _corpus.OUT / f"profile-{'304' if args.all_304 else 'full'}-{args.feeds}.collapsed"
-    with tempfile.TemporaryDirectory(prefix="lenta-profile-") as tmp, \
-            FeedServer(args.seed, args.feeds, args.items, args.latency_ms) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="lenta-profile-") as tmp,
+        FeedServer(args.seed, args.feeds, args.items, args.latency_ms) as server,
+    ):
         host_names = choose_url_form(server.port)
         env = lenta_env(Path(tmp) / "lenta.sqlite", host_names)
         opml = Path(tmp) / "feeds.opml"
-        _corpus.write_opml(opml, args.seed, [_corpus.feed_url(server.port, n, host_names=host_names)
-                                             for n in range(args.feeds)])
+        _corpus.write_opml(opml, args.seed, [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(args.feeds)])
         subprocess.run(lenta_cmd("import", str(opml)), env=env, check=True, capture_output=True, timeout=600)
         command = lenta_cmd("refresh")
         if args.all_304:
             subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
             command = lenta_cmd("refresh", "--all")
         done = subprocess.run(
-            [py_spy, "record", "--subprocesses", "--rate", str(args.rate), "--format", "raw", "--output", str(out),
-             "--", *command],
-            env=env, capture_output=True, text=True, timeout=1800,
+            [
+                py_spy,
+                "record",
+                "--subprocesses",
+                "--rate",
+                str(args.rate),
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+                "--",
+                *command,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "", done.stderr.strip()[-400:])
     summarize(out, args.top)

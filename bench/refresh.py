@@ -85,19 +85,24 @@ def _server_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, in
     return {key: after[key] - before.get(key, 0) for key in after}
 
 
-def measured(label: str, argv: list[str], env: dict[str, str], server: FeedServer, feeds: int,
-             args: argparse.Namespace, db: Path) -> Phase:
+def measured(
+    label: str, argv: list[str], env: dict[str, str], server: FeedServer, feeds: int, args: argparse.Namespace, db: Path
+) -> Phase:
     waited, load = _measure.wait_quiet(args.quiet_wait, exclude=(server.pid,))
     if load >= _measure.QUIET_CORES:
-        print(f"   (the machine is busy: the rest of it uses {load:.1f} cores; measuring anyway "
-              f"after {waited:.0f} s)", flush=True)
+        print(
+            f"   (the machine is busy: the rest of it uses {load:.1f} cores; measuring anyway after {waited:.0f} s)", flush=True
+        )
     before = server.stats()
     run = _measure.run(label, argv, env, args.timeout, exclude=(server.pid,))
     phase = Phase(run, feeds, server=_server_delta(before, server.stats()), db_bytes=_measure.sqlite_size(db))
     run.check()
-    print(f"   {label}: {run.wall:.1f} s wall, {run.cpu:.1f} s CPU, peak RSS {run.peak_rss / 2**20:.0f} MB "
-          f"(PSS {run.peak_pss / 2**20:.0f} MB, {run.peak_procs} processes); rest of the machine used "
-          f"{run.other_cpu:.1f} s CPU meanwhile", flush=True)
+    print(
+        f"   {label}: {run.wall:.1f} s wall, {run.cpu:.1f} s CPU, peak RSS {run.peak_rss / 2**20:.0f} MB "
+        f"(PSS {run.peak_pss / 2**20:.0f} MB, {run.peak_procs} processes); rest of the machine used "
+        f"{run.other_cpu:.1f} s CPU meanwhile",
+        flush=True,
+    )
     return phase
 
 
@@ -108,8 +113,7 @@ def new_side(name: str, feeds: int, sides: list[Side], round_: int = 1) -> Side:
     return side
 
 
-def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names: bool,
-              args: argparse.Namespace) -> Side:
+def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names: bool, args: argparse.Namespace) -> Side:
     assert side.tmp is not None
     db = side.tmp / "lenta.sqlite"
     env = lenta_env(db, host_names)
@@ -117,8 +121,7 @@ def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names
     urls = [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(corpus.feeds)]
     _corpus.write_opml(opml, corpus.seed, urls)
     print(f"-- lenta, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
-    side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds,
-                                  args, db)
+    side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds, args, db)
     for key, cmd in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
         phase = measured(f"lenta {' '.join(cmd)}", lenta_cmd(*cmd), env, server, corpus.feeds, args, db)
         match = SUMMARY.search(phase.run.stdout)
@@ -154,11 +157,11 @@ def run_reader(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: arg
     runner = [sys.executable, str(HERE / "_reader_run.py")]
     env = dict(os.environ)
     print(f"-- reader, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
-    side.phases["add"] = measured("reader add", [*runner, "add", str(db), str(urls_file)], env, server,
-                                  corpus.feeds, args, db)
+    side.phases["add"] = measured("reader add", [*runner, "add", str(db), str(urls_file)], env, server, corpus.feeds, args, db)
     for key in ("full", "304"):
-        phase = measured(f"reader update #{1 if key == 'full' else 2}", [*runner, "update", str(db)], env, server,
-                         corpus.feeds, args, db)
+        phase = measured(
+            f"reader update #{1 if key == 'full' else 2}", [*runner, "update", str(db)], env, server, corpus.feeds, args, db
+        )
         try:
             result = json.loads(phase.run.stdout.strip().splitlines()[-1])
             phase.ok, phase.not_modified, phase.failed = result["ok"], result["not_modified"], result["failed"]
@@ -194,8 +197,22 @@ def _mb(n: float) -> str:
 
 
 def print_table(sides: list[Side]) -> None:
-    header = ("run", "N", "round", "wall s", "CPU s", "other CPU s", "feeds/s", "items/s", "peak RSS MB", "PSS MB",
-              "DB MB", "ok/304/failed", "new items", "server: 200/304/gzip, MB sent")
+    header = (
+        "run",
+        "N",
+        "round",
+        "wall s",
+        "CPU s",
+        "other CPU s",
+        "feeds/s",
+        "items/s",
+        "peak RSS MB",
+        "PSS MB",
+        "DB MB",
+        "ok/304/failed",
+        "new items",
+        "server: 200/304/gzip, MB sent",
+    )
     rows = [header]
     for side in sides:
         for key, phase in side.phases.items():
@@ -203,19 +220,36 @@ def print_table(sides: list[Side]) -> None:
             items_s = f"{phase.new_items / run.wall:.0f}" if key == "full" and run.wall else "-"
             outcome = f"{phase.ok}/{phase.not_modified}/{phase.failed}" if key != "add" else "-"
             server = phase.server
-            served = (f"{server.get('ok', 0)}/{server.get('not_modified', 0)}/{server.get('gzip', 0)}, "
-                      f"{server.get('body_bytes', 0) / 1e6:.1f}")
-            rows.append((
-                f"{side.name} {'add' if key == 'add' else 'full refresh' if key == 'full' else 'all-304'}",
-                str(side.feeds), str(side.round), f"{run.wall:.2f}", f"{run.cpu:.2f}", f"{run.other_cpu:.1f}",
-                f"{phase.feeds / run.wall:.0f}", items_s, _mb(run.peak_rss), _mb(run.peak_pss),
-                f"{phase.db_bytes / 2**20:.1f}", outcome,
-                str(phase.new_items) if key != "add" else "-", served,
-            ))
+            served = (
+                f"{server.get('ok', 0)}/{server.get('not_modified', 0)}/{server.get('gzip', 0)}, "
+                f"{server.get('body_bytes', 0) / 1e6:.1f}"
+            )
+            rows.append(
+                (
+                    f"{side.name} {'add' if key == 'add' else 'full refresh' if key == 'full' else 'all-304'}",
+                    str(side.feeds),
+                    str(side.round),
+                    f"{run.wall:.2f}",
+                    f"{run.cpu:.2f}",
+                    f"{run.other_cpu:.1f}",
+                    f"{phase.feeds / run.wall:.0f}",
+                    items_s,
+                    _mb(run.peak_rss),
+                    _mb(run.peak_pss),
+                    f"{phase.db_bytes / 2**20:.1f}",
+                    outcome,
+                    str(phase.new_items) if key != "add" else "-",
+                    served,
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for i, row in enumerate(rows):
-        print("  ".join(cell.rjust(w) if 0 < j < len(row) - 1 else cell.ljust(w)
-                        for j, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        print(
+            "  ".join(
+                cell.rjust(w) if 0 < j < len(row) - 1 else cell.ljust(w)
+                for j, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
         if i == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -238,15 +272,20 @@ def print_ratios(lentas: list[Side], readers: list[Side], scaled: list[Side]) ->
         cpus = [r.phases[key].run.cpu / max(lenta.phases[key].run.cpu, 1e-9) for r, lenta in pairs]
         ratio = _median(walls)
         rounds = ", ".join(f"{w:.2f}x" for w in walls)
-        print(f"  {name:<28} reader/lenta wall {ratio:6.2f}x   (target >= {target:g}x: {verdict(ratio >= target)});"
-              f"  CPU ratio {_median(cpus):.2f}x;  rounds: {rounds}")
+        print(
+            f"  {name:<28} reader/lenta wall {ratio:6.2f}x   (target >= {target:g}x: {verdict(ratio >= target)});"
+            f"  CPU ratio {_median(cpus):.2f}x;  rounds: {rounds}"
+        )
     peaks = [lenta.phases["full"].run.peak_rss / 2**20 for lenta in lentas]
     peak = max(peaks)
     feeds = lentas[0].feeds
-    print(f"  {'lenta peak memory, full':<28} {peak:6.0f} MB    (target < {TARGET_MEMORY_MB:g} MB at N=1000"
-          f"{'' if feeds == 1000 else f', this run N={feeds}'}: {verdict(peak < TARGET_MEMORY_MB)});"
-          f"  the largest of rounds: {', '.join(f'{p:.0f}' for p in peaks)} MB")
+    print(
+        f"  {'lenta peak memory, full':<28} {peak:6.0f} MB    (target < {TARGET_MEMORY_MB:g} MB at N=1000"
+        f"{'' if feeds == 1000 else f', this run N={feeds}'}: {verdict(peak < TARGET_MEMORY_MB)});"
+        f"  the largest of rounds: {', '.join(f'{p:.0f}' for p in peaks)} MB"
+    )
     if scaled:
+
         def median_wall(group: list[Side], key: str) -> float:
             return _median([side.phases[key].run.wall for side in group])
 
@@ -254,9 +293,11 @@ def print_ratios(lentas: list[Side], readers: list[Side], scaled: list[Side]) ->
         ratio304 = median_wall(scaled, "304") / median_wall(lentas, "304")
         name = f"scaling t({scaled[0].feeds})/t({feeds})"
         walls = ", ".join(f"{side.phases['full'].run.wall:.1f}" for side in scaled)
-        print(f"  {name:<28} {ratio:6.2f}x    "
-              f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x"
-              f"  (median rounds against median rounds; N={scaled[0].feeds} full: {walls} s)")
+        print(
+            f"  {name:<28} {ratio:6.2f}x    "
+            f"(target <= {TARGET_SCALING:g}x: {verdict(ratio <= TARGET_SCALING)}); all-304 {ratio304:.2f}x"
+            f"  (median rounds against median rounds; N={scaled[0].feeds} full: {walls} s)"
+        )
 
 
 def print_checks(sides: list[Side], items: int) -> None:
@@ -277,14 +318,16 @@ def corpus_for(feeds: int, args: argparse.Namespace) -> _corpus.Corpus:
     return corpus
 
 
-def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1,
-             with_reader: bool = False) -> None:
+def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1, with_reader: bool = False) -> None:
     corpus = corpus_for(feeds, args)
     with FeedServer(args.seed, feeds, args.items, args.latency_ms) as server:
         if args.ip_urls:
             host_names = False
-            print(f"lenta URLs: http://127.0.0.1:{server.port}/fNNNNN.xml (--ip-urls), LENTA_PER_HOST raised to "
-                  "the global limit, LENTA_HOST_INTERVAL=0", flush=True)
+            print(
+                f"lenta URLs: http://127.0.0.1:{server.port}/fNNNNN.xml (--ip-urls), LENTA_PER_HOST raised to "
+                "the global limit, LENTA_HOST_INTERVAL=0",
+                flush=True,
+            )
         else:
             host_names = choose_url_form(server.port)
         for round_ in range(1, rounds + 1):
@@ -303,25 +346,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=30, help="items per feed (default 30)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="server latency per response (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of lenta and reader, alternating which goes first (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of lenta and reader, alternating which goes first (default 3)"
+    )
     parser.add_argument("--skip-reader", action="store_true", help="run lenta only")
     parser.add_argument("--scaling", action="store_true", help="also run lenta alone at 5x the feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
-    parser.add_argument("--ip-urls", action="store_true",
-                        help="give lenta 127.0.0.1 URLs too (the fallback when it cannot resolve *.localhost)")
+    parser.add_argument(
+        "--ip-urls", action="store_true", help="give lenta 127.0.0.1 URLs too (the fallback when it cannot resolve *.localhost)"
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="most seconds for one command (default 1800)")
-    parser.add_argument("--quiet-wait", type=float, default=60.0,
-                        help="before each run, wait up to this many seconds for the rest of the machine to go "
-                             "quiet (default 60; 0: do not wait)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each run, wait up to this many seconds for the rest of the machine to go quiet (default 60; 0: do not wait)",
+    )
     args = parser.parse_args(argv)
 
     from importlib.metadata import version
 
     print(f"bench/refresh.py {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {_measure.machine()}")
-    print(f"lenta {version('lenta')}, reader {version('reader')}; latency {args.latency_ms:g} ms; "
-          f"LENTA_CONCURRENCY={os.environ.get('LENTA_CONCURRENCY', '(default)')} "
-          f"LENTA_PER_HOST={os.environ.get('LENTA_PER_HOST', '(default)')}; reader workers=16")
+    print(
+        f"lenta {version('lenta')}, reader {version('reader')}; latency {args.latency_ms:g} ms; "
+        f"LENTA_CONCURRENCY={os.environ.get('LENTA_CONCURRENCY', '(default)')} "
+        f"LENTA_PER_HOST={os.environ.get('LENTA_PER_HOST', '(default)')}; reader workers=16"
+    )
     print(compile_lenta())
     fingerprint = source_fingerprint()
     print(f"lenta source fingerprint {fingerprint}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -339,8 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         print_checks(sides, args.items)
         print_ratios(lentas, readers, scaled)
         if source_fingerprint() != fingerprint:
-            print(f"!! lenta's source changed during the run ({fingerprint} -> {source_fingerprint()}): "
-                  "the runs did not all measure the same code")
+            print(
+                f"!! lenta's source changed during the run ({fingerprint} -> {source_fingerprint()}): "
+                "the runs did not all measure the same code"
+            )
     finally:
         for side in sides:
             done_with(side, args)

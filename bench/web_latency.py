@@ -97,10 +97,12 @@ def report(name: str, samples: list[tuple[int, float]], seconds: float) -> None:
     if not ok:
         print(f"  {name:<22} no successful request ({errors} errors)")
         return
-    print(f"  {name:<22} {len(ok):6d} requests in {seconds:6.1f} s  p50 {percentile(ok, 50):7.1f} ms  "
-          f"p95 {percentile(ok, 95):7.1f}  p99 {percentile(ok, 99):7.1f}  max {max(ok):7.1f}  "
-          f"> {SLOW_MS:.0f} ms: {sum(ms > SLOW_MS for ms in ok)} ({sum(ms > SLOW_MS for ms in ok) / len(ok):.1%})"
-          f"  errors {errors}")
+    print(
+        f"  {name:<22} {len(ok):6d} requests in {seconds:6.1f} s  p50 {percentile(ok, 50):7.1f} ms  "
+        f"p95 {percentile(ok, 95):7.1f}  p99 {percentile(ok, 99):7.1f}  max {max(ok):7.1f}  "
+        f"> {SLOW_MS:.0f} ms: {sum(ms > SLOW_MS for ms in ok)} ({sum(ms > SLOW_MS for ms in ok) / len(ok):.1%})"
+        f"  errors {errors}"
+    )
 
 
 def load_pages(
@@ -131,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"bench/web_latency.py {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {_measure.machine()}")
-    print(f"lenta source fingerprint {source_fingerprint()}; load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; latency {args.latency_ms:g} ms")
+    print(
+        f"lenta source fingerprint {source_fingerprint()}; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; latency {args.latency_ms:g} ms"
+    )
     corpus = _corpus.ensure_corpus(args.feeds, args.items, args.seed)
     print(corpus.describe(), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="lenta-web-"))
@@ -144,16 +148,17 @@ def main(argv: list[str] | None = None) -> int:
             env = lenta_env(db, host_names)
             env["LENTA_SCHEDULER_TICK"] = "1"
             opml = tmp / "feeds.opml"
-            _corpus.write_opml(opml, args.seed, [_corpus.feed_url(server.port, n, host_names=host_names)
-                                                 for n in range(args.feeds)])
-            done = subprocess.run(lenta_cmd("import", str(opml)), env=env, capture_output=True, text=True,
-                                  timeout=600)
+            _corpus.write_opml(
+                opml, args.seed, [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(args.feeds)]
+            )
+            done = subprocess.run(lenta_cmd("import", str(opml)), env=env, capture_output=True, text=True, timeout=600)
             print(f"lenta import: {done.stdout.strip()} {done.stderr.strip()[-300:]}".rstrip(), flush=True)
             port = free_port()
             started = time.monotonic()
             with open(tmp / "serve.log", "wb") as log:
-                serve = subprocess.Popen(lenta_cmd("serve", "--port", str(port)), env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                serve = subprocess.Popen(
+                    lenta_cmd("serve", "--port", str(port)), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
             sampler = _measure.PeakSampler(serve.pid)
             client = PageClient(port)
             while time.monotonic() - started < 60:
@@ -161,8 +166,11 @@ def main(argv: list[str] | None = None) -> int:
                 if status == 200 or serve.poll() is not None:
                     break
                 time.sleep(0.1)
-            print(f"lenta serve up after {time.monotonic() - started:.1f} s (pid {serve.pid}, port {port}); "
-                  f"loading /aggregator?page=0..{PAGES - 1} one request at a time", flush=True)
+            print(
+                f"lenta serve up after {time.monotonic() - started:.1f} s (pid {serve.pid}, port {port}); "
+                f"loading /aggregator?page=0..{PAGES - 1} one request at a time",
+                flush=True,
+            )
             progress: list[tuple[float, int, int]] = []
 
             def all_checked() -> bool:
@@ -176,11 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             idle, idle_seconds = load_pages(client, args.idle_seconds)
             sampler.stop()
             _, checked, items = progress[-1]
-            print(f"\nscheduler: {checked}/{args.feeds} feeds checked, {items} items stored, "
-                  f"{refresh_seconds:.1f} s after `lenta serve` started"
-                  f"{'' if checked >= args.feeds else ' (gave up: --max-seconds)'}; "
-                  f"lenta serve peak RSS {sampler.peak_rss / 2**20:.0f} MB (PSS {sampler.peak_pss / 2**20:.0f} MB, "
-                  f"{sampler.peak_procs} processes)")
+            print(
+                f"\nscheduler: {checked}/{args.feeds} feeds checked, {items} items stored, "
+                f"{refresh_seconds:.1f} s after `lenta serve` started"
+                f"{'' if checked >= args.feeds else ' (gave up: --max-seconds)'}; "
+                f"lenta serve peak RSS {sampler.peak_rss / 2**20:.0f} MB (PSS {sampler.peak_pss / 2**20:.0f} MB, "
+                f"{sampler.peak_procs} processes)"
+            )
             shown = progress[:: max(1, -(-len(progress) // 10))]
             if shown[-1] != progress[-1]:
                 shown.append(progress[-1])

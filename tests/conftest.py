@@ -54,9 +54,16 @@ def server() -> Iterator[LocalServer]:
 def settings(tmp_path: Path) -> Settings:
     """Settings for a test: a fresh SQLite file, 127.0.0.1 allowed, no scheduler; the site answers to
     the local names and to Starlette's TestClient ("testserver")."""
-    return load_settings({}, db=str(tmp_path / "lenta.sqlite"), fetch_allow="127.0.0.1,::1", scheduler=False,
-                         fetch_timeout=5.0, fetch_deadline=10.0, host_interval=0.0,
-                         allowed_hosts="localhost,127.0.0.1,::1,testserver")
+    return load_settings(
+        {},
+        db=str(tmp_path / "lenta.sqlite"),
+        fetch_allow="127.0.0.1,::1",
+        scheduler=False,
+        fetch_timeout=5.0,
+        fetch_deadline=10.0,
+        host_interval=0.0,
+        allowed_hosts="localhost,127.0.0.1,::1,testserver",
+    )
 
 
 @pytest.fixture

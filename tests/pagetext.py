@@ -5,8 +5,34 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 
-BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table", "tr",
-          "article", "section", "nav", "figure", "figcaption", "header", "footer", "main", "dl", "dt", "dd"}
+BLOCKS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "article",
+    "section",
+    "nav",
+    "figure",
+    "figcaption",
+    "header",
+    "footer",
+    "main",
+    "dl",
+    "dt",
+    "dd",
+}
 
 
 def block_lines(element: lxml_html.HtmlElement) -> list[str]:

@@ -47,8 +47,7 @@ def big_feed(count: int, *, dated: bool = True) -> bytes:
 
 def test_only_the_newest_items_of_a_fetch_are_kept_in_feed_order() -> None:
     # Feed order is not date order here: the oldest items come first.
-    items = tuple(ParsedItem(guid=f"g{n}", title=f"{n}", published=NOW - timedelta(hours=2000 - n))
-                  for n in range(2000))
+    items = tuple(ParsedItem(guid=f"g{n}", title=f"{n}", published=NOW - timedelta(hours=2000 - n)) for n in range(2000))
     built = decide.build_records(ParsedFeed("rss2.0", items=items), sanitize, NOW, decide.Limits(items=300))
     assert built.dropped_items == 1700
     assert [r.guid for r in built.records] == [f"g{n}" for n in range(1700, 2000)]
@@ -65,8 +64,12 @@ def test_every_field_is_cut_to_its_bound_and_counted() -> None:
     limits = decide.Limits()
     huge_html = "<div><p><em>" + "word " * 1_000_000  # 5 MB, every tag left open
     item = ParsedItem(
-        guid="x" * 10_000, link="https://example.com/" + "a" * 10_000, title="t" * 10_000_000,
-        author="a" * 5000, content=huge_html, summary=huge_html,
+        guid="x" * 10_000,
+        link="https://example.com/" + "a" * 10_000,
+        title="t" * 10_000_000,
+        author="a" * 5000,
+        content=huge_html,
+        summary=huge_html,
         enclosures=tuple(Enclosure(f"https://example.com/{n}.mp3") for n in range(200))
         + (Enclosure("https://example.com/" + "b" * 10_000),),
         categories=tuple("c" * 1000 for _ in range(500)),
@@ -89,8 +92,13 @@ def test_every_field_is_cut_to_its_bound_and_counted() -> None:
 
 
 def test_the_feeds_own_fields_are_bounded() -> None:
-    parsed = ParsedFeed("rss2.0", title="T" * 5000, description="<p>" + "d" * 1_000_000,
-                        link="https://example.com/" + "x" * 9000, update_period="hourly" * 10)
+    parsed = ParsedFeed(
+        "rss2.0",
+        title="T" * 5000,
+        description="<p>" + "d" * 1_000_000,
+        link="https://example.com/" + "x" * 9000,
+        update_period="hourly" * 10,
+    )
     feed, cut = decide.bounded_feed(parsed, sanitize, "https://example.com/feed")
     assert feed.title is not None and len(feed.title) == 1000
     assert feed.description is not None and len(feed.description) <= decide.Limits().content
@@ -99,8 +107,7 @@ def test_the_feeds_own_fields_are_bounded() -> None:
 
 
 @pytest.mark.parametrize("dated", [True, False])
-def test_a_huge_feed_stores_the_cap_and_the_health_page_says_so(lenta: Lenta, settings: Settings,
-                                                                 dated: bool) -> None:
+def test_a_huge_feed_stores_the_cap_and_the_health_page_says_so(lenta: Lenta, settings: Settings, dated: bool) -> None:
     lenta.add_user("admin", PASSWORD, is_admin=True)
     lenta.save_site_settings({"items_per_fetch": "500"})
     routes = {"/big": Reply(body=big_feed(5000, dated=dated), headers=RSS)}
@@ -121,9 +128,14 @@ def test_a_huge_feed_stores_the_cap_and_the_health_page_says_so(lenta: Lenta, se
 
 
 def test_a_10_mb_item_does_not_fill_the_front_page(lenta: Lenta, settings: Settings) -> None:
-    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Huge</title><item><guid>1</guid>'
-            "<title>" + "Long title " * 100_000 + "</title><description>&lt;p&gt;"
-            + "All work and no play. " * 500_000 + "&lt;/p&gt;</description></item></channel></rss>").encode()
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Huge</title><item><guid>1</guid>'
+        "<title>"
+        + "Long title " * 100_000
+        + "</title><description>&lt;p&gt;"
+        + "All work and no play. " * 500_000
+        + "&lt;/p&gt;</description></item></channel></rss>"
+    ).encode()
     assert len(body) > 10_000_000
     with LocalServer({"/huge": Reply(body=body, headers=RSS)}) as server:
         feed = asyncio.run(lenta.add_feed(server.url("/huge"), discover=False))

@@ -26,8 +26,16 @@ from lenta.web.render import render
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("LENTA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # A 1x1 PNG: feed content embeds remote images, which the Content-Security-Policy lets through.
 PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -38,8 +46,7 @@ def csp_violations(page: object) -> list[str]:
 
     assert isinstance(page, Page)
     found: list[str] = []
-    page.on("console", lambda message: found.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on("console", lambda message: found.append(message.text) if "Content Security Policy" in message.text else None)
     return found
 
 
@@ -61,8 +68,7 @@ def browser_page(tmp_path: Path) -> Iterator[object]:
             browser.close()
 
 
-def test_an_admin_signs_in_adds_a_feed_updates_it_and_reads_it(browser_page: object, lenta: Lenta,
-                                                               settings: Settings) -> None:
+def test_an_admin_signs_in_adds_a_feed_updates_it_and_reads_it(browser_page: object, lenta: Lenta, settings: Settings) -> None:
     from playwright.sync_api import Page
 
     page: Page = browser_page  # type: ignore[assignment]
@@ -71,9 +77,12 @@ def test_an_admin_signs_in_adds_a_feed_updates_it_and_reads_it(browser_page: obj
     with LocalServer({"/pixel.png": Reply(body=PIXEL, headers={"Content-Type": "image/png"})}) as images:
         feed = feed_xml(25).replace(
             b"&lt;p&gt;Body of Item 1&lt;/p&gt;",
-            f'&lt;p&gt;Body of Item 1 &lt;img src="{images.url("/pixel.png")}" alt="pixel"&gt;&lt;/p&gt;'.encode())
-        with LocalServer({"/feed.xml": Reply(body=feed, headers={"Content-Type": "application/rss+xml"})}) as feeds, \
-                AppServer(create_app(settings, lenta)) as web:
+            f'&lt;p&gt;Body of Item 1 &lt;img src="{images.url("/pixel.png")}" alt="pixel"&gt;&lt;/p&gt;'.encode(),
+        )
+        with (
+            LocalServer({"/feed.xml": Reply(body=feed, headers={"Content-Type": "application/rss+xml"})}) as feeds,
+            AppServer(create_app(settings, lenta)) as web,
+        ):
             page.goto(web.url("/admin/config/services/aggregator"))
             assert page.url.startswith(web.url("/user/login"))
             page.fill("#edit-name", "admin")
@@ -99,8 +108,7 @@ def test_an_admin_signs_in_adds_a_feed_updates_it_and_reads_it(browser_page: obj
             # The feed's remote image is shown, and the page's own stylesheet applies.
             page.wait_for_function("document.querySelector('.feed-item-body img').complete")
             assert page.evaluate("document.querySelector('.feed-item-body img').naturalWidth") == 1
-            assert page.evaluate("getComputedStyle(document.querySelector('.element-invisible')).position") \
-                == "absolute"
+            assert page.evaluate("getComputedStyle(document.querySelector('.element-invisible')).position") == "absolute"
             page.click("ul.pager li.pager-next a")
             page.wait_for_url(web.url("/aggregator?page=1"))
             assert page.locator("article.feed-item").count() == 5
@@ -108,9 +116,18 @@ def test_an_admin_signs_in_adds_a_feed_updates_it_and_reads_it(browser_page: obj
             page.screenshot(path=str(Path(os.environ.get("LENTA_TEST_ARTIFACTS", "/tmp")) / "lenta-aggregator.png"))
 
             admin = "/admin/config/services/aggregator"
-            for path in ("/aggregator/sources", "/aggregator/sources/1", "/aggregator/categories", "/no/such/page",
-                         f"{admin}/edit/feed/1", f"{admin}/add/category", f"{admin}/add/opml", f"{admin}/settings",
-                         f"{admin}/health/1", f"{admin}/remove/1"):
+            for path in (
+                "/aggregator/sources",
+                "/aggregator/sources/1",
+                "/aggregator/categories",
+                "/no/such/page",
+                f"{admin}/edit/feed/1",
+                f"{admin}/add/category",
+                f"{admin}/add/opml",
+                f"{admin}/settings",
+                f"{admin}/health/1",
+                f"{admin}/remove/1",
+            ):
                 page.goto(web.url(path))
                 assert page.locator("h1#page-title").count() == 1, path
     assert violations == []
@@ -125,13 +142,24 @@ def test_chromium_enforces_the_policy(browser_page: object, lenta: Lenta, settin
     page: Page = browser_page  # type: ignore[assignment]
     violations = csp_violations(page)
     app = create_app(settings, lenta)
-    app.state.templates.loader = ChoiceLoader([app.state.templates.loader, DictLoader({"check.html": (
-        '{% extends "base.html" %}{% block content %}<img id="remote" src="{{ image }}" alt="">'
-        '<script nonce="{{ csp_nonce }}">document.body.dataset.nonced = "ran";</script>'
-        '<script>document.body.dataset.bare = "ran";</script>{% endblock %}')})])
+    app.state.templates.loader = ChoiceLoader(
+        [
+            app.state.templates.loader,
+            DictLoader(
+                {
+                    "check.html": (
+                        '{% extends "base.html" %}{% block content %}<img id="remote" src="{{ image }}" alt="">'
+                        '<script nonce="{{ csp_nonce }}">document.body.dataset.nonced = "ran";</script>'
+                        '<script>document.body.dataset.bare = "ran";</script>{% endblock %}'
+                    )
+                }
+            ),
+        ]
+    )
     with LocalServer({"/pixel.png": Reply(body=PIXEL, headers={"Content-Type": "image/png"})}) as images:
-        app.router.routes.append(Route("/check", lambda request: render(request, "check.html", {
-            "image": images.url("/pixel.png")})))
+        app.router.routes.append(
+            Route("/check", lambda request: render(request, "check.html", {"image": images.url("/pixel.png")}))
+        )
         with AppServer(app) as web:
             page.goto(web.url("/check"))
             page.wait_for_function("document.getElementById('remote').complete")

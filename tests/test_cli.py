@@ -24,9 +24,11 @@ from lenta.config import load_settings
 from lenta.core import make_lenta
 
 RSS = {"Content-Type": "application/rss+xml"}
-FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Example</title><link>https://example.com/</link>'
-        b"<item><title>Hello</title><guid>1</guid><description>Hi</description></item>"
-        b"<item><title>World</title><guid>2</guid><description>There</description></item></channel></rss>")
+FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Example</title><link>https://example.com/</link>'
+    b"<item><title>Hello</title><guid>1</guid><description>Hi</description></item>"
+    b"<item><title>World</title><guid>2</guid><description>There</description></item></channel></rss>"
+)
 
 
 @pytest.fixture
@@ -122,8 +124,18 @@ def test_parse_prints_the_normalized_feed(tmp_path: Path) -> None:
     data = json.loads(run(tmp_path / "unused.sqlite", "parse", str(path), "--json").output)
     assert data["format"] == "rss2.0"
     assert [i["title"] for i in data["items"]] == ["Hello", "World"]
-    assert set(data["items"][0]) >= {"guid", "link", "title", "author", "published", "updated", "content", "summary",
-                                     "enclosures", "categories"}
+    assert set(data["items"][0]) >= {
+        "guid",
+        "link",
+        "title",
+        "author",
+        "published",
+        "updated",
+        "content",
+        "summary",
+        "enclosures",
+        "categories",
+    }
     with LocalServer({"/feed": Reply(body=FEED, headers=RSS)}) as server:
         by_url = run(tmp_path / "unused.sqlite", "parse", server.url("/feed"), "--json")
     assert json.loads(by_url.output)["title"] == "Example"
@@ -151,11 +163,13 @@ def _outline_urls(opml: bytes) -> set[str]:
 
 
 def test_import_export_round_trip(tmp_path: Path) -> None:
-    opml = (b'<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></head><body>'
-            b'<outline text="Tech"><outline type="rss" text="A" xmlUrl="https://a.example/feed"/>'
-            b'<outline type="rss" text="B" xmlUrl="https://b.example/feed"/></outline>'
-            b'<outline type="rss" text="C" xmlUrl="https://c.example/feed" htmlUrl="https://c.example/"/>'
-            b'<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>')
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></head><body>'
+        b'<outline text="Tech"><outline type="rss" text="A" xmlUrl="https://a.example/feed"/>'
+        b'<outline type="rss" text="B" xmlUrl="https://b.example/feed"/></outline>'
+        b'<outline type="rss" text="C" xmlUrl="https://c.example/feed" htmlUrl="https://c.example/"/>'
+        b'<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>'
+    )
     source = tmp_path / "in.opml"
     source.write_bytes(opml)
     first = run(tmp_path / "one.sqlite", "import", str(source))
@@ -228,11 +242,13 @@ def test_python_dash_m_and_version() -> None:
 
 
 def test_import_folders_with_non_ascii_names_in_any_case(tmp_path: Path) -> None:
-    opml = ('<?xml version="1.0" encoding="utf-8"?><opml version="2.0"><body>'
-            '<outline text="Русские"><outline type="rss" text="A" xmlUrl="https://a.example/feed"/>'
-            '<outline type="rss" text="B" xmlUrl="https://b.example/feed"/></outline>'
-            '<outline text="русские"><outline type="rss" text="C" xmlUrl="https://c.example/feed"/></outline>'
-            '</body></opml>').encode()
+    opml = (
+        '<?xml version="1.0" encoding="utf-8"?><opml version="2.0"><body>'
+        '<outline text="Русские"><outline type="rss" text="A" xmlUrl="https://a.example/feed"/>'
+        '<outline type="rss" text="B" xmlUrl="https://b.example/feed"/></outline>'
+        '<outline text="русские"><outline type="rss" text="C" xmlUrl="https://c.example/feed"/></outline>'
+        "</body></opml>"
+    ).encode()
     source = tmp_path / "ru.opml"
     source.write_bytes(opml)
     result = run(tmp_path / "db.sqlite", "import", str(source))

@@ -17,17 +17,31 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.web import create_app
 
-CONTENT_TYPES = {".json": "application/feed+json", ".atom": "application/atom+xml", ".rss": "application/rss+xml",
-                 ".rdf": "application/rdf+xml", ".html": "text/html"}
+CONTENT_TYPES = {
+    ".json": "application/feed+json",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".rdf": "application/rdf+xml",
+    ".html": "text/html",
+}
 
 
 def test_every_corpus_file_is_stored_or_gets_a_readable_error(lenta: Lenta, settings: Settings) -> None:
     real = corpus_dir("real")
-    manifest = {entry["file"]: entry for entry in json.loads((real.parent / "manifest.json").read_text())["files"]
-                if entry["file"].startswith("real/")} if (real.parent / "manifest.json").exists() else {}
+    manifest = (
+        {
+            entry["file"]: entry
+            for entry in json.loads((real.parent / "manifest.json").read_text())["files"]
+            if entry["file"].startswith("real/")
+        }
+        if (real.parent / "manifest.json").exists()
+        else {}
+    )
     files = sorted(p for p in real.iterdir() if p.name != "MANIFEST.md")
-    routes = {f"/{p.name}": Reply(body=p.read_bytes(), headers={
-        "Content-Type": CONTENT_TYPES.get(p.suffix, "application/xml")}) for p in files}
+    routes = {
+        f"/{p.name}": Reply(body=p.read_bytes(), headers={"Content-Type": CONTENT_TYPES.get(p.suffix, "application/xml")})
+        for p in files
+    }
     with LocalServer(routes) as server:
         for path in files:
             asyncio.run(lenta.add_feed(server.url(f"/{path.name}"), discover=False))

@@ -33,9 +33,11 @@ from lenta.web import create_app
 
 SECRET = "s3cr3t-Pa55"
 RSS = {"Content-Type": "application/rss+xml"}
-FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Private</title><link>https://example.com/</link>'
-        b"<item><title>Members only</title><guid>1</guid><link>https://example.com/1</link>"
-        b"<description>Hi</description></item></channel></rss>")
+FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Private</title><link>https://example.com/</link>'
+    b"<item><title>Members only</title><guid>1</guid><link>https://example.com/1</link>"
+    b"<description>Hi</description></item></channel></rss>"
+)
 
 
 def basic_auth_route(body: bytes = FEED) -> object:
@@ -59,7 +61,8 @@ def test_credentials_are_split_kept_apart_and_masked() -> None:
     assert split_userinfo("https://host/feed") == ("https://host/feed", None)
     assert masked("https://host/feed", "u:p") == "https://***@host/feed"
     assert redact("redirect loop at http://u:p@host/a, then https://x:y@other/") == (
-        "redirect loop at http://***@host/a, then https://***@other/")
+        "redirect loop at http://***@host/a, then https://***@other/"
+    )
 
 
 def test_a_feed_behind_basic_auth_is_fetched_and_its_password_shown_nowhere(
@@ -70,8 +73,7 @@ def test_a_feed_behind_basic_auth_is_fetched_and_its_password_shown_nowhere(
     with LocalServer(routes) as server, caplog.at_level(logging.DEBUG):
         url = server.url("/private").replace("http://", f"http://reader:{SECRET}@")
         feed = asyncio.run(lenta.add_feed(url))  # autodiscovery fetches it too, with the credentials
-        broken = asyncio.run(lenta.add_feed(server.url("/broken").replace("http://", f"http://reader:{SECRET}@"),
-                                            discover=False))
+        broken = asyncio.run(lenta.add_feed(server.url("/broken").replace("http://", f"http://reader:{SECRET}@"), discover=False))
         summary = asyncio.run(lenta.refresh(all_feeds=True))
         assert all(r.headers.get("authorization") for r in server.requests if r.path == "/private")
     assert summary.new_items == 1 and summary.failed == 1
@@ -83,8 +85,16 @@ def test_a_feed_behind_basic_auth_is_fetched_and_its_password_shown_nowhere(
     secret_free(lenta.get_feed(broken.id).error or "", "the stored error")
 
     with AppServer(create_app(settings, lenta)) as web, client(web) as http:
-        public = ["/aggregator", "/aggregator/sources", f"/aggregator/sources/{feed.id}", "/aggregator/rss",
-                  "/aggregator/opml", "/aggregator/categories", "/metrics", "/healthz"]
+        public = [
+            "/aggregator",
+            "/aggregator/sources",
+            f"/aggregator/sources/{feed.id}",
+            "/aggregator/rss",
+            "/aggregator/opml",
+            "/aggregator/categories",
+            "/metrics",
+            "/healthz",
+        ]
         for path in public:
             page = http.get(path)
             assert page.status_code == 200, path
@@ -99,8 +109,10 @@ def test_a_feed_behind_basic_auth_is_fetched_and_its_password_shown_nowhere(
 
         # Saving the edit form as shown keeps the credentials it shows as ***.
         edit = http.get(f"{ADMIN}/edit/feed/{feed.id}").text
-        saved = http.post(f"{ADMIN}/edit/feed/{feed.id}", data={
-            "csrf_token": form_token(edit), "url": masked(feed.url, "x"), "title": "", "refresh": ""})
+        saved = http.post(
+            f"{ADMIN}/edit/feed/{feed.id}",
+            data={"csrf_token": form_token(edit), "url": masked(feed.url, "x"), "title": "", "refresh": ""},
+        )
         assert saved.status_code == 303, saved.text
         assert lenta.get_feed(feed.id).credentials == f"reader:{SECRET}"
 
@@ -118,8 +130,9 @@ def test_credentials_go_to_their_origin_only(lenta: Lenta) -> None:
 
         routes = {"/private": Reply(status=301, headers={"Location": target})}
         with LocalServer(routes) as server:
-            feed = asyncio.run(lenta.add_feed(server.url("/private").replace("http://", f"http://reader:{SECRET}@"),
-                                              discover=False))
+            feed = asyncio.run(
+                lenta.add_feed(server.url("/private").replace("http://", f"http://reader:{SECRET}@"), discover=False)
+            )
             for _ in range(2):  # a permanent redirect moves the feed once seen twice
                 asyncio.run(lenta.refresh([feed.id]))
             assert server.requests[0].headers.get("authorization")  # its own origin gets them
@@ -139,10 +152,13 @@ def test_migration_moves_credentials_out_of_stored_urls(tmp_path: Path) -> None:
     with storage.db.engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0003")
-        connection.execute(text(
-            "INSERT INTO feeds (url, created_at, error, error_count, gone) VALUES "
-            f"('https://reader:{SECRET}@example.com/feed', '2026-01-01', "
-            f"'redirect loop at https://reader:{SECRET}@example.com/feed', 0, 0)"))
+        connection.execute(
+            text(
+                "INSERT INTO feeds (url, created_at, error, error_count, gone) VALUES "
+                f"('https://reader:{SECRET}@example.com/feed', '2026-01-01', "
+                f"'redirect loop at https://reader:{SECRET}@example.com/feed', 0, 0)"
+            )
+        )
         connection.commit()
     storage.close()
     storage = open_storage(str(path))

@@ -49,31 +49,43 @@ def test_sort_date_prefers_published_then_updated_then_now_and_never_the_future(
 
 
 def test_build_records_keeps_feed_order_drops_duplicates_and_falls_back_to_summary() -> None:
-    feed = ParsedFeed(format="rss2.0", items=(
-        ParsedItem(guid="1", title="one", summary="<p>short</p>"),
-        ParsedItem(guid="2", title="two", content="<p>full</p>", summary="<p>short</p>"),
-        ParsedItem(guid="1", title="one again"),
-    ))
+    feed = ParsedFeed(
+        format="rss2.0",
+        items=(
+            ParsedItem(guid="1", title="one", summary="<p>short</p>"),
+            ParsedItem(guid="2", title="two", content="<p>full</p>", summary="<p>short</p>"),
+            ParsedItem(guid="1", title="one again"),
+        ),
+    )
     records = decide.build_records(feed, sanitize, NOW).records
     assert [(r.key, r.title, r.content, r.summary) for r in records] == [
-        ("1", "one", "<p>short</p>", None), ("2", "two", "<p>full</p>", "<p>short</p>")]
+        ("1", "one", "<p>short</p>", None),
+        ("2", "two", "<p>full</p>", "<p>short</p>"),
+    ]
 
 
 def test_a_change_in_any_stored_field_changes_the_hash() -> None:
     base = ParsedItem(guid="1", title="t", content="c", link="https://e.x/")
-    variants = [ParsedItem(guid="1", title="t2", content="c", link="https://e.x/"),
-                ParsedItem(guid="1", title="t", content="c2", link="https://e.x/"),
-                ParsedItem(guid="1", title="t", content="c", link="https://e.x/2"),
-                ParsedItem(guid="1", title="t", content="c", link="https://e.x/", categories=("a",))]
+    variants = [
+        ParsedItem(guid="1", title="t2", content="c", link="https://e.x/"),
+        ParsedItem(guid="1", title="t", content="c2", link="https://e.x/"),
+        ParsedItem(guid="1", title="t", content="c", link="https://e.x/2"),
+        ParsedItem(guid="1", title="t", content="c", link="https://e.x/", categories=("a",)),
+    ]
     hashes = {decide.build_records(ParsedFeed("rss2.0", items=(v,)), sanitize, NOW).records[0].hash for v in [base, *variants]}
     assert len(hashes) == 5
 
 
 def test_plan_items_new_changed_unchanged_and_retention() -> None:
-    feed = ParsedFeed(format="rss2.0", items=(
-        ParsedItem(guid="same", title="s"), ParsedItem(guid="changed", title="c"),
-        ParsedItem(guid="new", title="n"), ParsedItem(guid="old", title="o", published=NOW - timedelta(days=90)),
-    ))
+    feed = ParsedFeed(
+        format="rss2.0",
+        items=(
+            ParsedItem(guid="same", title="s"),
+            ParsedItem(guid="changed", title="c"),
+            ParsedItem(guid="new", title="n"),
+            ParsedItem(guid="old", title="o", published=NOW - timedelta(days=90)),
+        ),
+    )
     records = decide.build_records(feed, sanitize, NOW).records
     by_key = {r.key: r for r in records}
     existing = {"same": (1, by_key["same"].hash), "changed": (2, "different")}

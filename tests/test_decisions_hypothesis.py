@@ -49,10 +49,16 @@ number_text = st.one_of(
     st.text(max_size=40),
 )
 http_dates = st.one_of(
-    st.sampled_from([
-        "Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT", "Sat, 01 Jan 99999 00:00:00 GMT",
-        "Thu, 01 Jan 1970 00:00:00 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", "Tue, 32 Foo 2020 99:99:99 +9999",
-    ]),
+    st.sampled_from(
+        [
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Mon, 01 Jan 0001 00:00:00 GMT",
+            "Sat, 01 Jan 99999 00:00:00 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Tue, 32 Foo 2020 99:99:99 +9999",
+        ]
+    ),
     st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)).map(
         lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT")
     ),
@@ -61,8 +67,20 @@ http_dates = st.one_of(
 header_values = st.one_of(number_text, http_dates)
 cache_controls = st.one_of(
     st.builds(lambda name, value: f"{name}={value}", st.sampled_from(["max-age", "s-maxage", "MAX-AGE"]), number_text),
-    st.lists(st.sampled_from(["max-age=5", "s-maxage=99999999999999999999", "no-cache", "public", "max-age=-1",
-                              "max-age=" + "9" * 5000, 'max-age="60"']), max_size=5).map(", ".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "max-age=5",
+                "s-maxage=99999999999999999999",
+                "no-cache",
+                "public",
+                "max-age=-1",
+                "max-age=" + "9" * 5000,
+                'max-age="60"',
+            ]
+        ),
+        max_size=5,
+    ).map(", ".join),
     st.text(max_size=60),
 )
 headers = st.fixed_dictionaries(
@@ -155,18 +173,32 @@ def test_cache_lifetime_is_within_the_hint_cap_or_nothing(values: dict[str, str]
     seed=st.integers(0, 2**32),
 )
 def test_next_check_is_never_past_four_weeks_and_a_skip(
-    refresh: int | None, publish_interval: float | None, error_count: int, retry_after: float | None,
-    polling: schedule.Hints, pushed: bool, seed: int,
+    refresh: int | None,
+    publish_interval: float | None,
+    error_count: int,
+    retry_after: float | None,
+    polling: schedule.Hints,
+    pushed: bool,
+    seed: int,
 ) -> None:
-    at = schedule.next_check_at(NOW, refresh=refresh, publish_interval=publish_interval, error_count=error_count,
-                                retry_after=retry_after, hints=polling, pushed=pushed, rng=random.Random(seed))
+    at = schedule.next_check_at(
+        NOW,
+        refresh=refresh,
+        publish_interval=publish_interval,
+        error_count=error_count,
+        retry_after=retry_after,
+        hints=polling,
+        pushed=pushed,
+        rng=random.Random(seed),
+    )
     assert_next_check_in_bounds(at, refresh)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    dates=st.lists(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
-                                timezones=st.just(UTC)), max_size=25),
+    dates=st.lists(
+        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)), max_size=25
+    ),
     previous=st.none() | floats,
 )
 def test_publish_interval_estimate_never_raises(dates: list[datetime], previous: float | None) -> None:
@@ -212,11 +244,14 @@ def test_a_body_changes_the_feed_within_bounds(
     feed: Feed, response_headers: dict[str, str], polling: schedule.Hints, status: int
 ) -> None:
     parsed = ParsedFeed(
-        format="rss", ttl_minutes=polling.ttl_minutes, update_period=polling.update_period,
-        update_frequency=polling.update_frequency, skip_hours=polling.skip_hours, skip_days=polling.skip_days,
+        format="rss",
+        ttl_minutes=polling.ttl_minutes,
+        update_period=polling.update_period,
+        update_frequency=polling.update_frequency,
+        skip_hours=polling.skip_hours,
+        skip_days=polling.skip_days,
     )
-    result = FetchResult(url=feed.url, status=status, body=b"", headers=response_headers,
-                         validators=Validators("etag", None))
+    result = FetchResult(url=feed.url, status=status, body=b"", headers=response_headers, validators=Validators("etag", None))
     context = StoreContext(allowed_tags=frozenset(), max_bytes=1, discard_after=0, now=NOW)
     changes = changes_after_body(feed, result, Processed(parsed, ()), context, lambda url: False)
     assert_next_check_in_bounds(changes["next_check_at"], feed.refresh)

@@ -95,24 +95,16 @@ def test_duplicates_are_dropped_keeping_the_first() -> None:
         '<link rel="alternate" type="application/rss+xml" title="Again" href="https://blog.example.com/rss">'
         '<link rel="alternate" type="application/rss+xml" title="Fragment" href="/rss#top">'
     )
-    assert discover_feeds(html, PAGE_URL) == [
-        DiscoveredFeed("https://blog.example.com/rss", "First", "application/rss+xml")
-    ]
+    assert discover_feeds(html, PAGE_URL) == [DiscoveredFeed("https://blog.example.com/rss", "First", "application/rss+xml")]
 
 
 def test_base_href_changes_what_relative_links_resolve_against() -> None:
-    html = page(
-        '<base href="/blog/">'
-        '<link rel="alternate" type="application/rss+xml" href="rss.xml">'
-    )
+    html = page('<base href="/blog/"><link rel="alternate" type="application/rss+xml" href="rss.xml">')
     assert urls(discover_feeds(html, PAGE_URL)) == ["https://blog.example.com/blog/rss.xml"]
 
 
 def test_an_absolute_base_href_on_another_host_is_followed() -> None:
-    html = page(
-        '<base href="https://cdn.example.net/site/">'
-        '<link rel="alternate" type="application/atom+xml" href="atom">'
-    )
+    html = page('<base href="https://cdn.example.net/site/"><link rel="alternate" type="application/atom+xml" href="atom">')
     assert urls(discover_feeds(html, PAGE_URL)) == ["https://cdn.example.net/site/atom"]
 
 
@@ -138,14 +130,8 @@ def test_titles_are_whitespace_collapsed_and_blank_titles_are_none() -> None:
 
 
 def test_links_in_the_body_and_in_sloppy_markup_are_found() -> None:
-    html = (
-        b"<html><title>no head</title>"
-        b"<LINK REL=alternate TYPE=application/rss+xml HREF=/rss TITLE=Posts>"
-        b"<p>unclosed <b>tags"
-    )
-    assert discover_feeds(html, PAGE_URL) == [
-        DiscoveredFeed("https://blog.example.com/rss", "Posts", "application/rss+xml")
-    ]
+    html = b"<html><title>no head</title><LINK REL=alternate TYPE=application/rss+xml HREF=/rss TITLE=Posts><p>unclosed <b>tags"
+    assert discover_feeds(html, PAGE_URL) == [DiscoveredFeed("https://blog.example.com/rss", "Posts", "application/rss+xml")]
 
 
 # --- encodings ---------------------------------------------------------------

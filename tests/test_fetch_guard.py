@@ -144,8 +144,7 @@ def test_not_an_address() -> None:
 # --- the allowlist -----------------------------------------------------------
 
 ALLOWLIST = (
-    "intranet.example, feeds.lan:8080, 127.0.0.1:9000, 192.168.1.10, 10.0.0.0/8, "
-    "fd00::/8, ::1, [fe80::1]:8443, Bücher.example"
+    "intranet.example, feeds.lan:8080, 127.0.0.1:9000, 192.168.1.10, 10.0.0.0/8, fd00::/8, ::1, [fe80::1]:8443, Bücher.example"
 )
 
 # (host, port, ip, permitted)
@@ -296,8 +295,14 @@ def test_check_url_accepts(url: str, target: Target) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["file:///etc/passwd", "ftp://example.com/feed", "gopher://example.com/", "javascript:alert(1)",
-     "data:text/xml,<rss/>", "feed://example.com/"],
+    [
+        "file:///etc/passwd",
+        "ftp://example.com/feed",
+        "gopher://example.com/",
+        "javascript:alert(1)",
+        "data:text/xml,<rss/>",
+        "feed://example.com/",
+    ],
 )
 def test_check_url_refuses_schemes(url: str) -> None:
     with pytest.raises(AddressNotAllowedError):

@@ -94,9 +94,20 @@ async def fetch_error(url: str, **changes: Any) -> FetchError:
 # What the rest of lenta imports from lenta.fetch.http; the split into private
 # modules (_connect, _curl, _decode, _errors, _exchange, _limits, _redirects, _urls) must not move them.
 PUBLIC = [
-    "ACCEPT_ENCODING", "FEED_ACCEPT", "FORM_CONTENT_TYPE", "KEPT_HEADERS", "MAX_CODINGS", "MAX_REDIRECTS",
-    "POST_MAX_BYTES", "AddressGuard", "HTTPClient", "PostResult", "Resolver", "retry_after_seconds",
-    "split_content_type", "system_resolver",
+    "ACCEPT_ENCODING",
+    "FEED_ACCEPT",
+    "FORM_CONTENT_TYPE",
+    "KEPT_HEADERS",
+    "MAX_CODINGS",
+    "MAX_REDIRECTS",
+    "POST_MAX_BYTES",
+    "AddressGuard",
+    "HTTPClient",
+    "PostResult",
+    "Resolver",
+    "retry_after_seconds",
+    "split_content_type",
+    "system_resolver",
 ]
 
 
@@ -458,8 +469,15 @@ async def test_retry_after_date_uses_the_servers_clock(server: LocalServer) -> N
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("0", 0.0), ("3600", 3600.0), (" 7 ", 7.0), ("", None), ("soon", None), ("-5", None),
-     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],  # in the past: now
+    [
+        ("0", 0.0),
+        ("3600", 3600.0),
+        (" 7 ", 7.0),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],  # in the past: now
 )
 def test_retry_after_parsing(value: str, seconds: float | None) -> None:
     assert retry_after_seconds(value) == seconds
@@ -519,8 +537,10 @@ async def test_bot_wall_keeps_retry_after(server: LocalServer) -> None:
     ("body", "content_type"),
     [
         (CAPTCHA, "text/html"),  # "captcha" on a 200 page: a page with a comment form
-        ("<rss><channel><item><description>cf-chl and Just a moment...</description></item></channel></rss>",
-         "application/rss+xml"),
+        (
+            "<rss><channel><item><description>cf-chl and Just a moment...</description></item></channel></rss>",
+            "application/rss+xml",
+        ),
     ],
 )
 async def test_not_bot_walls(server: LocalServer, body: str, content_type: str) -> None:
@@ -621,15 +641,45 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     def run(*args: str) -> None:
         subprocess.run([openssl, *args], cwd=folder, check=True, capture_output=True)
 
-    run("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=lenta test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run(
+        "req",
+        "-x509",
+        *key,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=lenta test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    )
     run("req", *key, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=feed.test")
     (folder / "leaf.ext").write_text(
         "subjectAltName=DNS:feed.test\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
         "extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n"
     )
-    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    )
     return folder
 
 
@@ -662,8 +712,7 @@ async def test_https_wrong_host_name(tls_server: LocalServer) -> None:
 # --- the guard -----------------------------------------------------------------------
 
 
-async def test_proxy_settings_in_the_environment_are_ignored(server: LocalServer,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_proxy_settings_in_the_environment_are_ignored(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # A proxy would be the address the guard checks, not the feed's: lenta
     # never uses one, whatever the environment says.
     server.routes["/feed"] = Reply(body=RSS)

@@ -24,9 +24,13 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>h2</title></chan
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/rss+xml"), (b"x-http-version",
-                                                                          scope["http_version"].encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/rss+xml"), (b"x-http-version", scope["http_version"].encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": RSS})
 
 
@@ -36,9 +40,31 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if openssl is None:
         pytest.skip("needs the openssl command to make a test certificate")
     folder = tmp_path_factory.mktemp("h2")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=h2.localhost",
-                    "-addext", "subjectAltName=DNS:h2.localhost"], cwd=folder, check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=h2.localhost",
+            "-addext",
+            "subjectAltName=DNS:h2.localhost",
+        ],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
     return folder
 
 
@@ -101,6 +127,7 @@ def test_keep_alive_reuses_one_connection() -> None:
 
     settings = Settings(fetch_allow="127.0.0.1", host_interval=0.0)
     with LocalServer({"/feed": Reply(body=RSS)}) as server:
+
         async def go() -> None:
             async with HTTPClient(settings) as client:
                 for _ in range(5):

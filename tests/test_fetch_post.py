@@ -233,4 +233,3 @@ async def test_min_host_interval_spaces_posts(server: LocalServer) -> None:
         await asyncio.gather(*(client.post(server.url("/hub"), SUBSCRIBE) for _ in range(3)))
     starts = sorted(request.started for request in server.requests)
     assert min(later - earlier for earlier, later in zip(starts, starts[1:])) >= 0.15
-

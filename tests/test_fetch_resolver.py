@@ -57,8 +57,16 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize(
     "host",
-    ["localhost", "feeds.localhost", "h0001.localhost", "a.b.c.localhost", "LocalHost", "Feeds.LOCALHOST",
-     "localhost.", "feeds.localhost."],
+    [
+        "localhost",
+        "feeds.localhost",
+        "h0001.localhost",
+        "a.b.c.localhost",
+        "LocalHost",
+        "Feeds.LOCALHOST",
+        "localhost.",
+        "feeds.localhost.",
+    ],
 )
 async def test_localhost_names_are_loopback_without_dns(dns: list[str], host: str) -> None:
     assert is_localhost(host)
@@ -128,8 +136,15 @@ def test_host_key(host: str, key: str) -> None:
 
 
 def make_settings(**changes: Any) -> Settings:
-    base = Settings(fetch_allow="127.0.0.1", fetch_timeout=2.0, fetch_deadline=5.0, fetch_max_bytes=1_000_000,
-                    user_agent="lenta-test/1.0", per_host=1, host_interval=0.0)
+    base = Settings(
+        fetch_allow="127.0.0.1",
+        fetch_timeout=2.0,
+        fetch_deadline=5.0,
+        fetch_max_bytes=1_000_000,
+        user_agent="lenta-test/1.0",
+        per_host=1,
+        host_interval=0.0,
+    )
     return base.replace(**changes)
 
 
@@ -158,9 +173,7 @@ async def test_each_localhost_name_is_its_own_host(server: LocalServer) -> None:
     async with HTTPClient(make_settings(per_host=1)) as client:
         await asyncio.gather(*(client.fetch(server.url("/x", host=name)) for name in names))
     assert server.peak_in_flight == 4
-    assert sorted(request.headers["host"] for request in server.requests) == [
-        f"{name}:{server.port}" for name in names
-    ]
+    assert sorted(request.headers["host"] for request in server.requests) == [f"{name}:{server.port}" for name in names]
 
 
 async def test_one_name_on_two_ports_is_one_host() -> None:

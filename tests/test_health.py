@@ -23,10 +23,14 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.web import create_app
 
-RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title>'
-       b"<item><guid>1</guid><title>x</title></item></channel></rss>")
-CHALLENGE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
-             b"<body><div id='cf-chl-widget'>Checking your browser</div></body></html>")
+RSS = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title>'
+    b"<item><guid>1</guid><title>x</title></item></channel></rss>"
+)
+CHALLENGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body><div id='cf-chl-widget'>Checking your browser</div></body></html>"
+)
 
 CASES: dict[str, tuple[Callable[[LocalServer], str], str]] = {
     # kind: (URL for the feed, text the stored error contains)
@@ -49,10 +53,11 @@ def routes() -> dict[str, Reply]:
         "/slow": Reply(body=RSS, delay=5),
         "/broken": Reply(status=502, body=b"bad gateway"),
         "/challenge": Reply(status=503, body=CHALLENGE, headers={"Content-Type": "text/html"}),
-        "/page": Reply(body=b"<!doctype html><html><body><p>Hello</p></body></html>",
-                       headers={"Content-Type": "text/html"}),
-        "/truncated": Reply(body=b'{"version": "https://jsonfeed.org/version/1", "items": [{"id"',
-                            headers={"Content-Type": "application/feed+json"}),
+        "/page": Reply(body=b"<!doctype html><html><body><p>Hello</p></body></html>", headers={"Content-Type": "text/html"}),
+        "/truncated": Reply(
+            body=b'{"version": "https://jsonfeed.org/version/1", "items": [{"id"',
+            headers={"Content-Type": "application/feed+json"},
+        ),
         "/gone": Reply(status=410, body=b"gone"),
     }
 
@@ -108,8 +113,10 @@ def test_health_page_and_sorting(quick: Settings, lenta: Lenta) -> None:
     assert len(rows) == 2
     assert [td.text_content() for td in rows[0].cssselect("td")][1:3] == ["HTTP server error", "502"]
     assert healthy_page.cssselect(".health-state")[0].text_content() == "OK"
-    assert [td.text_content() for td in healthy_page.cssselect("table.fetch-history tbody tr")[0].cssselect("td")][1] \
-        in {"OK", "Not modified"}
+    assert [td.text_content() for td in healthy_page.cssselect("table.fetch-history tbody tr")[0].cssselect("td")][1] in {
+        "OK",
+        "Not modified",
+    }
     assert "Ошибка HTTP (сервер)" in russian and "Последние загрузки" in russian
 
 
@@ -153,8 +160,9 @@ def test_fetch_metrics_count_what_another_process_fetched(settings: Settings, le
     with LocalServer(routes()) as server:
         asyncio.run(lenta.add_feed(server.url("/feed"), discover=False))
         env = {**os.environ, **settings_to_env(settings)}
-        done = subprocess.run([sys.executable, "-m", "lenta", "refresh", "--all"], env=env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "lenta", "refresh", "--all"], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
     assert done.returncode == 0, done.stderr
     with AppServer(create_app(settings, lenta)) as web, httpx.Client(base_url=web.url("")) as http:
         text = http.get("/metrics").text

@@ -13,16 +13,24 @@ from lenta import i18n
 SRC = Path(i18n.__file__).parent
 REPO = SRC.parent.parent
 KEYWORDS = {
-    "_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "gettext_for": (2,),
-    "InvalidInputError": None, "InvalidFeedURLError": None, "OPMLError": None, "ParseError": None,
-    "NotAFeedError": None, "FetchError": None, "LentaError": None,
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "gettext_for": (2,),
+    "InvalidInputError": None,
+    "InvalidFeedURLError": None,
+    "OPMLError": None,
+    "ParseError": None,
+    "NotAFeedError": None,
+    "FetchError": None,
+    "LentaError": None,
 }
 
 
 def message_ids_in_code() -> set[str]:
     method_map = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
-    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
-                                         "lstrip_blocks": "True"}}
+    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
     found: set[str] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(SRC), method_map, options_map=options, keywords=KEYWORDS
@@ -41,8 +49,9 @@ def test_every_message_in_the_code_is_translated(language: str) -> None:
     entries = {m.id[0] if isinstance(m.id, tuple) else m.id: m for m in catalog(language) if m.id}
     missing = sorted(message_ids_in_code() - set(entries))
     assert missing == [], f"{language}: run `make messages` and translate {missing}"
-    untranslated = sorted(key for key, m in entries.items()
-                          if (not all(m.string) if isinstance(m.string, tuple) else not m.string) or m.fuzzy)
+    untranslated = sorted(
+        key for key, m in entries.items() if (not all(m.string) if isinstance(m.string, tuple) else not m.string) or m.fuzzy
+    )
     assert untranslated == [], f"{language}: untranslated or fuzzy: {untranslated}"
 
 
@@ -74,9 +83,15 @@ def test_russian_plural_forms() -> None:
 
 def test_drupal_russian_terms() -> None:
     ru = i18n.translations("ru")
-    assert [ru.gettext(t) for t in ("You are here", "Feed aggregator", "Pages", "« first", "‹ previous",
-                                    "next ›", "last »")] == [
-        "Вы здесь", "Сборщик RSS-лент", "Страницы", "« первая", "‹ предыдущая", "следующая ›", "последняя »"]
+    assert [ru.gettext(t) for t in ("You are here", "Feed aggregator", "Pages", "« first", "‹ previous", "next ›", "last »")] == [
+        "Вы здесь",
+        "Сборщик RSS-лент",
+        "Страницы",
+        "« первая",
+        "‹ предыдущая",
+        "следующая ›",
+        "последняя »",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -73,8 +73,7 @@ def test_locks_grow_from_thirty_seconds_to_the_lockout_window() -> None:
 
 
 def test_addresses_are_keyed_so_that_one_subscriber_is_one_key() -> None:
-    assert logins.address_key("2001:db8:1:2:3:4:5:6") == logins.address_key("2001:db8:1:2:ffff::1") == (
-        "addr:2001:db8:1:2::/64")
+    assert logins.address_key("2001:db8:1:2:3:4:5:6") == logins.address_key("2001:db8:1:2:ffff::1") == ("addr:2001:db8:1:2::/64")
     assert logins.address_key("::ffff:192.0.2.7") == logins.address_key("192.0.2.7") == "addr:192.0.2.7"
     assert logins.address_key(None) is None
     assert logins.account_key("  Admin ") == logins.account_key("admin")
@@ -163,8 +162,9 @@ def test_a_flood_of_sign_ins_hashes_two_at_a_time_and_sheds_the_rest(
         def one(n: int) -> int:
             # Every attempt another account name: the per-account throttle stays out of the way.
             with httpx.Client(base_url=web.url(""), cookies=cookies, timeout=120) as flood:
-                return flood.post("/user/login", data={"csrf_token": token, "name": f"user{n}",
-                                                       "pass": "wrong password"}).status_code
+                return flood.post(
+                    "/user/login", data={"csrf_token": token, "name": f"user{n}", "pass": "wrong password"}
+                ).status_code
 
         with ThreadPoolExecutor(max_workers=60) as pool:
             statuses = list(pool.map(one, range(60)))

@@ -20,10 +20,7 @@ from lenta.parse.opml import render_opml
 
 
 def opml(body: str, *, head: str = "<head><title>Subs</title></head>", encoding: str = "utf-8") -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="{encoding}"?>\n'
-        f'<opml version="2.0">{head}<body>{body}</body></opml>'
-    ).encode(encoding)
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n<opml version="2.0">{head}<body>{body}</body></opml>').encode(encoding)
 
 
 # --- reading -----------------------------------------------------------------
@@ -128,9 +125,7 @@ def test_unescaped_ampersands_and_html_entities_are_tolerated() -> None:
             "</outline>"
         )
     )
-    assert document.outlines == (
-        OPMLFeed("https://f.example/?a=1&b=2", "Q&A site été", None, ("News & Politics",)),
-    )
+    assert document.outlines == (OPMLFeed("https://f.example/?a=1&b=2", "Q&A site été", None, ("News & Politics",)),)
 
 
 def test_raw_quotes_and_markup_in_attribute_values_do_not_lose_the_feed() -> None:
@@ -165,11 +160,7 @@ def test_declared_encodings_are_honoured(encoding: str) -> None:
 
 
 def test_undeclared_latin1_bytes_are_read_as_windows_1252() -> None:
-    data = (
-        '<opml><body><outline text="Café">'
-        '<outline text="Crème" xmlUrl="https://f.example/"/>'
-        "</outline></body></opml>"
-    )
+    data = '<opml><body><outline text="Café"><outline text="Crème" xmlUrl="https://f.example/"/></outline></body></opml>'
     document = parse_opml(data.encode("latin-1"))
     assert document.outlines == (OPMLFeed("https://f.example/", "Crème", None, ("Café",)),)
 
@@ -208,7 +199,7 @@ def test_documents_that_are_not_opml_are_refused_clearly(data: bytes, message: s
 FEEDS = (
     OPMLFeed("https://a.example/feed", "A & B <news>", "https://a.example/", ("Tech", "Daily")),
     OPMLFeed("https://b.example/rss?x=1&y=2", None, None, ()),
-    OPMLFeed("https://c.example/atom", "Ц \"quoted\"", None, ("Daily",)),
+    OPMLFeed("https://c.example/atom", 'Ц "quoted"', None, ("Daily",)),
     OPMLFeed("https://d.example/", "D", "https://d.example/home", ("Tech / Python",)),
 )
 

@@ -49,25 +49,44 @@ HOSTILE = [
 ]
 SAFE_PREFIXES = ("http://", "https://", "mailto:", "/", "#")
 
-JSON_FEED = json.dumps({
-    "version": "https://jsonfeed.org/version/1.1",
-    "title": "Hostile JSON",
-    "home_page_url": "javascript:alert('pwned-home')",
-    "items": [
-        {"id": "j1", "url": "JaVaScRiPt:alert('pwned-j1')", "title": "J1", "content_text": "one",
-         "attachments": [{"url": " vbscript:msgbox('pwned-j2')", "mime_type": "audio/mpeg"}]},
-        {"id": "j2", "url": "\u0001java\tscript:alert('pwned-j3')", "title": "J2", "content_text": "two",
-         "attachments": [{"url": "data:audio/mpeg;base64,AAAA#pwned-j4", "mime_type": "audio/mpeg"}]},
-        {"id": "j3", "url": "https://example.com/fine", "title": "J3", "content_text": "three",
-         "attachments": [{"url": "https://example.com/fine.mp3", "mime_type": "audio/mpeg"}]},
-    ],
-}).encode()
-RSS_FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Hostile RSS</title>'
-            b"<link>vbscript:msgbox('pwned-rss-site')</link><description>d</description>"
-            b"<item><title>R1</title><link>java&#x09;script:alert('pwned-r1')</link><guid>r1</guid>"
-            b"<enclosure url=\" data:text/html,pwned-r2\" type=\"audio/mpeg\" length=\"1\"/></item>"
-            b"<item><title>R2</title><link>  JAVASCRIPT:alert('pwned-r3')</link><guid>r2</guid></item>"
-            b"</channel></rss>")
+JSON_FEED = json.dumps(
+    {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Hostile JSON",
+        "home_page_url": "javascript:alert('pwned-home')",
+        "items": [
+            {
+                "id": "j1",
+                "url": "JaVaScRiPt:alert('pwned-j1')",
+                "title": "J1",
+                "content_text": "one",
+                "attachments": [{"url": " vbscript:msgbox('pwned-j2')", "mime_type": "audio/mpeg"}],
+            },
+            {
+                "id": "j2",
+                "url": "\u0001java\tscript:alert('pwned-j3')",
+                "title": "J2",
+                "content_text": "two",
+                "attachments": [{"url": "data:audio/mpeg;base64,AAAA#pwned-j4", "mime_type": "audio/mpeg"}],
+            },
+            {
+                "id": "j3",
+                "url": "https://example.com/fine",
+                "title": "J3",
+                "content_text": "three",
+                "attachments": [{"url": "https://example.com/fine.mp3", "mime_type": "audio/mpeg"}],
+            },
+        ],
+    }
+).encode()
+RSS_FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Hostile RSS</title>'
+    b"<link>vbscript:msgbox('pwned-rss-site')</link><description>d</description>"
+    b"<item><title>R1</title><link>java&#x09;script:alert('pwned-r1')</link><guid>r1</guid>"
+    b'<enclosure url=" data:text/html,pwned-r2" type="audio/mpeg" length="1"/></item>'
+    b"<item><title>R2</title><link>  JAVASCRIPT:alert('pwned-r3')</link><guid>r2</guid></item>"
+    b"</channel></rss>"
+)
 
 
 @pytest.mark.parametrize("url", HOSTILE)
@@ -75,20 +94,23 @@ def test_safe_url_refuses_every_disguise(url: str) -> None:
     assert safe_url(url) == ""
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://example.com/a?b=c#d", "https://example.com/a?b=c#d"),
-    ("  HTTP://example.com/\t", "HTTP://example.com/"),
-    ("\x00https://example.com/pa\nth", "https://example.com/path"),
-    ("mailto:someone@example.com", "mailto:someone@example.com"),
-    ("//example.com/relative", ""),
-    ("/aggregator", ""),
-    ("ftp://example.com/file", ""),
-    ("\u00a0javascript:alert(1)", ""),
-    ("ｊavascript:alert(1)", ""),
-    ("http://[broken", "http://[broken"),  # an http URL a browser will not open: harmless, and no error here
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a?b=c#d", "https://example.com/a?b=c#d"),
+        ("  HTTP://example.com/\t", "HTTP://example.com/"),
+        ("\x00https://example.com/pa\nth", "https://example.com/path"),
+        ("mailto:someone@example.com", "mailto:someone@example.com"),
+        ("//example.com/relative", ""),
+        ("/aggregator", ""),
+        ("ftp://example.com/file", ""),
+        ("\u00a0javascript:alert(1)", ""),
+        ("ｊavascript:alert(1)", ""),
+        ("http://[broken", "http://[broken"),  # an http URL a browser will not open: harmless, and no error here
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_safe_url_keeps_web_and_mail_links(url: str | None, expected: str) -> None:
     assert safe_url(url) == expected
 
@@ -97,20 +119,45 @@ def store_hostile_records(lenta: Lenta) -> int:
     """A feed whose every URL is hostile, written through the storage API."""
     now = datetime.now(UTC)
     category = lenta.add_category("Hostile")
-    feed = lenta.storage.feeds.add("javascript:alert('pwned-feed-url')", now=now, custom_title="Stored feed",
-                                   category_ids=[category.id])
-    lenta.storage.feeds.change(feed.id, {"site_url": "data:text/html,pwned-site-url",
-                                         "image_url": "javascript:alert('pwned-image')"})
+    feed = lenta.storage.feeds.add(
+        "javascript:alert('pwned-feed-url')", now=now, custom_title="Stored feed", category_ids=[category.id]
+    )
+    lenta.storage.feeds.change(
+        feed.id, {"site_url": "data:text/html,pwned-site-url", "image_url": "javascript:alert('pwned-image')"}
+    )
     records = [
-        ItemRecord(key=f"k{n}", hash=f"h{n}", guid=f"g{n}", link=url, title=f"Stored {n}", author=None,
-                   published_at=None, updated_at=None, date=now - timedelta(minutes=n), content="<p>body</p>",
-                   summary=None, enclosures=(Enclosure(HOSTILE[-1 - n], "audio/mpeg", 1),))
+        ItemRecord(
+            key=f"k{n}",
+            hash=f"h{n}",
+            guid=f"g{n}",
+            link=url,
+            title=f"Stored {n}",
+            author=None,
+            published_at=None,
+            updated_at=None,
+            date=now - timedelta(minutes=n),
+            content="<p>body</p>",
+            summary=None,
+            enclosures=(Enclosure(HOSTILE[-1 - n], "audio/mpeg", 1),),
+        )
         for n, url in enumerate(HOSTILE)
     ]
-    records.append(ItemRecord(key="ipv6", hash="h", guid=None, link="http://[broken-ipv6", title="Broken",
-                              author=None, published_at=None, updated_at=None, date=now - timedelta(hours=1),
-                              content=None, summary=None,
-                              enclosures=(Enclosure("https://example.com/ctl\x01.mp3", "audio/\x02mpeg", 1),)))
+    records.append(
+        ItemRecord(
+            key="ipv6",
+            hash="h",
+            guid=None,
+            link="http://[broken-ipv6",
+            title="Broken",
+            author=None,
+            published_at=None,
+            updated_at=None,
+            date=now - timedelta(hours=1),
+            content=None,
+            summary=None,
+            enclosures=(Enclosure("https://example.com/ctl\x01.mp3", "audio/\x02mpeg", 1),),
+        )
+    )
     with lenta.storage.db.write() as connection:
         lenta.storage.items.insert(connection, feed.id, records, now)
     return feed.id
@@ -118,26 +165,42 @@ def store_hostile_records(lenta: Lenta) -> int:
 
 def urls_in_html(text: str) -> list[str]:
     page = parse_page(text)
-    return [value for element in page.iter() if isinstance(element.tag, str)
-            for name, value in element.attrib.items() if name in {"href", "src", "action", "formaction", "poster"}]
+    return [
+        value
+        for element in page.iter()
+        if isinstance(element.tag, str)
+        for name, value in element.attrib.items()
+        if name in {"href", "src", "action", "formaction", "poster"}
+    ]
 
 
 def test_no_output_carries_a_hostile_url(lenta: Lenta, settings: Settings) -> None:
-    with LocalServer({"/feed.json": Reply(body=JSON_FEED, headers={"Content-Type": "application/feed+json"}),
-                      "/feed.xml": Reply(body=RSS_FEED, headers={"Content-Type": "application/rss+xml"})}) as feeds:
+    with LocalServer(
+        {
+            "/feed.json": Reply(body=JSON_FEED, headers={"Content-Type": "application/feed+json"}),
+            "/feed.xml": Reply(body=RSS_FEED, headers={"Content-Type": "application/rss+xml"}),
+        }
+    ) as feeds:
         served = [asyncio.run(lenta.add_feed(feeds.url(path))).id for path in ("/feed.json", "/feed.xml")]
         asyncio.run(lenta.refresh(all_feeds=True))
     stored = store_hostile_records(lenta)
     assert all(lenta.get_feed(feed_id).item_count >= 2 for feed_id in [*served, stored])
     category = lenta.list_categories()[0]
-    pages = ["/aggregator", "/aggregator?page=1", "/aggregator/sources", "/aggregator/categories",
-             f"/aggregator/categories/{category.id}", *(f"/aggregator/sources/{i}" for i in [*served, stored])]
+    pages = [
+        "/aggregator",
+        "/aggregator?page=1",
+        "/aggregator/sources",
+        "/aggregator/categories",
+        f"/aggregator/categories/{category.id}",
+        *(f"/aggregator/sources/{i}" for i in [*served, stored]),
+    ]
     with AppServer(create_app(settings, lenta)) as web, client(web) as http:
         html = {path: http.get(path) for path in pages}
         rss = http.get("/aggregator/rss")
         opml = http.get("/aggregator/opml")
-    exported = subprocess.run([sys.executable, "-m", "lenta", "export"], capture_output=True, check=True,
-                              env={**os.environ, "LENTA_DB": settings.db}).stdout
+    exported = subprocess.run(
+        [sys.executable, "-m", "lenta", "export"], capture_output=True, check=True, env={**os.environ, "LENTA_DB": settings.db}
+    ).stdout
 
     for path, response in html.items():
         assert response.status_code == 200, path

@@ -96,8 +96,7 @@ def test_xhtml_content_is_the_inner_div_without_namespaces() -> None:
 
 def test_xhtml_with_prefixed_namespace() -> None:
     (item,) = atom(
-        '<entry><content type="xhtml" xmlns:x="http://www.w3.org/1999/xhtml">'
-        "<x:div><x:p>prefixed</x:p></x:div></content></entry>"
+        '<entry><content type="xhtml" xmlns:x="http://www.w3.org/1999/xhtml"><x:div><x:p>prefixed</x:p></x:div></content></entry>'
     ).items
     assert item.content == "<p>prefixed</p>"
 

@@ -115,9 +115,7 @@ def _normalize_title(title: str) -> str:
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
-@pytest.mark.parametrize(
-    "name", params([name for name in FILES if MANIFEST.get(name, {}).get("format") in NOT_FEEDS])
-)
+@pytest.mark.parametrize("name", params([name for name in FILES if MANIFEST.get(name, {}).get("format") in NOT_FEEDS]))
 def test_non_feeds_end_in_the_right_error(name: str) -> None:
     expected = NOT_FEEDS[MANIFEST[name]["format"]]
     with pytest.raises(expected) as info:

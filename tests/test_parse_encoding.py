@@ -17,7 +17,7 @@ URL = "https://example.com/feed"
 
 def doc(title: str, encoding: str | None = None) -> str:
     declaration = f'<?xml version="1.0" encoding="{encoding}"?>' if encoding else '<?xml version="1.0"?>'
-    return f"{declaration}<rss version=\"2.0\"><channel><title>{title}</title></channel></rss>"
+    return f'{declaration}<rss version="2.0"><channel><title>{title}</title></channel></rss>'
 
 
 def title_of(body: bytes, charset: str | None = None) -> str | None:

@@ -118,9 +118,7 @@ def test_description_alone_is_the_content() -> None:
 
 
 def test_dublin_core_fills_author_and_date() -> None:
-    (item,) = rss(
-        "<item><title>x</title><dc:creator>Ann</dc:creator><dc:date>2020-01-02T03:04:05+01:00</dc:date></item>"
-    ).items
+    (item,) = rss("<item><title>x</title><dc:creator>Ann</dc:creator><dc:date>2020-01-02T03:04:05+01:00</dc:date></item>").items
     assert item.author == "Ann"
     assert item.published == datetime(2020, 1, 2, 2, 4, 5, tzinfo=UTC)
 
@@ -382,8 +380,7 @@ def test_dates_outside_the_years_read_as_absent(written: str) -> None:
 
 def test_dates_at_the_edges_of_the_years_are_kept() -> None:
     (item,) = rss(
-        "<item><pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate>"
-        "<atom:updated>2199-12-31T23:59:59Z</atom:updated></item>"
+        "<item><pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate><atom:updated>2199-12-31T23:59:59Z</atom:updated></item>"
     ).items
     assert item.published == datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
     assert item.updated == datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)

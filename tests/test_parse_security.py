@@ -91,9 +91,7 @@ def test_entities_never_touch_the_network(listener: socket.socket) -> None:
 
 
 def test_billion_laughs_is_not_expanded() -> None:
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">' for n in range(1, 10)
-    ]
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">' for n in range(1, 10)]
     body = (
         '<?xml version="1.0"?><!DOCTYPE rss [' + "".join(entities) + "]>"
         "<rss><channel><title>&lol9;</title><item><title>&lol9;&lol9;</title></item></channel></rss>"
@@ -156,8 +154,7 @@ def test_a_text_node_over_10_mb_loses_nothing_after_it() -> None:
     # was lost, and the feed read as fine. The body's cap bounds the size
     # instead, and what is stored is cut to lenta's own limits.
     items = b"".join(b"<item><guid>%d</guid><title>after %d</title></item>" % (n, n) for n in range(3))
-    body = (b"<rss><channel><title>t</title><description>" + b"x" * 12_000_000 + b"</description>"
-            + items + b"</channel></rss>")
+    body = b"<rss><channel><title>t</title><description>" + b"x" * 12_000_000 + b"</description>" + items + b"</channel></rss>"
     feed = parse_feed(body, url=URL)
     assert [item.title for item in feed.items] == ["after 0", "after 1", "after 2"]
     assert feed.description is not None and len(feed.description) == 12_000_000

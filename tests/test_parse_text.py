@@ -229,9 +229,7 @@ def test_cdata_inside_a_comment_does_not_hide_what_follows() -> None:
 
 
 def test_atom_html_content_and_text_summary() -> None:
-    item = only_item(
-        atom('<content type="html">Fish & Chips &lt;b&gt;<3&lt;/b&gt;</content><summary>Fish & Chips <3</summary>')
-    )
+    item = only_item(atom('<content type="html">Fish & Chips &lt;b&gt;<3&lt;/b&gt;</content><summary>Fish & Chips <3</summary>'))
     assert item.content == "Fish & Chips <b><3</b>"
     assert item.summary == "<p>Fish &amp; Chips &lt;3</p>"
 
@@ -252,7 +250,7 @@ def test_attribute_values_keep_every_character() -> None:
 
 
 def test_well_formed_documents_are_not_copied() -> None:
-    data = b'<rss><channel><title>a &amp; b &lt;3 &#8217; &#x2019; &#038;</title></channel></rss>'
+    data = b"<rss><channel><title>a &amp; b &lt;3 &#8217; &#x2019; &#038;</title></channel></rss>"
     assert repair_text(data) is data
 
 

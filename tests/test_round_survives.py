@@ -27,8 +27,9 @@ GOOD_FEEDS = 5
 
 def good_routes() -> dict[str, Reply]:
     return {
-        f"/good/{n}": Reply(body=rss(item(f"Post {n}.1", guid=f"{n}-1"), item(f"Post {n}.2", guid=f"{n}-2")),
-                            headers={"Content-Type": RSS})
+        f"/good/{n}": Reply(
+            body=rss(item(f"Post {n}.1", guid=f"{n}-1"), item(f"Post {n}.2", guid=f"{n}-2")), headers={"Content-Type": RSS}
+        )
         for n in range(GOOD_FEEDS)
     }
 
@@ -52,9 +53,7 @@ def assert_good_feeds_stored(lenta: Lenta, ids: dict[str, int]) -> None:
 
 
 @pytest.mark.parametrize("how", sorted(ROUNDS))
-@pytest.mark.parametrize(
-    "retry_after", ["99999999999999999999", "9" * 5000, "-1", "Fri, 31 Dec 9999 23:59:59 GMT", "1e400"]
-)
+@pytest.mark.parametrize("retry_after", ["99999999999999999999", "9" * 5000, "-1", "Fri, 31 Dec 9999 23:59:59 GMT", "1e400"])
 def test_an_absurd_retry_after_is_its_feeds_error_only(lenta: Lenta, how: str, retry_after: str) -> None:
     routes = {**good_routes(), "/busy": Reply(status=503, headers={"Retry-After": retry_after})}
     with LocalServer(routes) as server:
@@ -105,8 +104,9 @@ def test_a_write_the_database_refuses_loses_only_that_feed(lenta: Lenta, monkeyp
     storage = lenta.storage
     real_apply = storage.apply_feed_writes
 
-    def apply_feed_writes(connection: object, writes: list[tuple[int, object, tuple[object, ...], object]],
-                          changed: object, now: datetime) -> None:
+    def apply_feed_writes(
+        connection: object, writes: list[tuple[int, object, tuple[object, ...], object]], changed: object, now: datetime
+    ) -> None:
         if any(feed_id in refused_feed and new for feed_id, _, new, _ in writes):
             raise StorageError("Database error: {error}", error="value out of range for type integer")
         real_apply(connection, writes, changed, now)  # type: ignore[arg-type]

@@ -150,7 +150,7 @@ def test_forms_and_controls_are_removed(sanitizer: HTMLSanitizer) -> None:
     html = (
         '<form action="https://evil.example/steal" method="post">'
         '<input type="password" name="pw"><textarea>t</textarea>'
-        '<select><option>o</option></select>'
+        "<select><option>o</option></select>"
         '<button formaction="javascript:alert(1)">Log in</button></form><p>text</p>'
     )
     assert clean(sanitizer, html) == "<p>text</p>"
@@ -179,9 +179,7 @@ def test_unclosed_markup_is_closed(sanitizer: HTMLSanitizer) -> None:
         ("https://other.example/a.png", "https://other.example/a.png"),
     ],
 )
-def test_relative_sources_resolve_against_the_base_url(
-    sanitizer: HTMLSanitizer, url: str, expected: str
-) -> None:
+def test_relative_sources_resolve_against_the_base_url(sanitizer: HTMLSanitizer, url: str, expected: str) -> None:
     assert clean(sanitizer, f'<img src="{url}">') == f'<img src="{expected}">'
 
 
@@ -218,14 +216,10 @@ def test_markup_shown_as_text_is_not_rewritten(sanitizer: HTMLSanitizer) -> None
 
 
 @pytest.mark.parametrize("base_url", [None, "", "javascript:alert(1)", "not a url"])
-def test_relative_urls_are_dropped_without_a_usable_base(
-    sanitizer: HTMLSanitizer, base_url: str | None
-) -> None:
+def test_relative_urls_are_dropped_without_a_usable_base(sanitizer: HTMLSanitizer, base_url: str | None) -> None:
     # Left relative they would point into lenta's own pages.
     html = '<a href="/logout">x</a><img src="a.png" alt="a"><a href="https://ok.example/">y</a>'
-    assert clean(sanitizer, html, base_url) == (
-        f'<a {REL}>x</a><img alt="a"><a href="https://ok.example/" {REL}>y</a>'
-    )
+    assert clean(sanitizer, html, base_url) == (f'<a {REL}>x</a><img alt="a"><a href="https://ok.example/" {REL}>y</a>')
 
 
 def test_links_get_noopener_noreferrer_nofollow_whatever_they_said(sanitizer: HTMLSanitizer) -> None:
@@ -244,7 +238,7 @@ def test_mailto_links_are_kept(sanitizer: HTMLSanitizer) -> None:
 def test_reader_markup_survives_unchanged(sanitizer: HTMLSanitizer) -> None:
     html = (
         "<h2>Title</h2>"
-        '<p>Some <strong>strong</strong>, <em>emphasised</em>, <code>code</code> and '
+        "<p>Some <strong>strong</strong>, <em>emphasised</em>, <code>code</code> and "
         '<a href="https://example.org/" title="Example">a link</a>.</p>'
         "<blockquote><p>Quoted</p></blockquote>"
         "<ul><li>one</li><li>two</li></ul>"
@@ -277,9 +271,7 @@ def test_text_direction_and_language_are_kept(sanitizer: HTMLSanitizer) -> None:
     assert clean(sanitizer, html) == html
 
 
-@pytest.mark.parametrize(
-    "html", [None, "", "   \n", "<p> </p>", "<div>\n</div><br>", "<script>x</script>", "<!-- c -->"]
-)
+@pytest.mark.parametrize("html", [None, "", "   \n", "<p> </p>", "<div>\n</div><br>", "<script>x</script>", "<!-- c -->"])
 def test_nothing_visible_gives_none(sanitizer: HTMLSanitizer, html: str | None) -> None:
     assert sanitizer.sanitize(html, BASE) is None
 
@@ -291,9 +283,7 @@ def test_an_image_alone_is_content(sanitizer: HTMLSanitizer) -> None:
 def test_a_custom_allowlist_limits_the_tags() -> None:
     sanitizer = HTMLSanitizer(parse_allowed_tags("<p> <a>"))
     html = '<p><b>bold</b> <a href="/x">x</a> <img src="/i.png"></p>'
-    assert sanitizer.sanitize(html, BASE) == (
-        f'<p>bold <a href="https://blog.example.com/x" {REL}>x</a> </p>'
-    )
+    assert sanitizer.sanitize(html, BASE) == (f'<p>bold <a href="https://blog.example.com/x" {REL}>x</a> </p>')
 
 
 def test_the_sanitizer_refuses_dangerous_tags_given_directly() -> None:
@@ -385,15 +375,41 @@ def test_html_to_text(html: str | None, text: str) -> None:
 # resolver the sanitizer uses for relative URLs.
 RFC3986_BASE = "http://a/b/c/d;p?q"
 RFC3986_EXAMPLES = {
-    "g": "http://a/b/c/g", "./g": "http://a/b/c/g", "g/": "http://a/b/c/g/", "/g": "http://a/g",
-    "//g": "http://g", "?y": "http://a/b/c/d;p?y", "g?y": "http://a/b/c/g?y", "#s": "http://a/b/c/d;p?q#s",
-    "g#s": "http://a/b/c/g#s", "g?y#s": "http://a/b/c/g?y#s", ";x": "http://a/b/c/;x", "g;x": "http://a/b/c/g;x",
-    "": "http://a/b/c/d;p?q", ".": "http://a/b/c/", "./": "http://a/b/c/", "..": "http://a/b/", "../": "http://a/b/",
-    "../g": "http://a/b/g", "../..": "http://a/", "../../": "http://a/", "../../g": "http://a/g",
-    "../../../g": "http://a/g", "../../../../g": "http://a/g", "/./g": "http://a/g", "/../g": "http://a/g",
-    "g.": "http://a/b/c/g.", ".g": "http://a/b/c/.g", "g..": "http://a/b/c/g..", "..g": "http://a/b/c/..g",
-    "./../g": "http://a/b/g", "./g/.": "http://a/b/c/g/", "g/./h": "http://a/b/c/g/h", "g/../h": "http://a/b/c/h",
-    "g;x=1/./y": "http://a/b/c/g;x=1/y", "g;x=1/../y": "http://a/b/c/y",
+    "g": "http://a/b/c/g",
+    "./g": "http://a/b/c/g",
+    "g/": "http://a/b/c/g/",
+    "/g": "http://a/g",
+    "//g": "http://g",
+    "?y": "http://a/b/c/d;p?y",
+    "g?y": "http://a/b/c/g?y",
+    "#s": "http://a/b/c/d;p?q#s",
+    "g#s": "http://a/b/c/g#s",
+    "g?y#s": "http://a/b/c/g?y#s",
+    ";x": "http://a/b/c/;x",
+    "g;x": "http://a/b/c/g;x",
+    "": "http://a/b/c/d;p?q",
+    ".": "http://a/b/c/",
+    "./": "http://a/b/c/",
+    "..": "http://a/b/",
+    "../": "http://a/b/",
+    "../g": "http://a/b/g",
+    "../..": "http://a/",
+    "../../": "http://a/",
+    "../../g": "http://a/g",
+    "../../../g": "http://a/g",
+    "../../../../g": "http://a/g",
+    "/./g": "http://a/g",
+    "/../g": "http://a/g",
+    "g.": "http://a/b/c/g.",
+    ".g": "http://a/b/c/.g",
+    "g..": "http://a/b/c/g..",
+    "..g": "http://a/b/c/..g",
+    "./../g": "http://a/b/g",
+    "./g/.": "http://a/b/c/g/",
+    "g/./h": "http://a/b/c/g/h",
+    "g/../h": "http://a/b/c/h",
+    "g;x=1/./y": "http://a/b/c/g;x=1/y",
+    "g;x=1/../y": "http://a/b/c/y",
 }
 
 

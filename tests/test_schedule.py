@@ -35,8 +35,9 @@ def wait(**kwargs: object) -> timedelta | None:
         (None, 30 * 86400.0, timedelta(days=1)),  # publishes monthly: clamped down
     ],
 )
-def test_refresh_setting_and_adaptive_interval(refresh: int | None, publish_interval: float | None,
-                                               expected: timedelta | None) -> None:
+def test_refresh_setting_and_adaptive_interval(
+    refresh: int | None, publish_interval: float | None, expected: timedelta | None
+) -> None:
     assert wait(refresh=refresh, publish_interval=publish_interval) == expected
 
 
@@ -96,8 +97,7 @@ def test_skip_days_move_the_check_to_the_next_allowed_day() -> None:
 
 def test_skipping_every_hour_is_ignored() -> None:
     assert wait(refresh=3600, hints=Hints(skip_hours=frozenset(range(24)))) == timedelta(hours=1)
-    assert wait(refresh=3600, hints=Hints(skip_hours=frozenset({99}), skip_days=frozenset({"Caturday"}))) == \
-        timedelta(hours=1)
+    assert wait(refresh=3600, hints=Hints(skip_hours=frozenset({99}), skip_days=frozenset({"Caturday"}))) == timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,15 @@ def test_retry_after_on_429_and_503(retry_after: float, expected: timedelta) -> 
 
 @pytest.mark.parametrize(
     ("errors", "expected"),
-    [(1, timedelta(minutes=15)), (2, timedelta(minutes=30)), (3, timedelta(hours=1)), (5, timedelta(hours=4)),
-     (7, timedelta(hours=16)), (8, timedelta(days=1)), (50, timedelta(days=1))],
+    [
+        (1, timedelta(minutes=15)),
+        (2, timedelta(minutes=30)),
+        (3, timedelta(hours=1)),
+        (5, timedelta(hours=4)),
+        (7, timedelta(hours=16)),
+        (8, timedelta(days=1)),
+        (50, timedelta(days=1)),
+    ],
 )
 def test_backoff_doubles_and_is_capped_at_a_day_but_never_stops(errors: int, expected: timedelta) -> None:
     assert wait(refresh=None, error_count=errors) == expected

@@ -81,8 +81,7 @@ def test_cache_control(lenta: Lenta, headers: dict[str, str], expected: timedelt
 
 def test_expires_is_measured_against_the_servers_date(lenta: Lenta) -> None:
     server_now = datetime.now(UTC) - timedelta(days=3)  # a server whose clock is wrong
-    headers = {"Date": format_datetime(server_now, usegmt=True),
-               "Expires": format_datetime(server_now + 5 * HOUR, usegmt=True)}
+    headers = {"Date": format_datetime(server_now, usegmt=True), "Expires": format_datetime(server_now + 5 * HOUR, usegmt=True)}
     feed = refreshed(lenta, Reply(body=rss(), headers=headers))
     assert_about(wait_of(feed), 5 * HOUR)
 
@@ -131,8 +130,10 @@ def test_retry_after_seconds(lenta: Lenta, status: int) -> None:
 
 def test_retry_after_http_date(lenta: Lenta) -> None:
     server_now = datetime.now(UTC)
-    headers = {"Date": format_datetime(server_now, usegmt=True),
-               "Retry-After": format_datetime(server_now + 3 * HOUR, usegmt=True)}
+    headers = {
+        "Date": format_datetime(server_now, usegmt=True),
+        "Retry-After": format_datetime(server_now + 3 * HOUR, usegmt=True),
+    }
     feed = refreshed(lenta, Reply(status=429, body=b"slow down", headers=headers))
     assert_about(wait_of(feed), 3 * HOUR, spread=0.01)
 

@@ -33,8 +33,9 @@ from seedfeed import seed_feed
 
 def lenta_command(db: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1"}
-    return subprocess.run([sys.executable, "-m", "lenta", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "lenta", *args], env=env, capture_output=True, text=True, timeout=120, check=False, **kwargs
+    )  # type: ignore[call-overload]
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,13 @@ def served_site(tmp_path_factory: pytest.TempPathFactory, seed_lines: list[str])
         assert "1 ok" in refreshed.stdout and "300 new items" in refreshed.stdout, refreshed.stdout
     port = free_port()
     env = {**os.environ, "LENTA_DB": str(db), "LENTA_SCHEDULER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "lenta", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lenta", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -101,8 +107,23 @@ def test_page_10_structure(served_site: str, seed_lines: list[str]) -> None:
         discuss = [a for a in article.cssselect(".feed-item-body a") if a.text_content() == "Discuss"]
         assert [a.get("href") for a in discuss] == [post.discuss_link]
     pager = [li.text_content().strip() for li in page.cssselect("ul.pager li")]
-    assert pager == ["« первая", "‹ предыдущая", "…", "6", "7", "8", "9", "10", "11", "12", "13", "14", "…",
-                     "следующая ›", "последняя »"]
+    assert pager == [
+        "« первая",
+        "‹ предыдущая",
+        "…",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "…",
+        "следующая ›",
+        "последняя »",
+    ]
     assert page.cssselect("ul.pager li.pager-current")[0].text_content().strip() == "10"
 
 
@@ -112,10 +133,10 @@ def test_page_10_in_english(served_site: str) -> None:
     assert page.cssselect("h1#page-title")[0].text_content().strip() == "Feed aggregator"
     assert block_lines(page.cssselect("nav.breadcrumb-region h2")[0]) == ["You are here"]
     pager = [li.text_content().strip() for li in page.cssselect("ul.pager li")]
-    assert pager == ["« first", "‹ previous", "…", "6", "7", "8", "9", "10", "11", "12", "13", "14", "…",
-                     "next ›", "last »"]
-    links = {li.text_content().strip(): li.cssselect("a")[0].get("href") for li in page.cssselect("ul.pager li")
-             if li.cssselect("a")}
+    assert pager == ["« first", "‹ previous", "…", "6", "7", "8", "9", "10", "11", "12", "13", "14", "…", "next ›", "last »"]
+    links = {
+        li.text_content().strip(): li.cssselect("a")[0].get("href") for li in page.cssselect("ul.pager li") if li.cssselect("a")
+    }
     assert links["« first"] == "/aggregator"
     assert links["‹ previous"] == "/aggregator?page=8"
     assert links["next ›"] == "/aggregator?page=10"

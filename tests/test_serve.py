@@ -30,8 +30,13 @@ def lenta_serve(db: str, **env: str) -> Iterator[tuple[int, subprocess.Popen[str
     its port and process once it answers."""
     port = free_port()
     environ = {**os.environ, "LENTA_DB": db, "LENTA_SCHEDULER": "false", **env}
-    server = subprocess.Popen([sys.executable, "-m", "lenta", "serve", "--port", str(port)], env=environ,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lenta", "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -92,10 +97,12 @@ def test_connections_slow_to_send_their_headers_are_closed(tmp_path: Path) -> No
         def watch(name: str, sock: socket.socket, dribble: bytes = b"") -> None:
             results[name] = closed_after(sock, timeout + 3, dribble)
 
-        threads = [threading.Thread(target=watch, args=("silent", silent)),
-                   threading.Thread(target=watch, args=("half", half)),
-                   threading.Thread(target=watch, args=("dribbling", dribbling, head[1:] * 5)),
-                   threading.Thread(target=watch, args=("kept alive", kept_alive))]
+        threads = [
+            threading.Thread(target=watch, args=("silent", silent)),
+            threading.Thread(target=watch, args=("half", half)),
+            threading.Thread(target=watch, args=("dribbling", dribbling, head[1:] * 5)),
+            threading.Thread(target=watch, args=("kept alive", kept_alive)),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -112,9 +119,11 @@ def test_a_refused_upload_is_answered_at_once_and_its_rest_taken_for_a_while_onl
     timeout = 1.5
     with lenta_serve(str(tmp_path / "lenta.sqlite"), LENTA_HEADER_TIMEOUT=str(timeout)) as (port, _):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-            sock.sendall(f"POST /user/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                         f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {2**30}\r\n\r\n"
-                         f"name=admin&pass=".encode())
+            sock.sendall(
+                f"POST /user/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {2**30}\r\n\r\n"
+                f"name=admin&pass=".encode()
+            )
             answer = b""
             while b"</html>" not in answer:
                 answer += sock.recv(65536)
@@ -125,8 +134,7 @@ def test_a_refused_upload_is_answered_at_once_and_its_rest_taken_for_a_while_onl
 
 
 def test_connections_beyond_the_limit_are_answered_503(tmp_path: Path) -> None:
-    with lenta_serve(str(tmp_path / "lenta.sqlite"), LENTA_MAX_CONNECTIONS="3",
-                     LENTA_HEADER_TIMEOUT="5") as (port, _):
+    with lenta_serve(str(tmp_path / "lenta.sqlite"), LENTA_MAX_CONNECTIONS="3", LENTA_HEADER_TIMEOUT="5") as (port, _):
         url = f"http://127.0.0.1:{port}/aggregator"
         held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
         for sock in held:
@@ -167,14 +175,17 @@ def test_sqlite_paths_are_shown_as_they_are(tmp_path: Path) -> None:
     assert f"(database {db})" in out
 
 
-@pytest.mark.parametrize(("database", "shown"), [
-    ("postgresql://lenta:s3cret@db.example:5432/lenta", "postgresql://lenta:***@db.example:5432/lenta"),
-    ("postgresql+psycopg://lenta:p%40ss@db/lenta", "postgresql+psycopg://lenta:***@db/lenta"),
-    ("postgresql://db/lenta?user=lenta&password=s3cret", "postgresql://db/lenta?password=***&user=lenta"),
-    ("postgresql://lenta:s3cret@db:notaport/lenta", "postgresql://lenta:***@db:notaport/lenta"),
-    ("postgresql://lenta@db/lenta", "postgresql://lenta@db/lenta"),
-    ("sqlite:////var/lib/lenta/lenta.sqlite", "sqlite:////var/lib/lenta/lenta.sqlite"),
-    ("/var/lib/lenta/lenta.sqlite", "/var/lib/lenta/lenta.sqlite"),
-])
+@pytest.mark.parametrize(
+    ("database", "shown"),
+    [
+        ("postgresql://lenta:s3cret@db.example:5432/lenta", "postgresql://lenta:***@db.example:5432/lenta"),
+        ("postgresql+psycopg://lenta:p%40ss@db/lenta", "postgresql+psycopg://lenta:***@db/lenta"),
+        ("postgresql://db/lenta?user=lenta&password=s3cret", "postgresql://db/lenta?password=***&user=lenta"),
+        ("postgresql://lenta:s3cret@db:notaport/lenta", "postgresql://lenta:***@db:notaport/lenta"),
+        ("postgresql://lenta@db/lenta", "postgresql://lenta@db/lenta"),
+        ("sqlite:////var/lib/lenta/lenta.sqlite", "sqlite:////var/lib/lenta/lenta.sqlite"),
+        ("/var/lib/lenta/lenta.sqlite", "/var/lib/lenta/lenta.sqlite"),
+    ],
+)
 def test_display_database(database: str, shown: str) -> None:
     assert display_database(database) == shown

@@ -80,8 +80,7 @@ def signed_in(web: AppServer, browsers: list[httpx.Client], name: str = "admin")
     return http, cookie
 
 
-def test_a_cookie_copied_before_sign_out_opens_nothing_after(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_a_cookie_copied_before_sign_out_opens_nothing_after(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
     web, _ = site
     http, copied = signed_in(web, browsers)
     token = form_token(http.get(ADMIN).text)
@@ -90,8 +89,7 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_after(
     assert not opens_admin(web, copied)
 
 
-def test_a_password_change_ends_every_session_of_that_user(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_a_password_change_ends_every_session_of_that_user(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
     web, lenta = site
     _, laptop = signed_in(web, browsers)
     _, phone = signed_in(web, browsers)
@@ -102,29 +100,27 @@ def test_a_password_change_ends_every_session_of_that_user(
 
 
 def test_changing_ones_own_password_on_the_people_page_keeps_that_session(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]
+) -> None:
     web, lenta = site
     http, here = signed_in(web, browsers)
     _, elsewhere = signed_in(web, browsers)
     admin = lenta.get_user("admin")
     token = form_token(http.get(f"/admin/people/{admin.id}/edit").text)
-    saved = http.post(f"/admin/people/{admin.id}/edit", data={"csrf_token": token, "pass": "another password!",
-                                                               "admin": "1"})
+    saved = http.post(f"/admin/people/{admin.id}/edit", data={"csrf_token": token, "pass": "another password!", "admin": "1"})
     assert saved.status_code == 303, saved.text
     assert opens_admin(web, here) and not opens_admin(web, elsewhere)
     assert lenta.authenticate("admin", "another password!") is not None
 
 
-def test_deleting_a_user_ends_their_sessions(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_deleting_a_user_ends_their_sessions(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
     web, lenta = site
     _, theirs = signed_in(web, browsers, "second")
     lenta.delete_user("second")
     assert not opens_admin(web, theirs)
 
 
-def test_a_cookie_forged_with_the_signing_key_opens_nothing(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_a_cookie_forged_with_the_signing_key_opens_nothing(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
     # The attack of the issue: someone who read the key out of the database
     # signs a cookie of their own. A signature proves nothing without a live
     # session behind it, and the database holds only sessions' hashes.
@@ -145,8 +141,7 @@ def test_a_cookie_forged_with_the_signing_key_opens_nothing(
     assert opens_admin(web, real)
 
 
-def test_using_a_session_does_not_extend_it(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client], clock: Clock) -> None:
+def test_using_a_session_does_not_extend_it(site: tuple[AppServer, Lenta], browsers: list[httpx.Client], clock: Clock) -> None:
     web, _ = site
     http, cookie = signed_in(web, browsers)
     for _ in range(13):
@@ -159,7 +154,8 @@ def test_using_a_session_does_not_extend_it(
 
 
 def test_rotating_the_key_ends_every_session(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client], settings: Settings) -> None:
+    site: tuple[AppServer, Lenta], browsers: list[httpx.Client], settings: Settings
+) -> None:
     web, lenta = site
     _, first = signed_in(web, browsers)
     _, second = signed_in(web, browsers, "second")
@@ -186,14 +182,14 @@ def test_the_key_can_come_from_a_file_and_is_then_rotated_there(settings: Settin
 
 
 def test_500_bad_opml_entries_are_all_reported_and_the_cookie_stays_small(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]
+) -> None:
     web, _ = site
     outlines = "".join(f'<outline type="rss" text="bad {n}" xmlUrl="gopher://bad.example/{n}"/>' for n in range(500))
     opml = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outlines}</body></opml>'.encode()
     http, _ = signed_in(web, browsers)
     token = form_token(http.get(f"{ADMIN}/add/opml").text)
-    imported = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token},
-                         files={"upload": ("feeds.opml", opml, "text/x-opml")})
+    imported = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token}, files={"upload": ("feeds.opml", opml, "text/x-opml")})
     assert imported.status_code == 303
     assert len(imported.headers.get("set-cookie", "")) < 300
     page = http.get(imported.headers["location"]).text
@@ -226,8 +222,7 @@ def test_cli_manages_users_and_keeps_an_admin(settings: Settings) -> None:
         lenta.close()
 
 
-def test_the_people_page_adds_and_deletes_users(
-    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_the_people_page_adds_and_deletes_users(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
     web, lenta = site
     http, _ = signed_in(web, browsers)
     token = form_token(http.get("/admin/people/add").text)

@@ -34,10 +34,28 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 def feed(feed_id: int, url: str) -> Feed:
     return Feed(
-        id=feed_id, url=url, title=url, custom_title=None, feed_title=None, site_url=None, description=None,
-        image_url=None, format=None, refresh=None, created_at=NOW, checked_at=None, next_check_at=None,
-        modified_at=None, http_status=None, error=None, error_kind=None, error_count=0, etag=None,
-        last_modified=None, hub_url=None, gone=False,
+        id=feed_id,
+        url=url,
+        title=url,
+        custom_title=None,
+        feed_title=None,
+        site_url=None,
+        description=None,
+        image_url=None,
+        format=None,
+        refresh=None,
+        created_at=NOW,
+        checked_at=None,
+        next_check_at=None,
+        modified_at=None,
+        http_status=None,
+        error=None,
+        error_kind=None,
+        error_count=0,
+        etag=None,
+        last_modified=None,
+        hub_url=None,
+        gone=False,
     )
 
 
@@ -60,8 +78,11 @@ def host_of(item: Feed) -> str:
 def test_fetch_order_deals_hosts_like_cards() -> None:
     feeds = feeds_on({"a.example": 3, "b.example": 1, "c.example": 2})
     assert [f.url for f in fetch_order(feeds)] == [
-        "https://a.example/feed0.xml", "https://b.example/feed0.xml", "https://c.example/feed0.xml",
-        "https://a.example/feed1.xml", "https://c.example/feed1.xml",
+        "https://a.example/feed0.xml",
+        "https://b.example/feed0.xml",
+        "https://c.example/feed0.xml",
+        "https://a.example/feed1.xml",
+        "https://c.example/feed1.xml",
         "https://a.example/feed2.xml",
     ]
 
@@ -177,24 +198,29 @@ def test_a_shard_killed_midway_counts_what_it_left_as_failed() -> None:
 
 
 def rss(host: str, n: int) -> bytes:
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{host} {n}</title>'
-            f"<link>https://{host}/</link><description>d</description>"
-            f"<item><title>{host} {n} one</title><guid>{host}-{n}-1</guid><description>x</description></item>"
-            f"<item><title>{host} {n} two</title><guid>{host}-{n}-2</guid><description>y</description></item>"
-            "</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{host} {n}</title>'
+        f"<link>https://{host}/</link><description>d</description>"
+        f"<item><title>{host} {n} one</title><guid>{host}-{n}-1</guid><description>x</description></item>"
+        f"<item><title>{host} {n} two</title><guid>{host}-{n}-2</guid><description>y</description></item>"
+        "</channel></rss>"
+    ).encode()
 
 
 def lenta_cli(db: Path | str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1", "LENTA_HOST_INTERVAL": "0",
-               **env}
-    return subprocess.run([sys.executable, "-m", "lenta", *args], env=environ, capture_output=True, text=True,
-                          timeout=120, check=False)
+    environ = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1", "LENTA_HOST_INTERVAL": "0", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "lenta", *args], env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def subscribe(db: Path | str, folder: Path, urls: list[str]) -> None:
     opml = folder / "feeds.opml"
-    opml.write_text('<?xml version="1.0"?><opml version="2.0"><body>'
-                    + "".join(f'<outline type="rss" text="f" xmlUrl="{url}"/>' for url in urls) + "</body></opml>")
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        + "".join(f'<outline type="rss" text="f" xmlUrl="{url}"/>' for url in urls)
+        + "</body></opml>"
+    )
     assert lenta_cli(db, "import", str(opml)).returncode == 0
 
 
@@ -202,9 +228,13 @@ def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path, backen
     # backend_url (conftest): SQLite, and PostgreSQL when configured; each
     # shard process opens its own connections to it.
     hosts = [f"s{n}.localhost" for n in range(8)]
-    routes = {f"/{host}/{n}.xml": Reply(body=rss(host, n), headers={"Content-Type": "application/rss+xml"},
-                                        etag=f'"{host}-{n}"', delay=0.05)
-              for host in hosts for n in range(4)}
+    routes = {
+        f"/{host}/{n}.xml": Reply(
+            body=rss(host, n), headers={"Content-Type": "application/rss+xml"}, etag=f'"{host}-{n}"', delay=0.05
+        )
+        for host in hosts
+        for n in range(4)
+    }
     with LocalServer(routes) as server:
         db = backend_url
         subscribe(db, tmp_path, [server.url(path, host=path.split("/")[1]) for path in routes])
@@ -227,9 +257,10 @@ def test_lenta_refresh_shares_a_big_round_among_processes(tmp_path: Path, backen
 
 
 def test_one_process_when_asked(tmp_path: Path) -> None:
-    routes = {f"/{n}.xml": Reply(body=rss("one.localhost", n), headers={"Content-Type": "application/rss+xml"},
-                                 delay=0.05)
-              for n in range(20)}
+    routes = {
+        f"/{n}.xml": Reply(body=rss("one.localhost", n), headers={"Content-Type": "application/rss+xml"}, delay=0.05)
+        for n in range(20)
+    }
     with LocalServer(routes) as server:
         db = tmp_path / "lenta.sqlite"
         subscribe(db, tmp_path, [server.url(path, host=f"h{path[1:-4]}.localhost") for path in routes])

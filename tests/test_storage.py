@@ -41,9 +41,17 @@ NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 def record(key: str, date: datetime, **fields: object) -> ItemRecord:
     values: dict[str, object] = {
-        "key": key, "hash": f"hash-{key}", "guid": key, "link": f"https://example.com/{key}",
-        "title": f"Title {key}", "author": None, "published_at": date, "updated_at": None, "date": date,
-        "content": f"<p>{key}</p>", "summary": None,
+        "key": key,
+        "hash": f"hash-{key}",
+        "guid": key,
+        "link": f"https://example.com/{key}",
+        "title": f"Title {key}",
+        "author": None,
+        "published_at": date,
+        "updated_at": None,
+        "date": date,
+        "content": f"<p>{key}</p>",
+        "summary": None,
     }
     values.update(fields)
     return ItemRecord(**values)  # type: ignore[arg-type]
@@ -149,9 +157,12 @@ def test_due_feeds_are_the_overdue_ones_oldest_first_and_not_gone(storage: Stora
 def test_items_page_is_newest_first_then_by_id(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     add_items(
-        storage, feed.id,
-        record("new", NOW), record("same-a", NOW - timedelta(hours=1)),
-        record("same-b", NOW - timedelta(hours=1)), record("old", NOW - timedelta(days=1)),
+        storage,
+        feed.id,
+        record("new", NOW),
+        record("same-a", NOW - timedelta(hours=1)),
+        record("same-b", NOW - timedelta(hours=1)),
+        record("old", NOW - timedelta(days=1)),
     )
     page = storage.items.page(0, 10)
     # Items are inserted oldest-first (reversed feed order), so among equal
@@ -166,8 +177,19 @@ def test_items_page_is_newest_first_then_by_id(storage: Storage) -> None:
 def test_item_fields_round_trip(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW, custom_title="Source")
     enclosure = Enclosure("https://example.com/a.mp3", "audio/mpeg", 1234)
-    add_items(storage, feed.id, record("k", NOW, author="Ann", summary="<p>s</p>", enclosures=(enclosure,),
-                                       categories=("one", "два"), updated_at=NOW + timedelta(seconds=1)))
+    add_items(
+        storage,
+        feed.id,
+        record(
+            "k",
+            NOW,
+            author="Ann",
+            summary="<p>s</p>",
+            enclosures=(enclosure,),
+            categories=("one", "два"),
+            updated_at=NOW + timedelta(seconds=1),
+        ),
+    )
     (item,) = storage.items.page(0, 10).items
     assert item.feed_title == "Source"
     assert item.author == "Ann"
@@ -187,8 +209,13 @@ def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storag
     a = storage.feeds.add("https://a.example/", now=NOW)
     b = storage.feeds.add("https://b.example/", now=NOW)
     later = NOW + timedelta(days=3, microseconds=1)
-    fields = {"author": "Ann", "updated_at": later, "summary": "<p>s</p>", "categories": ("x",),
-              "enclosures": (Enclosure("https://a.example/a.mp3", "audio/mpeg", 9),)}
+    fields = {
+        "author": "Ann",
+        "updated_at": later,
+        "summary": "<p>s</p>",
+        "categories": ("x",),
+        "enclosures": (Enclosure("https://a.example/a.mp3", "audio/mpeg", 9),),
+    }
     item = record("k", NOW.replace(microsecond=0), **fields)
     log = FetchLogRecord(at=later, outcome="ok", duration=0.25, status=200, bytes=10, new_items=1)
     changes = {"checked_at": later, "gone": True, "publish_interval": 60.5, "http_status": 200}
@@ -196,13 +223,46 @@ def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storag
         storage.items.insert_many(connection, [(a.id, [item])], NOW)
         storage.feeds.change_many(connection, [(a.id, changes)])
         storage.feeds.log_fetches(connection, [(a.id, log)])
-        row = {name: getattr(item, name) for name in ("key", "hash", "guid", "link", "title", "author",
-                                                      "published_at", "updated_at", "date", "content", "summary")}
-        connection.execute(insert(items), {**row, "feed_id": b.id, "first_seen_at": NOW, "categories": '["x"]',
-                                           "enclosures": _items._enclosures_json(item.enclosures)})
+        row = {
+            name: getattr(item, name)
+            for name in (
+                "key",
+                "hash",
+                "guid",
+                "link",
+                "title",
+                "author",
+                "published_at",
+                "updated_at",
+                "date",
+                "content",
+                "summary",
+            )
+        }
+        connection.execute(
+            insert(items),
+            {
+                **row,
+                "feed_id": b.id,
+                "first_seen_at": NOW,
+                "categories": '["x"]',
+                "enclosures": _items._enclosures_json(item.enclosures),
+            },
+        )
         connection.execute(update(feeds).where(feeds.c.id == b.id).values(changes))
-        connection.execute(insert(fetch_log), {"feed_id": b.id, "at": later, "outcome": "ok", "duration": 0.25,
-                                               "status": 200, "bytes": 10, "new_items": 1, "updated_items": 0})
+        connection.execute(
+            insert(fetch_log),
+            {
+                "feed_id": b.id,
+                "at": later,
+                "outcome": "ok",
+                "duration": 0.25,
+                "status": 200,
+                "bytes": 10,
+                "new_items": 1,
+                "updated_items": 0,
+            },
+        )
 
     def stored(table: Table, key: str, feed_id: int) -> tuple[object, ...]:
         names = [c.name for c in table.c if c.name not in {"id", "feed_id", "url"}]
@@ -223,10 +283,14 @@ def test_change_many_groups_rows_by_columns(storage: Storage) -> None:
     b = storage.feeds.add("https://b.example/", now=NOW)
     c = storage.feeds.add("https://c.example/", now=NOW)
     with storage.db.write() as connection:
-        storage.feeds.change_many(connection, [
-            (a.id, {"http_status": 304, "checked_at": NOW}), (b.id, {"http_status": 200, "checked_at": NOW}),
-            (c.id, {"error": "boom", "error_count": 3}),
-        ])
+        storage.feeds.change_many(
+            connection,
+            [
+                (a.id, {"http_status": 304, "checked_at": NOW}),
+                (b.id, {"http_status": 200, "checked_at": NOW}),
+                (c.id, {"error": "boom", "error_count": 3}),
+            ],
+        )
     assert [storage.feeds.get(f.id).http_status for f in (a, b, c)] == [304, 200, None]
     assert storage.feeds.get(c.id).error_count == 3 and storage.feeds.get(a.id).error is None
     with pytest.raises(ValueError), storage.db.write() as connection:

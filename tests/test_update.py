@@ -30,8 +30,9 @@ def rss(*items: str, title: str = "Test feed") -> bytes:
     ).encode()
 
 
-def item(title: str, *, guid: str | None = None, link: str | None = None, date: datetime | None = None,
-         body: str = "body") -> str:
+def item(
+    title: str, *, guid: str | None = None, link: str | None = None, date: datetime | None = None, body: str = "body"
+) -> str:
     parts = [f"<title>{title}</title>", f"<description>&lt;p&gt;{body}&lt;/p&gt;</description>"]
     if guid is not None:
         parts.append(f"<guid>{guid}</guid>")
@@ -65,8 +66,12 @@ def titles(lenta: Lenta) -> list[str | None]:
 
 
 def test_second_refresh_sends_validators_and_stores_nothing_new(lenta: Lenta) -> None:
-    feed = Reply(body=rss(item("One", guid="1"), item("Two", guid="2")), headers={"Content-Type": RSS},
-                 etag='"v1"', last_modified="Wed, 01 Oct 2025 10:00:00 GMT")
+    feed = Reply(
+        body=rss(item("One", guid="1"), item("Two", guid="2")),
+        headers={"Content-Type": RSS},
+        etag='"v1"',
+        last_modified="Wed, 01 Oct 2025 10:00:00 GMT",
+    )
     with LocalServer({"/feed": feed}) as server:
         feed_id = add(lenta, server.url("/feed"))
         first = refresh(lenta)
@@ -84,16 +89,22 @@ def test_second_refresh_sends_validators_and_stores_nothing_new(lenta: Lenta) ->
 
 
 def test_items_are_identified_by_guid_then_link_then_content(lenta: Lenta) -> None:
-    route = Mutable(Reply(body=rss(item("A", guid="g1", link="https://e.x/1"), item("B", link="https://e.x/2"),
-                                   item("C")), headers={"Content-Type": RSS}))
+    route = Mutable(
+        Reply(
+            body=rss(item("A", guid="g1", link="https://e.x/1"), item("B", link="https://e.x/2"), item("C")),
+            headers={"Content-Type": RSS},
+        )
+    )
     with LocalServer({"/feed": route}) as server:
         add(lenta, server.url("/feed"))
         refresh(lenta)
         keys = sorted(i.key for i in lenta.items_page(0, 10).items)
         assert keys[:2] == ["g1", "https://e.x/2"] and keys[2].startswith("sha256:")
         # The same items again (the guid item with a new link) add nothing.
-        route.reply = Reply(body=rss(item("A", guid="g1", link="https://e.x/moved"), item("B", link="https://e.x/2"),
-                                     item("C")), headers={"Content-Type": RSS})
+        route.reply = Reply(
+            body=rss(item("A", guid="g1", link="https://e.x/moved"), item("B", link="https://e.x/2"), item("C")),
+            headers={"Content-Type": RSS},
+        )
         summary = refresh(lenta)
     assert summary.new_items == 0 and summary.updated_items == 1  # type: ignore[attr-defined]
     assert lenta.storage.items.count() == 3
@@ -101,14 +112,12 @@ def test_items_are_identified_by_guid_then_link_then_content(lenta: Lenta) -> No
 
 def test_an_item_changed_upstream_is_updated_in_place(lenta: Lenta) -> None:
     date = datetime(2025, 10, 1, tzinfo=UTC)
-    route = Mutable(Reply(body=rss(item("Draft title", guid="p1", date=date, body="first")),
-                          headers={"Content-Type": RSS}))
+    route = Mutable(Reply(body=rss(item("Draft title", guid="p1", date=date, body="first")), headers={"Content-Type": RSS}))
     with LocalServer({"/feed": route}) as server:
         add(lenta, server.url("/feed"))
         refresh(lenta)
         (before,) = lenta.items_page(0, 10).items
-        route.reply = Reply(body=rss(item("Final title", guid="p1", date=date, body="second")),
-                            headers={"Content-Type": RSS})
+        route.reply = Reply(body=rss(item("Final title", guid="p1", date=date, body="second")), headers={"Content-Type": RSS})
         summary = refresh(lenta)
     (after,) = lenta.items_page(0, 10).items
     assert summary.updated_items == 1 and summary.new_items == 0  # type: ignore[attr-defined]
@@ -126,8 +135,7 @@ def test_duplicate_guids_in_one_document_are_stored_once(lenta: Lenta) -> None:
 
 def test_retention_discards_items_older_than_the_setting(lenta: Lenta) -> None:
     now = datetime.now(UTC)
-    body = rss(item("Fresh", guid="1", date=now - timedelta(hours=1)),
-               item("Stale", guid="2", date=now - timedelta(days=30)))
+    body = rss(item("Fresh", guid="1", date=now - timedelta(hours=1)), item("Stale", guid="2", date=now - timedelta(days=30)))
     with LocalServer({"/feed": Reply(body=body, headers={"Content-Type": RSS})}) as server:
         add(lenta, server.url("/feed"))
         refresh(lenta)
@@ -168,10 +176,13 @@ def test_a_bad_feed_stores_a_readable_error_and_the_others_refresh(
 ) -> None:
     routes = {
         "/good": Reply(body=rss(item("Good news", guid="1")), headers={"Content-Type": RSS}),
-        "/page": Reply(body=b"<!doctype html><html><head><title>Hi</title></head><body><p>No feed here.</p></body></html>",
-                       headers={"Content-Type": "text/html; charset=utf-8"}),
-        "/broken": Reply(body=b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
-                         headers={"Content-Type": "application/feed+json"}),
+        "/page": Reply(
+            body=b"<!doctype html><html><head><title>Hi</title></head><body><p>No feed here.</p></body></html>",
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        ),
+        "/broken": Reply(
+            body=b'{"version": "https://jsonfeed.org/version/1.1", "items": [', headers={"Content-Type": "application/feed+json"}
+        ),
     }
     with LocalServer(routes) as server:
         bad_id = add(lenta, make_url(server))
@@ -210,8 +221,9 @@ def test_gone_feeds_stop_being_polled(lenta: Lenta) -> None:
 
 def test_permanent_redirect_moves_the_feed_once_confirmed(lenta: Lenta) -> None:
     body = rss(item("Moved", guid="1"))
-    with LocalServer({"/old": Reply(status=301, headers={"Location": "/new"}),
-                      "/new": Reply(body=body, headers={"Content-Type": RSS})}) as server:
+    with LocalServer(
+        {"/old": Reply(status=301, headers={"Location": "/new"}), "/new": Reply(body=body, headers={"Content-Type": RSS})}
+    ) as server:
         feed_id = asyncio.run(lenta.add_feed(server.url("/old"), discover=False)).id
         refresh(lenta)
         assert lenta.get_feed(feed_id).url == server.url("/old")
@@ -220,10 +232,16 @@ def test_permanent_redirect_moves_the_feed_once_confirmed(lenta: Lenta) -> None:
 
 
 def test_autodiscovery_follows_a_page_to_its_feed(lenta: Lenta) -> None:
-    page = (b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml" title="Feed">'
-            b"</head><body>hi</body></html>")
-    with LocalServer({"/": Reply(body=page, headers={"Content-Type": "text/html"}),
-                      "/feed.xml": Reply(body=rss(item("Found", guid="1")), headers={"Content-Type": RSS})}) as server:
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml" title="Feed">'
+        b"</head><body>hi</body></html>"
+    )
+    with LocalServer(
+        {
+            "/": Reply(body=page, headers={"Content-Type": "text/html"}),
+            "/feed.xml": Reply(body=rss(item("Found", guid="1")), headers={"Content-Type": RSS}),
+        }
+    ) as server:
         feed = asyncio.run(lenta.add_feed(server.url("/")))
         assert feed.url == server.url("/feed.xml")
         refresh(lenta)
@@ -231,9 +249,11 @@ def test_autodiscovery_follows_a_page_to_its_feed(lenta: Lenta) -> None:
 
 
 def test_feed_html_is_sanitized_and_titles_are_plain_text(lenta: Lenta) -> None:
-    evil = ('<item><title>&lt;b&gt;Bold&lt;/b&gt; title</title><guid>1</guid>'
-            '<description>&lt;p onclick="x()"&gt;Hi&lt;script&gt;alert(1)&lt;/script&gt;'
-            '&lt;a href="javascript:alert(1)"&gt;link&lt;/a&gt;&lt;img src="/a.png"&gt;&lt;/p&gt;</description></item>')
+    evil = (
+        "<item><title>&lt;b&gt;Bold&lt;/b&gt; title</title><guid>1</guid>"
+        '<description>&lt;p onclick="x()"&gt;Hi&lt;script&gt;alert(1)&lt;/script&gt;'
+        '&lt;a href="javascript:alert(1)"&gt;link&lt;/a&gt;&lt;img src="/a.png"&gt;&lt;/p&gt;</description></item>'
+    )
     with LocalServer({"/feed": Reply(body=rss(evil), headers={"Content-Type": RSS})}) as server:
         add(lenta, server.url("/feed"))
         refresh(lenta)
@@ -269,12 +289,16 @@ def test_lenta_errors_survive_pickling() -> None:
     from lenta.exceptions import FetchError
     from lenta.exceptions import FetchErrorKind
 
-    error = FetchError("the response is larger than {limit} bytes", kind=FetchErrorKind.TOO_LARGE, status=200,
-                       limit=5)
+    error = FetchError("the response is larger than {limit} bytes", kind=FetchErrorKind.TOO_LARGE, status=200, limit=5)
     copy = pickle.loads(pickle.dumps(error))
     assert (type(copy), str(copy), copy.kind, copy.status, copy.message_id, copy.args_for_message) == (
-        FetchError, "the response is larger than 5 bytes", FetchErrorKind.TOO_LARGE, 200,
-        "the response is larger than {limit} bytes", {"limit": 5})
+        FetchError,
+        "the response is larger than 5 bytes",
+        FetchErrorKind.TOO_LARGE,
+        200,
+        "the response is larger than {limit} bytes",
+        {"limit": 5},
+    )
     missing = pickle.loads(pickle.dumps(FeedNotFoundError(7)))
     assert str(missing) == "No feed 7." and missing.feed == 7
 
@@ -284,8 +308,9 @@ def test_two_refreshers_never_fetch_the_same_due_feed(settings: Settings) -> Non
 
     from lenta.core import make_lenta
 
-    with LocalServer({f"/f{n}": Reply(body=rss(item(f"Item {n}", guid=str(n))), headers={"Content-Type": RSS},
-                                      delay=0.05) for n in range(40)}) as server:
+    with LocalServer(
+        {f"/f{n}": Reply(body=rss(item(f"Item {n}", guid=str(n))), headers={"Content-Type": RSS}, delay=0.05) for n in range(40)}
+    ) as server:
         setup = make_lenta(settings)
         for n in range(40):
             setup.storage.feeds.add(server.url(f"/f{n}"), now=setup.clock())

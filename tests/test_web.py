@@ -38,16 +38,20 @@ def feed_xml(count: int, title: str = "Source one", prefix: str = "Item") -> byt
         f"<description>&lt;p&gt;Body of {prefix} {n}&lt;/p&gt;</description><category>tag{n % 2}</category></item>"
         for n in range(1, count + 1)
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>https://example.com/</link>'
-            f"<description>About {title}</description>{items}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>https://example.com/</link>'
+        f"<description>About {title}</description>{items}</channel></rss>"
+    ).encode()
 
 
 @pytest.fixture
 def site(lenta: Lenta, settings: Settings) -> Iterator[tuple[AppServer, LocalServer]]:
     lenta.add_user("admin", PASSWORD, is_admin=True)
     lenta.add_user("reader", PASSWORD)
-    routes = {"/one.xml": Reply(body=feed_xml(45), headers=RSS),
-              "/two.xml": Reply(body=feed_xml(3, "Source two", "Other"), headers=RSS)}
+    routes = {
+        "/one.xml": Reply(body=feed_xml(45), headers=RSS),
+        "/two.xml": Reply(body=feed_xml(3, "Source two", "Other"), headers=RSS),
+    }
     with LocalServer(routes) as feeds, AppServer(create_app(settings, lenta)) as web:
         yield web, feeds
 
@@ -64,8 +68,7 @@ def form_token(html: str) -> str:
 
 def sign_in(http: httpx.Client, name: str = "admin") -> None:
     token = form_token(http.get("/user/login").text)
-    response = http.post("/user/login", data={"csrf_token": token, "name": name, "pass": PASSWORD,
-                                              "destination": ADMIN})
+    response = http.post("/user/login", data={"csrf_token": token, "name": name, "pass": PASSWORD, "destination": ADMIN})
     assert response.status_code == 303, response.text
 
 
@@ -76,8 +79,7 @@ def add_feeds(lenta: Lenta, feeds: LocalServer) -> tuple[int, int]:
     return one, two
 
 
-def test_front_page_lists_items_newest_first_with_source_and_pager(site: tuple[AppServer, LocalServer],
-                                                                    lenta: Lenta) -> None:
+def test_front_page_lists_items_newest_first_with_source_and_pager(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
     web, feeds = site
     add_feeds(lenta, feeds)
     with client(web) as http:
@@ -92,8 +94,7 @@ def test_front_page_lists_items_newest_first_with_source_and_pager(site: tuple[A
     assert source.text_content() == "Source one" and source.get("href") == "/aggregator/sources/1"
     assert page.cssselect(".feed-item-body p")[0].text_content() == "Body of Item 1"
     assert [li.text_content().strip() for li in page.cssselect("ul.pager li")] == ["1", "2", "3", "next ›", "last »"]
-    assert [li.text_content().strip() for li in last.cssselect("ul.pager li")] == ["« first", "‹ previous", "1", "2",
-                                                                                    "3"]
+    assert [li.text_content().strip() for li in last.cssselect("ul.pager li")] == ["« first", "‹ previous", "1", "2", "3"]
     assert len(last.cssselect("article.feed-item")) == 8
     assert junk.status_code == 200
 
@@ -111,16 +112,19 @@ def test_sources_source_and_categories_pages(site: tuple[AppServer, LocalServer]
         missing = http.get("/aggregator/sources/999")
         not_a_number = http.get("/aggregator/categories/abc")
     assert [h.text_content() for h in sources.cssselect(".aggregator-source h2")] == ["Source one", "Source two"]
-    assert [li.cssselect("a")[0].text_content() for li in sources.cssselect("#source-1 li")] == ["Item 1", "Item 2",
-                                                                                                  "Item 3"]
+    assert [li.cssselect("a")[0].text_content() for li in sources.cssselect("#source-1 li")] == ["Item 1", "Item 2", "Item 3"]
     assert source.cssselect("h1")[0].text_content() == "Source one"
     assert "About Source one" in source.cssselect(".feed-description")[0].text_content()
     assert source.cssselect(".feed-updated")[0].text_content().strip() != "Updated: never"
     assert len(source.cssselect("article.feed-item")) == 20
     assert not source.cssselect(".feed-item-source")  # the source page does not repeat its own name
-    assert [a.text_content() for a in source_page_2.cssselect(".feed-item-title a")] == ["Item 41", "Item 42",
-                                                                                         "Item 43", "Item 44",
-                                                                                         "Item 45"]
+    assert [a.text_content() for a in source_page_2.cssselect(".feed-item-title a")] == [
+        "Item 41",
+        "Item 42",
+        "Item 43",
+        "Item 44",
+        "Item 45",
+    ]
     assert [h.text_content() for h in categories.cssselect(".aggregator-category h2")] == ["Tech"]
     assert [a.text_content() for a in category.cssselect(".feed-item-title a")] == ["Other 1", "Other 2", "Other 3"]
     assert missing.status_code == 404 and "Page not found" in missing.text
@@ -179,8 +183,9 @@ def test_add_edit_update_remove_and_delete_a_feed(site: tuple[AppServer, LocalSe
     with client(web) as http:
         sign_in(http)
         token = form_token(http.get(f"{ADMIN}/add/feed").text)
-        added = http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/one.xml"),
-                                                     "title": "", "refresh": "3600"})
+        added = http.post(
+            f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/one.xml"), "title": "", "refresh": "3600"}
+        )
         assert added.status_code == 303
         (feed,) = lenta.list_feeds()
         assert feed.refresh == 3600 and feed.item_count == 0
@@ -194,8 +199,10 @@ def test_add_edit_update_remove_and_delete_a_feed(site: tuple[AppServer, LocalSe
 
         edit = http.get(f"{ADMIN}/edit/feed/{feed.id}")
         assert f'value="{feeds.url("/one.xml")}"' in edit.text
-        changed = http.post(f"{ADMIN}/edit/feed/{feed.id}", data={"csrf_token": token, "url": feeds.url("/one.xml"),
-                                                                 "title": "Renamed", "refresh": "0"})
+        changed = http.post(
+            f"{ADMIN}/edit/feed/{feed.id}",
+            data={"csrf_token": token, "url": feeds.url("/one.xml"), "title": "Renamed", "refresh": "0"},
+        )
         assert changed.status_code == 303
         assert (lenta.get_feed(feed.id).title, lenta.get_feed(feed.id).refresh) == ("Renamed", 0)
 
@@ -221,10 +228,8 @@ def test_adding_a_duplicate_or_bad_feed_keeps_the_form(site: tuple[AppServer, Lo
         sign_in(http)
         token = form_token(http.get(f"{ADMIN}/add/feed").text)
         http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/one.xml")})
-        again = http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/one.xml"),
-                                                     "title": "Kept title"})
-        bad_refresh = http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/two.xml"),
-                                                           "refresh": "12"})
+        again = http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/one.xml"), "title": "Kept title"})
+        bad_refresh = http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/two.xml"), "refresh": "12"})
     assert again.status_code == 400 and "already exists" in again.text and 'value="Kept title"' in again.text
     assert bad_refresh.status_code == 400 and "Refresh must be" in bad_refresh.text
     assert len(lenta.list_feeds()) == 1
@@ -242,8 +247,9 @@ def test_admin_table_shows_per_feed_errors(site: tuple[AppServer, LocalServer], 
         page = parse_page(http.get(ADMIN + "?sort=health").text)
         russian = parse_page(http.get(ADMIN, headers={"Accept-Language": "ru"}).text)
     rows = page.cssselect("tr.feed-row")
-    errors = {row.cssselect(".feed-url")[0].text_content(): row.cssselect(".feed-last-error")[0].text_content().strip()
-              for row in rows}
+    errors = {
+        row.cssselect(".feed-url")[0].text_content(): row.cssselect(".feed-last-error")[0].text_content().strip() for row in rows
+    }
     assert errors[dead].startswith("Connection refused: connection refused by 127.0.0.1")
     assert errors[feeds.url("/missing.xml")] == "HTTP client error: HTTP 404 Not Found"
     assert errors[feeds.url("/one.xml")] == "-"
@@ -259,15 +265,18 @@ def test_categories_admin(site: tuple[AppServer, LocalServer], lenta: Lenta) -> 
     with client(web) as http:
         sign_in(http)
         token = form_token(http.get(f"{ADMIN}/add/category").text)
-        assert http.post(f"{ADMIN}/add/category", data={"csrf_token": token, "title": "Science",
-                                                        "description": "All science"}).status_code == 303
+        assert (
+            http.post(
+                f"{ADMIN}/add/category", data={"csrf_token": token, "title": "Science", "description": "All science"}
+            ).status_code
+            == 303
+        )
         (science,) = lenta.list_categories()
         duplicate = http.post(f"{ADMIN}/add/category", data={"csrf_token": token, "title": "Science"})
         assert duplicate.status_code == 400 and "already exists" in duplicate.text
         empty = http.post(f"{ADMIN}/add/category", data={"csrf_token": token, "title": "  "})
         assert empty.status_code == 400 and "needs a title" in empty.text
-        http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/two.xml"),
-                                             "categories": str(science.id)})
+        http.post(f"{ADMIN}/add/feed", data={"csrf_token": token, "url": feeds.url("/two.xml"), "categories": str(science.id)})
         assert lenta.list_feeds()[0].category_ids == (science.id,)
         renamed = http.post(f"{ADMIN}/edit/category/{science.id}", data={"csrf_token": token, "title": "Sci"})
         assert renamed.status_code == 303 and lenta.get_category(science.id).title == "Sci"
@@ -278,19 +287,24 @@ def test_categories_admin(site: tuple[AppServer, LocalServer], lenta: Lenta) -> 
 
 def test_opml_import_by_upload_and_by_url(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
     web, feeds = site
-    opml = (b'<?xml version="1.0"?><opml version="2.0"><body><outline text="Folder">'
-            b'<outline type="rss" text="A" xmlUrl="https://a.example/feed"/></outline></body></opml>')
-    with LocalServer({"/list.opml": Reply(body=opml.replace(b"a.example", b"b.example"),
-                                          headers={"Content-Type": "text/x-opml"})}) as remote:
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><body><outline text="Folder">'
+        b'<outline type="rss" text="A" xmlUrl="https://a.example/feed"/></outline></body></opml>'
+    )
+    with LocalServer(
+        {"/list.opml": Reply(body=opml.replace(b"a.example", b"b.example"), headers={"Content-Type": "text/x-opml"})}
+    ) as remote:
         with client(web) as http:
             sign_in(http)
             token = form_token(http.get(f"{ADMIN}/add/opml").text)
-            uploaded = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token},
-                                 files={"upload": ("list.opml", opml, "text/x-opml")})
+            uploaded = http.post(
+                f"{ADMIN}/add/opml", data={"csrf_token": token}, files={"upload": ("list.opml", opml, "text/x-opml")}
+            )
             overview = http.get(ADMIN).text
             by_url = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token, "remote": remote.url("/list.opml")})
-            not_opml = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token},
-                                 files={"upload": ("feed.xml", feed_xml(1), "text/xml")})
+            not_opml = http.post(
+                f"{ADMIN}/add/opml", data={"csrf_token": token}, files={"upload": ("feed.xml", feed_xml(1), "text/xml")}
+            )
             nothing = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token})
     assert uploaded.status_code == 303 and by_url.status_code == 303
     assert sorted(f.url for f in lenta.list_feeds()) == ["https://a.example/feed", "https://b.example/feed"]
@@ -317,19 +331,34 @@ def test_settings_form_validates_and_saves(site: tuple[AppServer, LocalServer], 
     with client(web) as http:
         sign_in(http)
         token = form_token(http.get(f"{ADMIN}/settings").text)
-        saved = http.post(f"{ADMIN}/settings", data={"csrf_token": token, "allowed_html": "<a> <p> <em>",
-                                                     "discard_after": "604800", "source_items": "5",
-                                                     "site_name": "My news"})
+        saved = http.post(
+            f"{ADMIN}/settings",
+            data={
+                "csrf_token": token,
+                "allowed_html": "<a> <p> <em>",
+                "discard_after": "604800",
+                "source_items": "5",
+                "site_name": "My news",
+            },
+        )
         assert saved.status_code == 303
-        refused = http.post(f"{ADMIN}/settings", data={"csrf_token": token, "allowed_html": "<p> <script>",
-                                                       "discard_after": "604800", "source_items": "5",
-                                                       "site_name": "x"})
-        odd = http.post(f"{ADMIN}/settings", data={"csrf_token": token, "allowed_html": "<p>",
-                                                   "discard_after": "17", "source_items": "5", "site_name": "x"})
+        refused = http.post(
+            f"{ADMIN}/settings",
+            data={
+                "csrf_token": token,
+                "allowed_html": "<p> <script>",
+                "discard_after": "604800",
+                "source_items": "5",
+                "site_name": "x",
+            },
+        )
+        odd = http.post(
+            f"{ADMIN}/settings",
+            data={"csrf_token": token, "allowed_html": "<p>", "discard_after": "17", "source_items": "5", "site_name": "x"},
+        )
         front = http.get("/aggregator").text
     site_settings = lenta.site_settings()
-    assert (site_settings.allowed_html, site_settings.discard_after, site_settings.source_items) == (
-        "<a> <p> <em>", 604800, 5)
+    assert (site_settings.allowed_html, site_settings.discard_after, site_settings.source_items) == ("<a> <p> <em>", 604800, 5)
     assert refused.status_code == 400 and "<script> cannot be allowed" in html_unescape(refused.text)
     assert odd.status_code == 400
     assert "<title>Feed aggregator | My news</title>" in front
@@ -350,13 +379,12 @@ def test_allowed_tags_setting_applies_at_the_next_refresh(site: tuple[AppServer,
     assert item.content == "Body of Other 1"
 
 
-def test_language_negotiation_and_forcing(site: tuple[AppServer, LocalServer], settings: Settings,
-                                          lenta: Lenta) -> None:
+def test_language_negotiation_and_forcing(site: tuple[AppServer, LocalServer], settings: Settings, lenta: Lenta) -> None:
     web, _ = site
     with client(web, "de-DE, ru;q=0.8, en;q=0.5") as http:
         assert "Сборщик RSS-лент" in http.get("/aggregator").text
     with client(web, "fr") as http:
-        assert "<h1 class=\"title\" id=\"page-title\">Feed aggregator</h1>" in http.get("/aggregator").text
+        assert '<h1 class="title" id="page-title">Feed aggregator</h1>' in http.get("/aggregator").text
     with AppServer(create_app(settings.replace(language="ru"), lenta)) as forced, client(forced, "en") as http:
         page = http.get("/aggregator").text
     assert 'lang="ru"' in page and "Сборщик RSS-лент" in page
@@ -366,8 +394,9 @@ def test_login_does_not_redirect_off_site(site: tuple[AppServer, LocalServer]) -
     web, _ = site
     with client(web) as http:
         token = form_token(http.get("/user/login?destination=//evil.example/").text)
-        response = http.post("/user/login", data={"csrf_token": token, "name": "admin", "pass": PASSWORD,
-                                                  "destination": "https://evil.example/"})
+        response = http.post(
+            "/user/login", data={"csrf_token": token, "name": "admin", "pass": PASSWORD, "destination": "https://evil.example/"}
+        )
     assert response.headers["location"] == ADMIN
 
 
@@ -382,8 +411,10 @@ def test_logout(site: tuple[AppServer, LocalServer]) -> None:
 
 def test_feed_links_with_other_schemes_are_not_rendered(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
     web, _ = site
-    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-            b"<item><title>Click</title><link>javascript:alert(1)</link><guid>1</guid></item></channel></rss>")
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Click</title><link>javascript:alert(1)</link><guid>1</guid></item></channel></rss>"
+    )
     with LocalServer({"/evil.xml": Reply(body=body, headers=RSS)}) as evil:
         asyncio.run(lenta.add_feed(evil.url("/evil.xml")))
         asyncio.run(lenta.refresh(all_feeds=True))

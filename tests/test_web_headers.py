@@ -33,8 +33,11 @@ from lenta.web import create_app
 from lenta.web.headers import allowed_hosts
 from lenta.web.render import render
 
-EVERYWHERE = {"x-frame-options": "DENY", "x-content-type-options": "nosniff",
-              "referrer-policy": "strict-origin-when-cross-origin"}
+EVERYWHERE = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
 
 
 def policy(response: httpx.Response) -> dict[str, str]:
@@ -43,8 +46,7 @@ def policy(response: httpx.Response) -> dict[str, str]:
 
 
 def nonce_of(response: httpx.Response) -> str:
-    [nonce] = [source[len("'nonce-"):-1] for source in policy(response)["script-src"].split()
-               if source.startswith("'nonce-")]
+    [nonce] = [source[len("'nonce-") : -1] for source in policy(response)["script-src"].split() if source.startswith("'nonce-")]
     return nonce
 
 
@@ -56,18 +58,21 @@ def test_every_response_carries_the_security_headers(lenta: Lenta, settings: Set
         raise RuntimeError("a bug")
 
     app.router.routes.append(Route("/broken", broken))
-    with LocalServer({"/feed.xml": Reply(body=feed_xml(3), headers=RSS)}) as feeds, AppServer(app) as web, \
-            client(web) as http:
+    with LocalServer({"/feed.xml": Reply(body=feed_xml(3), headers=RSS)}) as feeds, AppServer(app) as web, client(web) as http:
         asyncio.run(lenta.add_feed(feeds.url("/feed.xml")))
         asyncio.run(lenta.refresh(all_feeds=True))
         sign_in(http)
-        html = {path: http.get(path) for path in ("/aggregator", "/aggregator/sources/1", ADMIN,
-                                                   f"{ADMIN}/settings", "/no/such/page")}
+        html = {
+            path: http.get(path) for path in ("/aggregator", "/aggregator/sources/1", ADMIN, f"{ADMIN}/settings", "/no/such/page")
+        }
         html["403"] = http.post(f"{ADMIN}/add/feed", data={"url": "https://example.com/"})  # no CSRF token
-        html["413"] = http.post("/user/login", content=b"a" * 100_000,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
-        other = {path: http.get(path) for path in ("/", "/aggregator/rss", "/aggregator/opml", "/static/lenta.css",
-                                                   "/healthz", "/metrics")}
+        html["413"] = http.post(
+            "/user/login", content=b"a" * 100_000, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        other = {
+            path: http.get(path)
+            for path in ("/", "/aggregator/rss", "/aggregator/opml", "/static/lenta.css", "/healthz", "/metrics")
+        }
         other["/broken"] = http.get("/broken")  # last: uvicorn closes the connection after a failure
     assert [response.status_code for response in html.values()] == [200, 200, 200, 200, 404, 403, 413]
     assert [response.status_code for response in other.values()] == [302, 200, 200, 200, 200, 200, 500]
@@ -89,8 +94,9 @@ def test_every_response_carries_the_security_headers(lenta: Lenta, settings: Set
 def test_every_response_has_a_nonce_of_its_own_and_templates_get_it(lenta: Lenta, settings: Settings) -> None:
     app = create_app(settings, lenta)
     templates = app.state.templates
-    templates.loader = ChoiceLoader([templates.loader, DictLoader({
-        "inline.html": '<script nonce="{{ csp_nonce }}">document.title = "ok";</script>'})])
+    templates.loader = ChoiceLoader(
+        [templates.loader, DictLoader({"inline.html": '<script nonce="{{ csp_nonce }}">document.title = "ok";</script>'})]
+    )
     app.router.routes.append(Route("/inline", lambda request: render(request, "inline.html")))
     with AppServer(app) as web, client(web) as http:
         first, second = http.get("/inline"), http.get("/inline")
@@ -120,8 +126,17 @@ def raw_status(port: int, request: bytes) -> tuple[int, bytes]:
     return int(answer.split(b" ", 2)[1]), answer
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example",
-                                  "localhost.evil.example:8080", "[::2]:8080", "testserver.evil.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:80",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example:8080",
+        "[::2]:8080",
+        "testserver.evil.example",
+    ],
+)
 def test_a_forged_host_is_refused_and_never_reaches_the_rss(lenta: Lenta, settings: Settings, host: str) -> None:
     with LocalServer({"/feed.xml": Reply(body=feed_xml(2), headers=RSS)}) as feeds:
         asyncio.run(lenta.add_feed(feeds.url("/feed.xml")))
@@ -159,10 +174,11 @@ def test_the_allowed_hosts_setting(lenta: Lenta, settings: Settings) -> None:
     listed = settings.replace(base_url="https://news.example", allowed_hosts="news.internal, 10.0.0.7:8080,[fd00::7]")
     assert allowed_hosts(listed) == {"news.example", "news.internal", "10.0.0.7", "fd00::7"}
     with AppServer(create_app(listed, lenta)) as web, client(web) as http:
-        answers = {host: http.get("/aggregator", headers={"Host": host}).status_code
-                   for host in ("news.internal", "10.0.0.7:8080", "[fd00::7]:80", "news.example", "127.0.0.1")}
-    assert answers == {"news.internal": 200, "10.0.0.7:8080": 200, "[fd00::7]:80": 200, "news.example": 200,
-                       "127.0.0.1": 400}
+        answers = {
+            host: http.get("/aggregator", headers={"Host": host}).status_code
+            for host in ("news.internal", "10.0.0.7:8080", "[fd00::7]:80", "news.example", "127.0.0.1")
+        }
+    assert answers == {"news.internal": 200, "10.0.0.7:8080": 200, "[fd00::7]:80": 200, "news.example": 200, "127.0.0.1": 400}
 
 
 def test_the_defaults_are_the_local_names(lenta: Lenta, tmp_path: Path) -> None:
@@ -173,8 +189,15 @@ def test_the_defaults_are_the_local_names(lenta: Lenta, tmp_path: Path) -> None:
     assert allowed_hosts(defaults.replace(host="::")) == {"localhost", "127.0.0.1", "::1"}
     assert allowed_hosts(defaults.replace(host="192.168.1.5")) == {"localhost", "127.0.0.1", "::1", "192.168.1.5"}
     with AppServer(create_app(defaults, lenta)) as web, client(web) as http:
-        answers = {host: http.get("/aggregator", headers={"Host": host}).status_code
-                   for host in (f"127.0.0.1:{web.port}", "127.0.0.1:8080", "localhost:8080", "[::1]:8080",
-                                "testserver", "evil.example")}
-    assert answers == {f"127.0.0.1:{web.port}": 200, "127.0.0.1:8080": 200, "localhost:8080": 200,
-                       "[::1]:8080": 200, "testserver": 400, "evil.example": 400}
+        answers = {
+            host: http.get("/aggregator", headers={"Host": host}).status_code
+            for host in (f"127.0.0.1:{web.port}", "127.0.0.1:8080", "localhost:8080", "[::1]:8080", "testserver", "evil.example")
+        }
+    assert answers == {
+        f"127.0.0.1:{web.port}": 200,
+        "127.0.0.1:8080": 200,
+        "localhost:8080": 200,
+        "[::1]:8080": 200,
+        "testserver": 400,
+        "evil.example": 400,
+    }

@@ -99,15 +99,17 @@ class Body:
             if not data:
                 data = self.filler * (CHUNK // len(self.filler))
             piece = data[: min(CHUNK, self.total - self.sent)]
-            data = data[len(piece):]
+            data = data[len(piece) :]
             self.sent += len(piece)
             yield piece
 
 
 def multipart_head(token: str, filename: str = "big.opml") -> bytes:
-    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: text/x-opml\r\n\r\n").encode()
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="upload"; filename="{filename}"\r\n'
+        f"Content-Type: text/x-opml\r\n\r\n"
+    ).encode()
 
 
 @contextlib.asynccontextmanager
@@ -121,8 +123,7 @@ async def in_process(settings: Settings, lenta: Lenta) -> AsyncIterator[httpx.As
 async def signed_in(http: httpx.AsyncClient) -> str:
     """Signs the admin in; returns a CSRF token of the session."""
     token = form_token((await http.get("/user/login")).text)
-    response = await http.post("/user/login", data={"csrf_token": token, "name": "admin", "pass": PASSWORD,
-                                                    "destination": ADMIN})
+    response = await http.post("/user/login", data={"csrf_token": token, "name": "admin", "pass": PASSWORD, "destination": ADMIN})
     assert response.status_code == 303, response.text
     return form_token((await http.get(f"{ADMIN}/add/opml")).text)
 
@@ -156,22 +157,28 @@ def complete(answer: bytes) -> bool:
     return bool(found and lengths and len(body) >= int(lengths[0]))
 
 
-@pytest.mark.parametrize(("path", "content_type", "length", "signed"), [
-    ("/user/login", URLENCODED, 2**30, False),  # a gigabyte "login"
-    ("/user/login", URLENCODED, FORM_BYTES + 1, False),
-    (f"{ADMIN}/add/feed", URLENCODED, FORM_BYTES + 1, True),
-    (f"{ADMIN}/settings", URLENCODED, FORM_BYTES + 1, True),
-    (f"{ADMIN}/add/opml", MULTIPART, OPML_LIMIT + 1, True),
-    ("/websub/any-token", "application/atom+xml", 20 * 1024 * 1024 + 1, False),
-])
-def test_a_declared_length_over_the_limit_is_refused_at_once(admin: Lenta, settings: Settings, path: str,
-                                                             content_type: str, length: int, signed: bool) -> None:
+@pytest.mark.parametrize(
+    ("path", "content_type", "length", "signed"),
+    [
+        ("/user/login", URLENCODED, 2**30, False),  # a gigabyte "login"
+        ("/user/login", URLENCODED, FORM_BYTES + 1, False),
+        (f"{ADMIN}/add/feed", URLENCODED, FORM_BYTES + 1, True),
+        (f"{ADMIN}/settings", URLENCODED, FORM_BYTES + 1, True),
+        (f"{ADMIN}/add/opml", MULTIPART, OPML_LIMIT + 1, True),
+        ("/websub/any-token", "application/atom+xml", 20 * 1024 * 1024 + 1, False),
+    ],
+)
+def test_a_declared_length_over_the_limit_is_refused_at_once(
+    admin: Lenta, settings: Settings, path: str, content_type: str, length: int, signed: bool
+) -> None:
     with AppServer(create_app(settings, admin)) as web, client(web, "ru") as http:
         if signed:
             sign_in(http)
         cookies = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {length}\r\nAccept-Language: ru\r\nCookie: {cookies}\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {length}\r\nAccept-Language: ru\r\nCookie: {cookies}\r\n\r\n"
+        ).encode()
         # The first bytes of the body come along; the rest never will.
         status, answer, seconds = raw_exchange(web.port, head + b"csrf_token=x&" + b"a" * 1000)
     assert status == 413, answer[:300]
@@ -180,18 +187,21 @@ def test_a_declared_length_over_the_limit_is_refused_at_once(admin: Lenta, setti
 
 
 def test_bodies_within_the_limits_still_go_through(admin: Lenta, settings: Settings) -> None:
-    opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
-            + b"".join(b'<outline type="rss" text="F%d" xmlUrl="https://f%d.example/feed"/>' % (n, n)
-                       for n in range(2000))
-            + b"</body></opml>")
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        + b"".join(b'<outline type="rss" text="F%d" xmlUrl="https://f%d.example/feed"/>' % (n, n) for n in range(2000))
+        + b"</body></opml>"
+    )
     assert FORM_BYTES < len(opml) < MAX_OPML_BYTES
     with AppServer(create_app(settings, admin)) as web, client(web) as http:
         sign_in(http)
         token = form_token(http.get(f"{ADMIN}/add/opml").text)
-        uploaded = http.post(f"{ADMIN}/add/opml", data={"csrf_token": token},
-                             files={"upload": ("list.opml", opml, "text/x-opml")})
-        long_title = http.post(f"{ADMIN}/add/category", data={"csrf_token": token, "title": "t" * 250,
-                                                              "description": "d" * 60000})
+        uploaded = http.post(
+            f"{ADMIN}/add/opml", data={"csrf_token": token}, files={"upload": ("list.opml", opml, "text/x-opml")}
+        )
+        long_title = http.post(
+            f"{ADMIN}/add/category", data={"csrf_token": token, "title": "t" * 250, "description": "d" * 60000}
+        )
     assert uploaded.status_code == 303 and len(admin.list_feeds()) == 2000
     assert long_title.status_code == 303
 
@@ -200,19 +210,16 @@ def test_bodies_within_the_limits_still_go_through(admin: Lenta, settings: Setti
 
 
 @pytest.mark.anyio
-async def test_a_chunked_form_is_cut_off_once_it_passes_the_limit(admin: Lenta, settings: Settings,
-                                                                  spool_dir: Path) -> None:
+async def test_a_chunked_form_is_cut_off_once_it_passes_the_limit(admin: Lenta, settings: Settings, spool_dir: Path) -> None:
     async with in_process(settings, admin) as http:
         login = Body(10 * FORM_BYTES, b"csrf_token=x&name=admin&pass=")
         login_answer = await http.post("/user/login", content=login.chunks(), headers={"Content-Type": URLENCODED})
         token = await signed_in(http)
         feed = Body(10 * FORM_BYTES, f"csrf_token={token}&url=".encode())
-        feed_answer = await http.post(f"{ADMIN}/add/feed", content=feed.chunks(),
-                                      headers={"Content-Type": URLENCODED})
+        feed_answer = await http.post(f"{ADMIN}/add/feed", content=feed.chunks(), headers={"Content-Type": URLENCODED})
         upload = Body(2 * OPML_LIMIT, multipart_head(token), b"<!-- padding -->")
         with files_opened_in(spool_dir) as spooled:
-            upload_answer = await http.post(f"{ADMIN}/add/opml", content=upload.chunks(),
-                                            headers={"Content-Type": MULTIPART})
+            upload_answer = await http.post(f"{ADMIN}/add/opml", content=upload.chunks(), headers={"Content-Type": MULTIPART})
     assert (login_answer.status_code, feed_answer.status_code, upload_answer.status_code) == (413, 413, 413)
     assert "Request too large" in upload_answer.text
     # Nothing past the limit was even asked for.
@@ -223,25 +230,28 @@ async def test_a_chunked_form_is_cut_off_once_it_passes_the_limit(admin: Lenta, 
 
 
 @pytest.mark.anyio
-async def test_only_the_opml_form_takes_multipart_and_forms_take_only_forms(admin: Lenta, settings: Settings,
-                                                                           spool_dir: Path) -> None:
+async def test_only_the_opml_form_takes_multipart_and_forms_take_only_forms(
+    admin: Lenta, settings: Settings, spool_dir: Path
+) -> None:
     async with in_process(settings, admin) as http:
         login = Body(2 * 1024 * 1024, multipart_head("x", "avatar.png"))
         with files_opened_in(spool_dir) as spooled:
-            multipart_login = await http.post("/user/login", content=login.chunks(),
-                                              headers={"Content-Type": MULTIPART})
-        other_types = [(await http.post("/user/login", content=b'{"name": "admin"}',
-                                        headers={"Content-Type": kind})).status_code
-                       for kind in ("application/json", "text/plain", "application/xml")]
+            multipart_login = await http.post("/user/login", content=login.chunks(), headers={"Content-Type": MULTIPART})
+        other_types = [
+            (await http.post("/user/login", content=b'{"name": "admin"}', headers={"Content-Type": kind})).status_code
+            for kind in ("application/json", "text/plain", "application/xml")
+        ]
         untyped = await http.post("/user/login", content=b"name=admin")
         token = await signed_in(http)
         feed = Body(1024, multipart_head(token, "feed.xml"))
-        multipart_feed = await http.post(f"{ADMIN}/add/feed", content=feed.chunks(),
-                                         headers={"Content-Type": MULTIPART})
-        opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
-                b'<outline type="rss" text="A" xmlUrl="https://a.example/feed"/></body></opml>')
-        by_upload = await http.post(f"{ADMIN}/add/opml", data={"csrf_token": token},
-                                    files={"upload": ("list.opml", opml, "text/x-opml")})
+        multipart_feed = await http.post(f"{ADMIN}/add/feed", content=feed.chunks(), headers={"Content-Type": MULTIPART})
+        opml = (
+            b'<?xml version="1.0"?><opml version="2.0"><body>'
+            b'<outline type="rss" text="A" xmlUrl="https://a.example/feed"/></body></opml>'
+        )
+        by_upload = await http.post(
+            f"{ADMIN}/add/opml", data={"csrf_token": token}, files={"upload": ("list.opml", opml, "text/x-opml")}
+        )
         form_without_file = await http.post(f"{ADMIN}/add/opml", data={"csrf_token": token})
     assert multipart_login.status_code == 415 and login.sent == 0
     assert spooled == []
@@ -257,9 +267,16 @@ async def test_only_the_opml_form_takes_multipart_and_forms_take_only_forms(admi
 def subscribe(lenta: Lenta, token: str) -> int:
     now = datetime.now(UTC)
     feed = lenta.storage.feeds.add("https://example.com/feed", now=now)
-    lenta.storage.websub.add(feed.id, hub_url="https://hub.example/", topic="https://example.com/feed",
-                             callback=f"https://lenta.example/websub/{token}", token=token, secret="s" * 43,
-                             lease_seconds=3600, now=now)
+    lenta.storage.websub.add(
+        feed.id,
+        hub_url="https://hub.example/",
+        topic="https://example.com/feed",
+        callback=f"https://lenta.example/websub/{token}",
+        token=token,
+        secret="s" * 43,
+        lease_seconds=3600,
+        now=now,
+    )
     return feed.id
 
 
@@ -268,8 +285,11 @@ async def test_a_push_to_an_unknown_callback_is_404_without_its_body_read(lenta:
     subscribe(lenta, "known-token")
     push = Body(10 * 1024 * 1024, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">')
     async with in_process(settings, lenta) as http:
-        answer = await http.post("/websub/no-such-token", content=push.chunks(),
-                                 headers={"Content-Type": "application/atom+xml", "X-Hub-Signature": "sha256=00"})
+        answer = await http.post(
+            "/websub/no-such-token",
+            content=push.chunks(),
+            headers={"Content-Type": "application/atom+xml", "X-Hub-Signature": "sha256=00"},
+        )
     assert answer.status_code == 404
     assert push.sent == 0
 
@@ -282,8 +302,11 @@ async def test_a_push_over_the_limit_to_a_known_callback_is_413(lenta: Lenta, se
     feed_id = subscribe(lenta, "known-token")
     push = Body(20 * limit, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">', b"<!-- x -->")
     async with in_process(settings, lenta) as http:
-        answer = await http.post("/websub/known-token", content=push.chunks(),
-                                 headers={"Content-Type": "application/atom+xml", "X-Hub-Signature": "sha256=00"})
+        answer = await http.post(
+            "/websub/known-token",
+            content=push.chunks(),
+            headers={"Content-Type": "application/atom+xml", "X-Hub-Signature": "sha256=00"},
+        )
     assert answer.status_code == 413
     assert push.sent <= limit + CHUNK
     assert lenta.get_feed(feed_id).item_count == 0

@@ -32,8 +32,23 @@ from lenta.web.params import MAX_ID
 from lenta.web.params import form_ids
 from lenta.web.params import parse_id
 
-BAD_IDS = [str(2**31), str(2**31 - 1), str(2**63), str(2**64), str(10**20), "9" * 400, "-1", "0", "1e5",
-                "٣", "３", "+3", "3.0", " 3", "0x3"]
+BAD_IDS = [
+    str(2**31),
+    str(2**31 - 1),
+    str(2**63),
+    str(2**64),
+    str(10**20),
+    "9" * 400,
+    "-1",
+    "0",
+    "1e5",
+    "٣",
+    "３",
+    "+3",
+    "3.0",
+    " 3",
+    "0x3",
+]
 ID_ROUTES = [
     ("GET", "/aggregator/sources/{}"),
     ("GET", "/aggregator/categories/{}"),
@@ -69,18 +84,37 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     so that an id read as 3 ("٣", "+3", "3.0") would find one."""
     database: contextlib.AbstractContextManager[str] = (
         contextlib.nullcontext(str(tmp_path_factory.mktemp("numbers") / "lenta.sqlite"))
-        if request.param == "sqlite" else fresh_postgres_schema())
+        if request.param == "sqlite"
+        else fresh_postgres_schema()
+    )
     with database as db:
         settings = load_settings({}, db=db, scheduler=False)
         lenta = make_lenta(settings)
         lenta.add_user("admin", PASSWORD, is_admin=True)
         now = datetime.now(UTC)
         categories = [lenta.add_category(f"Category {n}").id for n in (1, 2, 3)]
-        feeds = [lenta.storage.feeds.add(f"https://example.com/{n}.xml", now=now, custom_title=f"Feed {n}",
-                                         category_ids=[categories[n - 1]]).id for n in (1, 2, 3)]
-        records = [ItemRecord(key=f"k{n}", hash="h", guid=None, link=f"https://example.com/{n}", title=f"Item {n}",
-                              author=None, published_at=None, updated_at=None, date=now - timedelta(hours=n),
-                              content=None, summary=None) for n in range(1, 46)]
+        feeds = [
+            lenta.storage.feeds.add(
+                f"https://example.com/{n}.xml", now=now, custom_title=f"Feed {n}", category_ids=[categories[n - 1]]
+            ).id
+            for n in (1, 2, 3)
+        ]
+        records = [
+            ItemRecord(
+                key=f"k{n}",
+                hash="h",
+                guid=None,
+                link=f"https://example.com/{n}",
+                title=f"Item {n}",
+                author=None,
+                published_at=None,
+                updated_at=None,
+                date=now - timedelta(hours=n),
+                content=None,
+                summary=None,
+            )
+            for n in range(1, 46)
+        ]
         with lenta.storage.db.write() as connection:
             lenta.storage.items.insert(connection, feeds[0], records, now)
         with AppServer(create_app(settings, lenta)) as web, client(web) as http:
@@ -96,8 +130,9 @@ def test_an_id_out_of_range_is_404(site: Site, method: str, route: str, value: s
     if method == "GET":
         response = site.http.get(path)
     else:
-        response = site.http.post(path, data={"csrf_token": site.token, "title": "Renamed",
-                                              "url": "https://example.com/renamed.xml"})
+        response = site.http.post(
+            path, data={"csrf_token": site.token, "title": "Renamed", "url": "https://example.com/renamed.xml"}
+        )
     assert response.status_code == 404, (path, response.status_code)
     assert "Page not found" in response.text
     # Nothing was changed on the way.
@@ -127,14 +162,29 @@ def test_a_page_out_of_range_is_the_first_or_the_last(site: Site, listing: str) 
 
 def test_category_ids_out_of_range_in_a_form_are_left_out(site: Site) -> None:
     feed_id, category_id = site.feed_ids[1], site.category_ids[1]
-    response = site.http.post(f"{ADMIN}/edit/feed/{feed_id}", data={
-        "csrf_token": site.token, "url": "https://example.com/2.xml", "title": "Feed 2",
-        "categories": [str(category_id), "٣", str(2**31), str(2**63), str(10**20), "-1"]})
+    response = site.http.post(
+        f"{ADMIN}/edit/feed/{feed_id}",
+        data={
+            "csrf_token": site.token,
+            "url": "https://example.com/2.xml",
+            "title": "Feed 2",
+            "categories": [str(category_id), "٣", str(2**31), str(2**63), str(10**20), "-1"],
+        },
+    )
     assert response.status_code == 303, response.status_code
     assert site.lenta.get_feed(feed_id).category_ids == (category_id,)
 
 
 def test_the_id_parser() -> None:
     assert [parse_id(v) for v in ("1", "007", str(MAX_ID), str(MAX_ID + 1), "0", "٣", "", None, 3)] == [
-        1, 7, MAX_ID, None, None, None, None, None, None]
+        1,
+        7,
+        MAX_ID,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
     assert form_ids(["1", "x", "2", "٣", str(2**40)]) == [1, 2]

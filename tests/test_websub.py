@@ -46,11 +46,23 @@ ATOM = "application/atom+xml"
 
 def sub(**fields: object) -> Subscription:
     values: dict[str, object] = {
-        "id": 1, "feed_id": 7, "hub_url": "https://hub.example/", "topic": "https://example.com/feed",
-        "callback": BASE + "tok", "token": "tok", "secret": "s" * 43, "mode": SubscriptionMode.SUBSCRIBE,
-        "state": SubscriptionState.ACTIVE, "created_at": NOW - timedelta(days=30), "lease_seconds": 864000,
-        "requested_at": NOW - timedelta(days=5), "verified_at": NOW - timedelta(days=5),
-        "expires_at": NOW + timedelta(days=5), "retry_at": None, "attempts": 0, "error": None,
+        "id": 1,
+        "feed_id": 7,
+        "hub_url": "https://hub.example/",
+        "topic": "https://example.com/feed",
+        "callback": BASE + "tok",
+        "token": "tok",
+        "secret": "s" * 43,
+        "mode": SubscriptionMode.SUBSCRIBE,
+        "state": SubscriptionState.ACTIVE,
+        "created_at": NOW - timedelta(days=30),
+        "lease_seconds": 864000,
+        "requested_at": NOW - timedelta(days=5),
+        "verified_at": NOW - timedelta(days=5),
+        "expires_at": NOW + timedelta(days=5),
+        "retry_at": None,
+        "attempts": 0,
+        "error": None,
     }
     values.update(fields)
     return Subscription(**values)  # type: ignore[arg-type]
@@ -63,78 +75,97 @@ ACTIVE, FAILED = SubscriptionState.ACTIVE, SubscriptionState.FAILED
 DAY = timedelta(days=1)
 
 
-@pytest.mark.parametrize(("feeds", "subs", "base", "expected"), [
-    # WebSub off (no base URL): nothing, whatever is due.
-    ([HUB_FEED], [], "", []),
-    ([HUB_FEED], [sub(state=PENDING, retry_at=NOW)], "", []),
-    # A feed with a hub and no subscription: create one.
-    ([HUB_FEED], [], BASE, [StepKind.CREATE]),
-    # A gone feed is not subscribed; its subscription is let go.
-    ([replace(HUB_FEED, gone=True)], [], BASE, []),
-    ([replace(HUB_FEED, gone=True)], [sub()], BASE, [StepKind.DETACH]),
-    # Active, lease far from its end: nothing.
-    ([HUB_FEED], [sub()], BASE, []),
-    # Active, 10-day lease with less than a day left: renew.
-    ([HUB_FEED], [sub(verified_at=NOW - 9 * DAY - timedelta(hours=1), expires_at=NOW + timedelta(hours=23))],
-     BASE, [StepKind.SUBSCRIBE]),
-    # Pending or failed: (re)subscribe once the retry time has come.
-    ([HUB_FEED], [sub(state=PENDING, retry_at=NOW)], BASE, [StepKind.SUBSCRIBE]),
-    ([HUB_FEED], [sub(state=FAILED, retry_at=NOW + timedelta(seconds=1), attempts=3)], BASE, []),
-    ([HUB_FEED], [sub(state=FAILED, retry_at=NOW - timedelta(seconds=1), attempts=30)], BASE,
-     [StepKind.SUBSCRIBE]),
-    # Requested: wait for the verification, up to the timeout.
-    ([HUB_FEED], [sub(state=REQUESTED, requested_at=NOW - timedelta(minutes=59))], BASE, []),
-    ([HUB_FEED], [sub(state=REQUESTED, requested_at=NOW - timedelta(minutes=60))], BASE, [StepKind.TIMEOUT]),
-    # The feed moved to another hub, another topic (rel=self), or our base URL changed: start over.
-    ([replace(HUB_FEED, hub_url="https://other.example/")], [sub()], BASE, [StepKind.REPLACE]),
-    ([replace(HUB_FEED, topic="https://example.com/self")], [sub()], BASE, [StepKind.REPLACE]),
-    ([HUB_FEED], [sub(callback="https://old.example/websub/tok")], BASE, [StepKind.REPLACE]),
-    # The feed no longer has a hub: let the subscription go.
-    ([], [sub()], BASE, [StepKind.DETACH]),
-    # Deleted feeds: unsubscribe when due, wait for the hub, give up after a few failures.
-    ([], [sub(feed_id=None, mode=U, state=PENDING, retry_at=NOW)], BASE, [StepKind.UNSUBSCRIBE]),
-    ([], [sub(feed_id=None, mode=U, state=FAILED, retry_at=NOW + DAY, attempts=1)], BASE, []),
-    ([], [sub(feed_id=None, mode=U, state=REQUESTED, requested_at=NOW)], BASE, []),
-    ([], [sub(feed_id=None, mode=U, state=REQUESTED, requested_at=NOW - DAY)], BASE, [StepKind.TIMEOUT]),
-    ([], [sub(feed_id=None, mode=U, state=FAILED, retry_at=NOW + DAY,
-              attempts=decide.MAX_UNSUBSCRIBE_ATTEMPTS)], BASE, [StepKind.FORGET]),
-])
+@pytest.mark.parametrize(
+    ("feeds", "subs", "base", "expected"),
+    [
+        # WebSub off (no base URL): nothing, whatever is due.
+        ([HUB_FEED], [], "", []),
+        ([HUB_FEED], [sub(state=PENDING, retry_at=NOW)], "", []),
+        # A feed with a hub and no subscription: create one.
+        ([HUB_FEED], [], BASE, [StepKind.CREATE]),
+        # A gone feed is not subscribed; its subscription is let go.
+        ([replace(HUB_FEED, gone=True)], [], BASE, []),
+        ([replace(HUB_FEED, gone=True)], [sub()], BASE, [StepKind.DETACH]),
+        # Active, lease far from its end: nothing.
+        ([HUB_FEED], [sub()], BASE, []),
+        # Active, 10-day lease with less than a day left: renew.
+        (
+            [HUB_FEED],
+            [sub(verified_at=NOW - 9 * DAY - timedelta(hours=1), expires_at=NOW + timedelta(hours=23))],
+            BASE,
+            [StepKind.SUBSCRIBE],
+        ),
+        # Pending or failed: (re)subscribe once the retry time has come.
+        ([HUB_FEED], [sub(state=PENDING, retry_at=NOW)], BASE, [StepKind.SUBSCRIBE]),
+        ([HUB_FEED], [sub(state=FAILED, retry_at=NOW + timedelta(seconds=1), attempts=3)], BASE, []),
+        ([HUB_FEED], [sub(state=FAILED, retry_at=NOW - timedelta(seconds=1), attempts=30)], BASE, [StepKind.SUBSCRIBE]),
+        # Requested: wait for the verification, up to the timeout.
+        ([HUB_FEED], [sub(state=REQUESTED, requested_at=NOW - timedelta(minutes=59))], BASE, []),
+        ([HUB_FEED], [sub(state=REQUESTED, requested_at=NOW - timedelta(minutes=60))], BASE, [StepKind.TIMEOUT]),
+        # The feed moved to another hub, another topic (rel=self), or our base URL changed: start over.
+        ([replace(HUB_FEED, hub_url="https://other.example/")], [sub()], BASE, [StepKind.REPLACE]),
+        ([replace(HUB_FEED, topic="https://example.com/self")], [sub()], BASE, [StepKind.REPLACE]),
+        ([HUB_FEED], [sub(callback="https://old.example/websub/tok")], BASE, [StepKind.REPLACE]),
+        # The feed no longer has a hub: let the subscription go.
+        ([], [sub()], BASE, [StepKind.DETACH]),
+        # Deleted feeds: unsubscribe when due, wait for the hub, give up after a few failures.
+        ([], [sub(feed_id=None, mode=U, state=PENDING, retry_at=NOW)], BASE, [StepKind.UNSUBSCRIBE]),
+        ([], [sub(feed_id=None, mode=U, state=FAILED, retry_at=NOW + DAY, attempts=1)], BASE, []),
+        ([], [sub(feed_id=None, mode=U, state=REQUESTED, requested_at=NOW)], BASE, []),
+        ([], [sub(feed_id=None, mode=U, state=REQUESTED, requested_at=NOW - DAY)], BASE, [StepKind.TIMEOUT]),
+        (
+            [],
+            [sub(feed_id=None, mode=U, state=FAILED, retry_at=NOW + DAY, attempts=decide.MAX_UNSUBSCRIBE_ATTEMPTS)],
+            BASE,
+            [StepKind.FORGET],
+        ),
+    ],
+)
 def test_plan(feeds: list[HubFeed], subs: list[Subscription], base: str, expected: list[StepKind]) -> None:
     assert [step.kind for step in decide.plan(feeds, subs, NOW, base)] == expected
 
 
-@pytest.mark.parametrize(("attempts", "retry_after", "expected"), [
-    (1, None, timedelta(minutes=1)),
-    (2, None, timedelta(minutes=2)),
-    (5, None, timedelta(minutes=16)),
-    (11, None, timedelta(minutes=1024)),
-    (12, None, DAY),  # 2048 minutes would be more than a day
-    (1000, None, DAY),
-    (1, 600.0, timedelta(minutes=10)),  # the hub's Retry-After, when longer
-    (1, 10 * 86400.0, DAY),  # ...still capped
-])
+@pytest.mark.parametrize(
+    ("attempts", "retry_after", "expected"),
+    [
+        (1, None, timedelta(minutes=1)),
+        (2, None, timedelta(minutes=2)),
+        (5, None, timedelta(minutes=16)),
+        (11, None, timedelta(minutes=1024)),
+        (12, None, DAY),  # 2048 minutes would be more than a day
+        (1000, None, DAY),
+        (1, 600.0, timedelta(minutes=10)),  # the hub's Retry-After, when longer
+        (1, 10 * 86400.0, DAY),  # ...still capped
+    ],
+)
 def test_retry_delay(attempts: int, retry_after: float | None, expected: timedelta) -> None:
     assert decide.retry_delay(attempts, retry_after) == expected
 
 
-@pytest.mark.parametrize(("lease", "renew_before_end"), [
-    (timedelta(days=10), DAY),  # 10 % = a day
-    (timedelta(days=30), timedelta(days=3)),  # 10 %
-    (timedelta(days=5), DAY),  # a day is more than 10 %
-    (timedelta(hours=1), timedelta(minutes=30)),  # never before half-way
-    (timedelta(seconds=60), timedelta(seconds=30)),
-])
+@pytest.mark.parametrize(
+    ("lease", "renew_before_end"),
+    [
+        (timedelta(days=10), DAY),  # 10 % = a day
+        (timedelta(days=30), timedelta(days=3)),  # 10 %
+        (timedelta(days=5), DAY),  # a day is more than 10 %
+        (timedelta(hours=1), timedelta(minutes=30)),  # never before half-way
+        (timedelta(seconds=60), timedelta(seconds=30)),
+    ],
+)
 def test_renew_at(lease: timedelta, renew_before_end: timedelta) -> None:
     assert decide.renew_at(NOW, NOW + lease) == NOW + lease - renew_before_end
 
 
-@pytest.mark.parametrize(("subscription", "expected"), [
-    (sub(), Detach.UNSUBSCRIBE),
-    (sub(state=REQUESTED, verified_at=None), Detach.UNSUBSCRIBE),  # the hub may be verifying it now
-    (sub(state=FAILED), Detach.UNSUBSCRIBE),  # a renewal failed; the lease may still run
-    (sub(state=FAILED, verified_at=None), Detach.FORGET),  # the hub never took it
-    (sub(state=PENDING, verified_at=None), Detach.FORGET),
-])
+@pytest.mark.parametrize(
+    ("subscription", "expected"),
+    [
+        (sub(), Detach.UNSUBSCRIBE),
+        (sub(state=REQUESTED, verified_at=None), Detach.UNSUBSCRIBE),  # the hub may be verifying it now
+        (sub(state=FAILED), Detach.UNSUBSCRIBE),  # a renewal failed; the lease may still run
+        (sub(state=FAILED, verified_at=None), Detach.FORGET),  # the hub never took it
+        (sub(state=PENDING, verified_at=None), Detach.FORGET),
+    ],
+)
 def test_on_detach(subscription: Subscription, expected: Detach) -> None:
     assert decide.on_detach(subscription) == expected
 
@@ -142,25 +173,35 @@ def test_on_detach(subscription: Subscription, expected: Detach) -> None:
 TOPIC = "https://example.com/feed"
 
 
-@pytest.mark.parametrize(("subscription", "mode", "topic", "challenge", "lease", "expected", "granted"), [
-    (sub(), "subscribe", TOPIC, "c", "3600", VerdictKind.SUBSCRIBED, 3600),
-    (sub(lease_seconds=500), "subscribe", TOPIC, "c", None, VerdictKind.SUBSCRIBED, 500),  # the lease we asked for
-    (sub(state=REQUESTED), "subscribe", TOPIC, "c", "864000", VerdictKind.SUBSCRIBED, 864000),
-    (None, "subscribe", TOPIC, "c", "3600", VerdictKind.REFUSE, None),  # unknown token
-    (sub(), "subscribe", TOPIC + "?x", "c", "3600", VerdictKind.REFUSE, None),  # another topic
-    (sub(), "unsubscribe", TOPIC, "c", None, VerdictKind.REFUSE, None),  # not what we asked
-    (sub(mode=U), "subscribe", TOPIC, "c", "3600", VerdictKind.REFUSE, None),
-    (sub(), "subscribe", TOPIC, "", "3600", VerdictKind.REFUSE, None),  # no challenge
-    (sub(), "subscribe", TOPIC, "c", "-5", VerdictKind.REFUSE, None),
-    (sub(), "subscribe", TOPIC, "c", "soon", VerdictKind.REFUSE, None),
-    (sub(), "subscribe", TOPIC, "c", "0", VerdictKind.REFUSE, None),
-    (sub(), "bogus", TOPIC, "c", None, VerdictKind.REFUSE, None),
-    (sub(mode=U), "unsubscribe", TOPIC, "c", None, VerdictKind.UNSUBSCRIBED, None),
-    (sub(), "denied", TOPIC, None, None, VerdictKind.DENIED, None),
-    (sub(), "denied", "https://elsewhere/", None, None, VerdictKind.REFUSE, None),
-])
-def test_judge_verification(subscription: Subscription | None, mode: str, topic: str, challenge: str | None,
-                            lease: str | None, expected: VerdictKind, granted: int | None) -> None:
+@pytest.mark.parametrize(
+    ("subscription", "mode", "topic", "challenge", "lease", "expected", "granted"),
+    [
+        (sub(), "subscribe", TOPIC, "c", "3600", VerdictKind.SUBSCRIBED, 3600),
+        (sub(lease_seconds=500), "subscribe", TOPIC, "c", None, VerdictKind.SUBSCRIBED, 500),  # the lease we asked for
+        (sub(state=REQUESTED), "subscribe", TOPIC, "c", "864000", VerdictKind.SUBSCRIBED, 864000),
+        (None, "subscribe", TOPIC, "c", "3600", VerdictKind.REFUSE, None),  # unknown token
+        (sub(), "subscribe", TOPIC + "?x", "c", "3600", VerdictKind.REFUSE, None),  # another topic
+        (sub(), "unsubscribe", TOPIC, "c", None, VerdictKind.REFUSE, None),  # not what we asked
+        (sub(mode=U), "subscribe", TOPIC, "c", "3600", VerdictKind.REFUSE, None),
+        (sub(), "subscribe", TOPIC, "", "3600", VerdictKind.REFUSE, None),  # no challenge
+        (sub(), "subscribe", TOPIC, "c", "-5", VerdictKind.REFUSE, None),
+        (sub(), "subscribe", TOPIC, "c", "soon", VerdictKind.REFUSE, None),
+        (sub(), "subscribe", TOPIC, "c", "0", VerdictKind.REFUSE, None),
+        (sub(), "bogus", TOPIC, "c", None, VerdictKind.REFUSE, None),
+        (sub(mode=U), "unsubscribe", TOPIC, "c", None, VerdictKind.UNSUBSCRIBED, None),
+        (sub(), "denied", TOPIC, None, None, VerdictKind.DENIED, None),
+        (sub(), "denied", "https://elsewhere/", None, None, VerdictKind.REFUSE, None),
+    ],
+)
+def test_judge_verification(
+    subscription: Subscription | None,
+    mode: str,
+    topic: str,
+    challenge: str | None,
+    lease: str | None,
+    expected: VerdictKind,
+    granted: int | None,
+) -> None:
     verdict = decide.judge_verification(subscription, mode, topic, challenge, lease)
     assert (verdict.kind, verdict.lease_seconds) == (expected, granted)
 
@@ -169,33 +210,39 @@ SECRET = "k" * 43
 BODY = b"<feed/>"
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (sign(BODY, SECRET, "sha1"), SignatureCheck.VALID),
-    (sign(BODY, SECRET, "sha256"), SignatureCheck.VALID),
-    (sign(BODY, SECRET, "sha384"), SignatureCheck.VALID),
-    (sign(BODY, SECRET, "sha512"), SignatureCheck.VALID),
-    (sign(BODY, SECRET, "sha256").upper(), SignatureCheck.VALID),  # any case
-    (None, SignatureCheck.MISSING),
-    ("", SignatureCheck.MISSING),
-    (sign(BODY, "wrong secret", "sha256"), SignatureCheck.MISMATCH),
-    (sign(BODY + b" ", SECRET, "sha256"), SignatureCheck.MISMATCH),
-    (sign(BODY, SECRET, "sha256")[:-2], SignatureCheck.MISMATCH),
-    (sign(BODY, SECRET, "md5"), SignatureCheck.MALFORMED),
-    ("sha256", SignatureCheck.MALFORMED),
-    ("sha256=ä" + "0" * 63, SignatureCheck.MALFORMED),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (sign(BODY, SECRET, "sha1"), SignatureCheck.VALID),
+        (sign(BODY, SECRET, "sha256"), SignatureCheck.VALID),
+        (sign(BODY, SECRET, "sha384"), SignatureCheck.VALID),
+        (sign(BODY, SECRET, "sha512"), SignatureCheck.VALID),
+        (sign(BODY, SECRET, "sha256").upper(), SignatureCheck.VALID),  # any case
+        (None, SignatureCheck.MISSING),
+        ("", SignatureCheck.MISSING),
+        (sign(BODY, "wrong secret", "sha256"), SignatureCheck.MISMATCH),
+        (sign(BODY + b" ", SECRET, "sha256"), SignatureCheck.MISMATCH),
+        (sign(BODY, SECRET, "sha256")[:-2], SignatureCheck.MISMATCH),
+        (sign(BODY, SECRET, "md5"), SignatureCheck.MALFORMED),
+        ("sha256", SignatureCheck.MALFORMED),
+        ("sha256=ä" + "0" * 63, SignatureCheck.MALFORMED),
+    ],
+)
 def test_check_signature(header: str | None, expected: SignatureCheck) -> None:
     assert decide.check_signature(header, BODY, SECRET) == expected
 
 
-@pytest.mark.parametrize(("subscription", "signature", "expected"), [
-    (None, sign(BODY, SECRET), DeliveryKind.UNKNOWN),
-    (sub(secret=SECRET), sign(BODY, SECRET), DeliveryKind.INGEST),
-    (sub(secret=SECRET, state=REQUESTED), sign(BODY, SECRET), DeliveryKind.INGEST),  # a renewal in flight
-    (sub(secret=SECRET), None, DeliveryKind.DROP),
-    (sub(secret=SECRET), sign(BODY, "other"), DeliveryKind.DROP),
-    (sub(secret=SECRET, feed_id=None, mode=U), sign(BODY, SECRET), DeliveryKind.GONE),
-])
+@pytest.mark.parametrize(
+    ("subscription", "signature", "expected"),
+    [
+        (None, sign(BODY, SECRET), DeliveryKind.UNKNOWN),
+        (sub(secret=SECRET), sign(BODY, SECRET), DeliveryKind.INGEST),
+        (sub(secret=SECRET, state=REQUESTED), sign(BODY, SECRET), DeliveryKind.INGEST),  # a renewal in flight
+        (sub(secret=SECRET), None, DeliveryKind.DROP),
+        (sub(secret=SECRET), sign(BODY, "other"), DeliveryKind.DROP),
+        (sub(secret=SECRET, feed_id=None, mode=U), sign(BODY, SECRET), DeliveryKind.GONE),
+    ],
+)
 def test_judge_delivery(subscription: Subscription | None, signature: str | None, expected: DeliveryKind) -> None:
     assert decide.judge_delivery(subscription, signature, BODY).kind == expected
 
@@ -211,8 +258,16 @@ def test_store_round_trip_and_feed_deletion_detaches(storage: Storage) -> None:
     storage.feeds.change(feed.id, {"self_url": "https://example.com/self"})  # the topic is rel=self when known
     assert storage.websub.hub_feeds()[0].topic == "https://example.com/self"
 
-    added = storage.websub.add(feed.id, hub_url="https://hub.example/", topic="https://example.com/self",
-                               callback=BASE + "tok", token="tok", secret=SECRET, lease_seconds=100, now=NOW)
+    added = storage.websub.add(
+        feed.id,
+        hub_url="https://hub.example/",
+        topic="https://example.com/self",
+        callback=BASE + "tok",
+        token="tok",
+        secret=SECRET,
+        lease_seconds=100,
+        now=NOW,
+    )
     assert (added.state, added.mode, added.retry_at, added.attempts) == (PENDING, S, NOW, 0)
     assert storage.websub.by_token("tok") == added == storage.websub.for_feed(feed.id) == storage.websub.get(added.id)
     assert storage.websub.by_token("other") is None
@@ -257,10 +312,12 @@ def atom(hub: Hub, *titles: str) -> bytes:
         f"<content type='html'>&lt;p&gt;About {title}&lt;/p&gt;</content></entry>"
         for n, title in enumerate(titles)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>Pushed source</title><id>urn:lenta-test:feed</id><updated>2025-06-01T00:00:00Z</updated>"
-            f'<link rel="hub" href="{hub.hub_url}"/><link rel="self" href="{hub.url(FEED)}"/>'
-            f'<link href="https://example.com/"/>{entries}</feed>').encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Pushed source</title><id>urn:lenta-test:feed</id><updated>2025-06-01T00:00:00Z</updated>"
+        f'<link rel="hub" href="{hub.hub_url}"/><link rel="self" href="{hub.url(FEED)}"/>'
+        f'<link href="https://example.com/"/>{entries}</feed>'
+    ).encode()
 
 
 @dataclass
@@ -351,8 +408,7 @@ def test_each_secret_and_callback_is_its_own(site: Site) -> None:
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha384", "sha512"])
 def test_signed_push_is_stored_and_shown_at_once(site: Site, algorithm: str) -> None:
     feed_id = site.subscribe()
-    assert site.hub.publish(site.hub.url(FEED), atom(site.hub, "Pushed news", "First post"),
-                            algorithm=algorithm) == [202]
+    assert site.hub.publish(site.hub.url(FEED), atom(site.hub, "Pushed news", "First post"), algorithm=algorithm) == [202]
     assert shown_within(site, "Pushed news")
     assert site.lenta.get_feed(feed_id).item_count == 2
     assert site.lenta.storage.feeds.fetch_history(feed_id)[0].outcome == "push"

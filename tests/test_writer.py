@@ -33,8 +33,19 @@ def not_modified(feed_id: int) -> WriteJob:
 
 def with_items(feed_id: int, count: int) -> WriteJob:
     records = tuple(
-        ItemRecord(key=f"{feed_id}-{n}", hash=f"h{n}", guid=f"{feed_id}-{n}", link=None, title=f"item {n}", author=None,
-                   published_at=None, updated_at=None, date=NOW, content="<p>x</p>", summary=None)
+        ItemRecord(
+            key=f"{feed_id}-{n}",
+            hash=f"h{n}",
+            guid=f"{feed_id}-{n}",
+            link=None,
+            title=f"item {n}",
+            author=None,
+            published_at=None,
+            updated_at=None,
+            date=NOW,
+            content="<p>x</p>",
+            summary=None,
+        )
         for n in range(count)
     )
     job = not_modified(feed_id)

@@ -1,7 +1,7 @@
 """lenta's web app served by a real uvicorn on 127.0.0.1, in a thread.
 
-    with AppServer(create_app(settings, lenta)) as server:
-        response = httpx.get(server.url("/aggregator"))
+with AppServer(create_app(settings, lenta)) as server:
+    response = httpx.get(server.url("/aggregator"))
 """
 
 from __future__ import annotations

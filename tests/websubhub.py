@@ -161,8 +161,7 @@ class Hub:
         self._threads: list[threading.Thread] = []
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -179,8 +178,7 @@ class Hub:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def stop(self) -> None:
@@ -198,8 +196,9 @@ class Hub:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"the hub waited {timeout} s in vain; it saw {self.requests} "
-                                     f"and verified {self.verifications}")
+                raise AssertionError(
+                    f"the hub waited {timeout} s in vain; it saw {self.requests} and verified {self.verifications}"
+                )
             time.sleep(0.01)
 
     def verified(self, mode: str, count: int = 1) -> bool:
@@ -233,8 +232,7 @@ class Hub:
             status, echoed = 0, False
         key = (request.topic, request.callback)
         with self.lock:
-            self.verifications.append(Verification(request.mode, request.topic, request.callback, status,
-                                                   echoed, lease))
+            self.verifications.append(Verification(request.mode, request.topic, request.callback, status, echoed, lease))
             if echoed and request.mode == "subscribe":
                 self.subscribers[key] = _Subscriber(request.callback, request.topic, request.secret, lease)
             elif echoed:

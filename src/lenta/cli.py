@@ -123,10 +123,16 @@ def list_(state: Context, as_json: bool) -> None:
     if as_json:
         rows = [
             {
-                "id": f.id, "title": f.title, "url": f.display_url, "items": f.item_count,
+                "id": f.id,
+                "title": f.title,
+                "url": f.display_url,
+                "items": f.item_count,
                 "checked_at": f.checked_at.isoformat() if f.checked_at else None,
                 "next_check_at": f.next_check_at.isoformat() if f.next_check_at else None,
-                "http_status": f.http_status, "error": f.error, "error_kind": f.error_kind, "gone": f.gone,
+                "http_status": f.http_status,
+                "error": f.error,
+                "error_kind": f.error_kind,
+                "gone": f.gone,
             }
             for f in feeds
         ]
@@ -135,8 +141,13 @@ def list_(state: Context, as_json: bool) -> None:
     header = ("ID", "TITLE", "URL", "ITEMS", "LAST CHECK", "NEXT CHECK", "LAST ERROR")
     table = [header] + [
         (
-            str(f.id), f.title[:40], f.display_url, str(f.item_count), _when(f.checked_at),
-            "gone" if f.gone else _when(f.next_check_at), (f.error or "-")[:80],
+            str(f.id),
+            f.title[:40],
+            f.display_url,
+            str(f.item_count),
+            _when(f.checked_at),
+            "gone" if f.gone else _when(f.next_check_at),
+            (f.error or "-")[:80],
         )
         for f in feeds
     ]
@@ -256,8 +267,13 @@ def user_list(state: Context, as_json: bool) -> None:
     """List users: name, role, created."""
     users = state.lenta.list_users()
     if as_json:
-        click.echo(json.dumps([{"id": u.id, "name": u.name, "admin": u.is_admin, "created_at": u.created_at.isoformat()}
-                               for u in users], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [{"id": u.id, "name": u.name, "admin": u.is_admin, "created_at": u.created_at.isoformat()} for u in users],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for found in users:
         click.echo(f"{found.name}\t{'admin' if found.is_admin else 'user'}\t{_when(found.created_at)}")
@@ -324,12 +340,17 @@ def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool
     if no_scheduler:
         settings = settings.replace(scheduler=False)
     app = create_app(settings)
-    click.echo(f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator "
-               f"(database {display_database(settings.database)})")
+    click.echo(
+        f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator "
+        f"(database {display_database(settings.database)})"
+    )
     if settings.host.strip() in {"", "0.0.0.0", "::"} and not (settings.base_url or settings.allowed_hosts):
         # Listening everywhere, answering only to local names: say so before a visitor meets the 400.
-        click.echo("Note: only requests for localhost, 127.0.0.1 and ::1 are answered; set LENTA_BASE_URL "
-                   "or LENTA_ALLOWED_HOSTS to the names this site is reached by.", err=True)
+        click.echo(
+            "Note: only requests for localhost, 127.0.0.1 and ::1 are answered; set LENTA_BASE_URL "
+            "or LENTA_ALLOWED_HOSTS to the names this site is reached by.",
+            err=True,
+        )
     run_server(app, settings)
 
 

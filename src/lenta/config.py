@@ -113,32 +113,64 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db", "", str, "Database: a file path, sqlite:///PATH or postgresql://… URL. "
-            "Default: lenta.sqlite in the user's data directory."),
+    Setting(
+        "db",
+        "",
+        str,
+        "Database: a file path, sqlite:///PATH or postgresql://… URL. Default: lenta.sqlite in the user's data directory.",
+    ),
     Setting("host", "127.0.0.1", str, "Address `lenta serve` listens on."),
     Setting("port", "8080", int, "Port `lenta serve` listens on."),
-    Setting("allowed_hosts", "", str, "Comma-separated host names the site answers to (the Host header); "
-            "empty: the host of LENTA_BASE_URL, or with no base URL the local names (localhost, 127.0.0.1, ::1 "
-            "and LENTA_HOST)."),
-    Setting("header_timeout", "10", _positive_float, "Seconds a client has to send a request's headers "
-            "before `lenta serve` closes the connection."),
-    Setting("max_connections", "200", _positive_int, "Most connections `lenta serve` serves at once; "
-            "requests beyond them are answered 503."),
+    Setting(
+        "allowed_hosts",
+        "",
+        str,
+        "Comma-separated host names the site answers to (the Host header); "
+        "empty: the host of LENTA_BASE_URL, or with no base URL the local names (localhost, 127.0.0.1, ::1 "
+        "and LENTA_HOST).",
+    ),
+    Setting(
+        "header_timeout",
+        "10",
+        _positive_float,
+        "Seconds a client has to send a request's headers before `lenta serve` closes the connection.",
+    ),
+    Setting(
+        "max_connections",
+        "200",
+        _positive_int,
+        "Most connections `lenta serve` serves at once; requests beyond them are answered 503.",
+    ),
     Setting("base_url", "", str, "Public base URL of this site (for links in RSS/OPML and WebSub callbacks)."),
     Setting("secret_key", "", str, "Key that signs session cookies. Default: generated once and kept in the database."),
-    Setting("secret_key_file", "", str, "A file holding the key that signs session cookies (used when LENTA_SECRET_KEY "
-            "is empty), e.g. a systemd credential or a container secret."),
+    Setting(
+        "secret_key_file",
+        "",
+        str,
+        "A file holding the key that signs session cookies (used when LENTA_SECRET_KEY "
+        "is empty), e.g. a systemd credential or a container secret.",
+    ),
     Setting("language", "", _language, "Force the UI language (en or ru); empty negotiates from Accept-Language."),
-    Setting("fetch_allow", "", str, "Comma-separated host[:port] and CIDR entries the fetcher may reach even though "
-            "they are not public addresses (e.g. 127.0.0.1, 10.0.0.0/8, intranet.example:8080)."),
+    Setting(
+        "fetch_allow",
+        "",
+        str,
+        "Comma-separated host[:port] and CIDR entries the fetcher may reach even though "
+        "they are not public addresses (e.g. 127.0.0.1, 10.0.0.0/8, intranet.example:8080).",
+    ),
     Setting("fetch_timeout", "20", _positive_float, "Connect and read timeout of one request, in seconds."),
     Setting("fetch_deadline", "60", _positive_float, "Total wall-clock deadline of one fetch, redirects included, in seconds."),
-    Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int,
-            "Largest feed body lenta downloads (decompressed), in bytes."),
+    Setting(
+        "fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "Largest feed body lenta downloads (decompressed), in bytes."
+    ),
     Setting("user_agent", DEFAULT_USER_AGENT, str, "User-Agent header sent with every request."),
     Setting("concurrency", "150", _positive_int, "Most feeds fetched at once (the per-host limit still applies)."),
-    Setting("refresh_processes", "0", _non_negative_int, "Processes `lenta refresh` shares a big round among, "
-            "each taking whole hosts; 0: one per CPU core."),
+    Setting(
+        "refresh_processes",
+        "0",
+        _non_negative_int,
+        "Processes `lenta refresh` shares a big round among, each taking whole hosts; 0: one per CPU core.",
+    ),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
     Setting("host_interval", "0.1", _non_negative_float, "Least seconds between the starts of two requests to one host."),
     Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),

@@ -134,7 +134,8 @@ def validate_refresh(refresh: int | None) -> int | None:
     choices = ", ".join(str(c) for c in REFRESH_CHOICES)
     raise InvalidInputError(
         "Refresh must be 0 (never), empty (adaptive) or one of {choices} seconds, not {value}.",
-        choices=choices, value=refresh,
+        choices=choices,
+        value=refresh,
     )
 
 
@@ -226,13 +227,18 @@ class Lenta:
                     credentials = found_credentials  # the page's own, or none: never ours to another origin
                 url = found
                 self._ensure_new(url)
-        feed = self.storage.feeds.add(url, now=self.clock(), custom_title=title, refresh=refresh,
-                                      category_ids=cat_ids, credentials=credentials)
+        feed = self.storage.feeds.add(
+            url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids, credentials=credentials
+        )
         if error is not None:
             feed = self.storage.feeds.change(
                 feed.id,
-                {"error": redact(str(error)), "error_kind": str(error.kind), "http_status": error.status,
-                 "checked_at": self.clock()},
+                {
+                    "error": redact(str(error)),
+                    "error_kind": str(error.kind),
+                    "http_status": error.status,
+                    "checked_at": self.clock(),
+                },
             )
         return feed
 
@@ -258,8 +264,9 @@ class Lenta:
             return url, None
         found = discover_feeds(body, result.url, result.charset)
         if not found:
-            return url, FetchError("No feed found on the page {url}.", kind=FetchErrorKind.NOT_A_FEED,
-                                   status=result.status, url=url)
+            return url, FetchError(
+                "No feed found on the page {url}.", kind=FetchErrorKind.NOT_A_FEED, status=result.status, url=url
+            )
         return found[0].url, None
 
     def get_feed(self, feed: int | str) -> Feed:
@@ -288,8 +295,12 @@ class Lenta:
         url, userinfo = split_userinfo(normalize_feed_url(url))
         current = self.storage.feeds.get(feed_id)
         credentials = current.credentials if userinfo == MASK else userinfo
-        changes: dict[str, object] = {"url": url, "custom_title": _title(title), "refresh": validate_refresh(refresh),
-                                      "credentials": credentials}
+        changes: dict[str, object] = {
+            "url": url,
+            "custom_title": _title(title),
+            "refresh": validate_refresh(refresh),
+            "credentials": credentials,
+        }
         if url != current.url:
             # A new URL starts over: no validators, checked at once.
             changes.update(etag=None, last_modified=None, next_check_at=self.clock(), gone=False, error_count=0)
@@ -373,9 +384,7 @@ class Lenta:
 
         def run_shard(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
             # A thread parses for each shard: the shards themselves are the other cores.
-            return asyncio.run(
-                self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False, context=context)
-            )
+            return asyncio.run(self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False, context=context))
 
         summary = run_shards(shards, run_shard, after_fork=self.storage.db.after_fork, on_progress=progress)
         apply_retention(self.storage, context[0], self.clock())
@@ -401,8 +410,14 @@ class Lenta:
         site, pushed = context or self._round_context()
         async with self._client() as client, self._parse_pool(count) as executor:
             pipeline = Pipeline(
-                self.storage, client, site, concurrency=self.settings.concurrency, clock=self.clock,
-                executor=executor, pushed=pushed, max_bytes=self.settings.fetch_max_bytes,
+                self.storage,
+                client,
+                site,
+                concurrency=self.settings.concurrency,
+                clock=self.clock,
+                executor=executor,
+                pushed=pushed,
+                max_bytes=self.settings.fetch_max_bytes,
             )
             return await pipeline.refresh(targets, progress, retention=retention)
 
@@ -577,17 +592,16 @@ class Lenta:
         ``REFUSE`` (unknown token, other topic, a mode we did not ask for:
         answer 404).
         """
-        return self._websub().verify(token, mode=mode, topic=topic, challenge=challenge,
-                                     lease_seconds=lease_seconds, reason=reason)
+        return self._websub().verify(
+            token, mode=mode, topic=topic, challenge=challenge, lease_seconds=lease_seconds, reason=reason
+        )
 
     def websub_callback_exists(self, token: str) -> bool:
         """Whether ``/websub/{token}`` is one of lenta's callbacks (one being
         unsubscribed included): the web layer asks before it reads a push."""
         return self.storage.websub.by_token(token) is not None
 
-    async def websub_deliver(
-        self, token: str, body: bytes, *, signature: str | None, content_type: str | None
-    ) -> Delivery:
+    async def websub_deliver(self, token: str, body: bytes, *, signature: str | None, content_type: str | None) -> Delivery:
         """A body a hub pushed to ``/websub/{token}``: stored like a fetched
         one if ``signature`` (X-Hub-Signature) is right, else dropped.
 
@@ -596,15 +610,20 @@ class Lenta:
         unsubscribed: 410), ``UNKNOWN`` (no such callback: 404). The caller
         caps the body (``settings.fetch_max_bytes``).
         """
+
         async def ingest(feed: Feed, data: bytes, media_type: str | None, charset: str | None) -> FeedOutcome:
             async with self._client() as client:
-                pipeline = Pipeline(self.storage, client, self.site_settings(),
-                                    concurrency=self.settings.concurrency, clock=self.clock,
-                                    max_bytes=self.settings.fetch_max_bytes)
+                pipeline = Pipeline(
+                    self.storage,
+                    client,
+                    self.site_settings(),
+                    concurrency=self.settings.concurrency,
+                    clock=self.clock,
+                    max_bytes=self.settings.fetch_max_bytes,
+                )
                 return await pipeline.ingest_push(feed, data, media_type, charset)
 
-        return await self._websub().deliver(token, body, signature=signature, content_type=content_type,
-                                            ingest=ingest)
+        return await self._websub().deliver(token, body, signature=signature, content_type=content_type, ingest=ingest)
 
     def websub_subscription(self, feed_id: int) -> Subscription | None:
         """The feed's WebSub subscription (state, lease, last error, next
@@ -733,8 +752,9 @@ class Lenta:
         token = secrets.token_urlsafe(32)
         now = self.clock()
         self.storage.sessions.delete_expired(now)
-        self.storage.sessions.add(session_id(token), user.id, secrets.token_urlsafe(32), now=now,
-                                  expires_at=now + SESSION_LIFETIME)
+        self.storage.sessions.add(
+            session_id(token), user.id, secrets.token_urlsafe(32), now=now, expires_at=now + SESSION_LIFETIME
+        )
         return token
 
     def session(self, token: str) -> Session | None:
@@ -787,8 +807,9 @@ class Lenta:
         Raises InvalidInputError when the key comes from LENTA_SECRET_KEY or
         LENTA_SECRET_KEY_FILE: that is where it must change."""
         if self.settings.secret_key or self.settings.secret_key_file:
-            raise InvalidInputError("The key comes from LENTA_SECRET_KEY or LENTA_SECRET_KEY_FILE: "
-                                    "change it there and restart lenta.")
+            raise InvalidInputError(
+                "The key comes from LENTA_SECRET_KEY or LENTA_SECRET_KEY_FILE: change it there and restart lenta."
+            )
         self.storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
         return self.storage.sessions.delete_all()
 
@@ -816,11 +837,11 @@ def read_secret_key_file(path: str) -> str:
     try:
         key = Path(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInputError("Cannot read the secret key file {path}: {error}", path=path,
-                                error=getattr(error, "strerror", None) or str(error)) from None
+        raise InvalidInputError(
+            "Cannot read the secret key file {path}: {error}", path=path, error=getattr(error, "strerror", None) or str(error)
+        ) from None
     if len(key) < MIN_SECRET_KEY_LENGTH:
-        raise InvalidInputError("The secret key in {path} is shorter than {n} characters.", path=path,
-                                n=MIN_SECRET_KEY_LENGTH)
+        raise InvalidInputError("The secret key in {path} is shorter than {n} characters.", path=path, n=MIN_SECRET_KEY_LENGTH)
     return key
 
 
@@ -849,4 +870,3 @@ def make_lenta(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     """Open the configured database (migrating it) and return the facade."""
     storage = open_storage(settings.database)
     return Lenta(storage, settings, clock=clock or (lambda: datetime.now(UTC)))
-

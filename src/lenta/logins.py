@@ -81,6 +81,9 @@ def after_failure(state: FailureState | None, now: datetime, policy: Policy) -> 
 
 def retry_after(states: Iterable[FailureState | None], now: datetime) -> int | None:
     """Whole seconds until every given key is unlocked; None when none is locked."""
-    waits = [(state.locked_until - now).total_seconds() for state in states
-             if state is not None and state.locked_until is not None and state.locked_until > now]
+    waits = [
+        (state.locked_until - now).total_seconds()
+        for state in states
+        if state is not None and state.locked_until is not None and state.locked_until > now
+    ]
     return math.ceil(max(waits)) if waits else None

@@ -51,10 +51,10 @@ class LentaCollector(Collector):
         for state in FEED_STATES:
             feeds.add_metric([state], summary.get(state, 0))
         yield feeds
-        yield GaugeMetricFamily("lenta_feeds_due", "Feeds whose next check is now or past.",
-                                value=summary.get("due", 0))
-        yield GaugeMetricFamily("lenta_queue_lag_seconds", "How far behind schedule the most overdue feed is.",
-                                value=summary.get("lag", 0.0))
+        yield GaugeMetricFamily("lenta_feeds_due", "Feeds whose next check is now or past.", value=summary.get("due", 0))
+        yield GaugeMetricFamily(
+            "lenta_queue_lag_seconds", "How far behind schedule the most overdue feed is.", value=summary.get("lag", 0.0)
+        )
 
 
 def render(storage: Storage, now: datetime) -> bytes:

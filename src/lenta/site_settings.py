@@ -15,8 +15,24 @@ from lenta.parse.sanitize import DEFAULT_ALLOWED_TAGS
 from lenta.parse.sanitize import parse_allowed_tags
 
 # Drupal's "Discard items older than" choices, in seconds; 0 = never.
-DISCARD_CHOICES: tuple[int, ...] = (0, 3600, 10800, 21600, 32400, 43200, 86400, 172800, 259200, 604800,
-                                    1209600, 2419200, 4838400, 7257600, 15724800, 31536000)
+DISCARD_CHOICES: tuple[int, ...] = (
+    0,
+    3600,
+    10800,
+    21600,
+    32400,
+    43200,
+    86400,
+    172800,
+    259200,
+    604800,
+    1209600,
+    2419200,
+    4838400,
+    7257600,
+    15724800,
+    31536000,
+)
 SOURCE_ITEMS_CHOICES: tuple[int, ...] = (0, 3, 5, 10, 15, 20, 25)
 ITEMS_PER_PAGE = 20
 DEFAULT_ITEMS_PER_FETCH = 1000
@@ -57,5 +73,10 @@ class SiteSettings:
         allowed_html = values.get("allowed_html", defaults.allowed_html).strip()
         parse_allowed_tags(allowed_html)  # raises InvalidInputError on junk
         site_name = values.get("site_name", defaults.site_name).strip() or defaults.site_name
-        return cls(allowed_html=allowed_html, discard_after=discard, source_items=source_items, site_name=site_name,
-                   items_per_fetch=items_per_fetch)
+        return cls(
+            allowed_html=allowed_html,
+            discard_after=discard,
+            source_items=source_items,
+            site_name=site_name,
+            items_per_fetch=items_per_fetch,
+        )

@@ -38,11 +38,18 @@ def rss_date(when: datetime) -> str:
     return format_datetime(when, usegmt=True)
 
 
-def item(title: str, guid: str, *, date: datetime | None = BASE_DATE, link: str | None = None,
-         description: str | None = "<p>body</p>", extra: str = "", raw: bool = False) -> str:
+def item(
+    title: str,
+    guid: str,
+    *,
+    date: datetime | None = BASE_DATE,
+    link: str | None = None,
+    description: str | None = "<p>body</p>",
+    extra: str = "",
+    raw: bool = False,
+) -> str:
     """An RSS item; ``raw`` puts ``title`` and ``link`` in as they are (no escaping)."""
-    parts = [f"<title>{title if raw else escape(title, quote=False)}</title>",
-             f'<guid isPermaLink="false">{escape(guid)}</guid>']
+    parts = [f"<title>{title if raw else escape(title, quote=False)}</title>", f'<guid isPermaLink="false">{escape(guid)}</guid>']
     if link is not None:
         parts.append(f"<link>{link if raw else escape(link, quote=False)}</link>")
     if date is not None:
@@ -74,13 +81,14 @@ def atom(*entries: str, title: str = "Hostile Atom", feed_attrs: str = "") -> by
 
 
 def entry(title: str, entry_id: str, *, updated: str = "2024-01-01T00:00:00Z", extra: str = "") -> str:
-    return (f"<entry><title>{escape(title, quote=False)}</title><id>{escape(entry_id)}</id>"
-            f"<updated>{updated}</updated>{extra}</entry>")
+    return (
+        f"<entry><title>{escape(title, quote=False)}</title><id>{escape(entry_id)}</id>"
+        f"<updated>{updated}</updated>{extra}</entry>"
+    )
 
 
 def json_feed(items: list[dict[str, object]], **top: object) -> bytes:
-    document: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": "Hostile JSON",
-                                   **top, "items": items}
+    document: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": "Hostile JSON", **top, "items": items}
     return json.dumps(document).encode()
 
 
@@ -99,8 +107,10 @@ def flood_date(i: int) -> datetime:
 
 @functools.cache
 def items_100000_rss() -> bytes:
-    parts = [f"<item><title>item {i}</title><guid>urn:hostile:{i}</guid><pubDate>{rss_date(flood_date(i))}</pubDate></item>"
-             for i in range(MANY)]
+    parts = [
+        f"<item><title>item {i}</title><guid>urn:hostile:{i}</guid><pubDate>{rss_date(flood_date(i))}</pubDate></item>"
+        for i in range(MANY)
+    ]
     return rss(*parts, title="One hundred thousand items")
 
 
@@ -115,8 +125,10 @@ def items_100000_json() -> bytes:
 
 @functools.cache
 def items_100000_same_guid() -> bytes:
-    parts = [f"<item><title>same {i}</title><guid>urn:hostile:same</guid><pubDate>{rss_date(flood_date(i))}</pubDate></item>"
-             for i in range(MANY)]
+    parts = [
+        f"<item><title>same {i}</title><guid>urn:hostile:same</guid><pubDate>{rss_date(flood_date(i))}</pubDate></item>"
+        for i in range(MANY)
+    ]
     return rss(*parts, title="One guid, a hundred thousand times")
 
 
@@ -126,8 +138,11 @@ MINIMAL = 600_000  # the most items that fit under the default 20 MB cap, near e
 @functools.cache
 def items_minimal() -> bytes:
     """600,000 items of one guid each: 18 MB, under the body cap."""
-    return (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Six hundred thousand</title>'
-            + b"".join(b"<item><guid>%d</guid></item>" % i for i in range(MINIMAL)) + b"</channel></rss>")
+    return (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Six hundred thousand</title>'
+        + b"".join(b"<item><guid>%d</guid></item>" % i for i in range(MINIMAL))
+        + b"</channel></rss>"
+    )
 
 
 @functools.cache
@@ -143,8 +158,9 @@ def title_10mb() -> bytes:
 
 @functools.cache
 def enclosures_10000() -> bytes:
-    enclosures = "".join(f'<enclosure url="https://hostile.example/e{i}.mp3" type="audio/mpeg" length="{i}"/>'
-                         for i in range(10_000))
+    enclosures = "".join(
+        f'<enclosure url="https://hostile.example/e{i}.mp3" type="audio/mpeg" length="{i}"/>' for i in range(10_000)
+    )
     return rss(item("Ten thousand enclosures", "many-enclosures", extra=enclosures), title="Enclosures")
 
 
@@ -157,14 +173,32 @@ def categories_100000() -> bytes:
 @functools.cache
 def description_10mb() -> bytes:
     return rss(item("ok", "small-1"), title="Big channel description").replace(
-        b"<description>d</description>", b"<description>" + b"D" * (10 * MB) + b"</description>", 1)
+        b"<description>d</description>", b"<description>" + b"D" * (10 * MB) + b"</description>", 1
+    )
 
 
 def warm() -> None:
     """Build every big body now (once), so that no request waits for one."""
-    for build in (items_100000_rss, items_100000_json, items_100000_same_guid, items_minimal, content_10mb, title_10mb,
-                  enclosures_10000, categories_100000, description_10mb, gzip_bomb, deflate_bomb, brotli_bomb,
-                  gzip_gzip_bomb, quadratic_blowup, deep_xml, deep_json, deep_html, deep_html_title):
+    for build in (
+        items_100000_rss,
+        items_100000_json,
+        items_100000_same_guid,
+        items_minimal,
+        content_10mb,
+        title_10mb,
+        enclosures_10000,
+        categories_100000,
+        description_10mb,
+        gzip_bomb,
+        deflate_bomb,
+        brotli_bomb,
+        gzip_gzip_bomb,
+        quadratic_blowup,
+        deep_xml,
+        deep_json,
+        deep_html,
+        deep_html_title,
+    ):
         build()
 
 
@@ -249,32 +283,40 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 def quadratic_blowup() -> bytes:
     big = "a" * 100_000
     refs = "&a;" * 10_000
-    return (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{big}">]>'
-            f'<rss version="2.0"><channel><title>Quadratic</title><link>https://hostile.example/</link>'
-            f"<description>d</description><item><title>blow {refs}</title><guid>quad-1</guid>"
-            f"<description>{refs}</description></item></channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{big}">]>'
+        f'<rss version="2.0"><channel><title>Quadratic</title><link>https://hostile.example/</link>'
+        f"<description>d</description><item><title>blow {refs}</title><guid>quad-1</guid>"
+        f"<description>{refs}</description></item></channel></rss>"
+    ).encode()
 
 
 def _doctype_feed(doctype: str, title: str = "before &xxe; after", description: str = "&xxe;") -> bytes:
-    return (f'<?xml version="1.0"?>\n{doctype}\n<rss version="2.0"><channel><title>Entities</title>'
-            f"<link>https://hostile.example/</link><description>d</description>"
-            f"<item><title>{title}</title><guid>xxe-1</guid><description>{description}</description></item>"
-            f"</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?>\n{doctype}\n<rss version="2.0"><channel><title>Entities</title>'
+        f"<link>https://hostile.example/</link><description>d</description>"
+        f"<item><title>{title}</title><guid>xxe-1</guid><description>{description}</description></item>"
+        f"</channel></rss>"
+    ).encode()
 
 
 XXE_INTERNAL = _doctype_feed('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "http://@INTERNAL@/xxe">]>')
 XXE_FILE = _doctype_feed('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
 XXE_PARAMETER = _doctype_feed(
-    '<!DOCTYPE rss [<!ENTITY % remote SYSTEM "http://@INTERNAL@/evil.dtd"> %remote; <!ENTITY xxe "x">]>')
-DTD_EXTERNAL = _doctype_feed('<!DOCTYPE rss SYSTEM "http://@INTERNAL@/rss.dtd">', title="external subset",
-                             description="d")
-XINCLUDE = (b'<?xml version="1.0"?><rss version="2.0" xmlns:xi="http://www.w3.org/2001/XInclude"><channel>'
-            b"<title>XInclude</title><link>https://hostile.example/</link><description>d</description>"
-            b'<item><title>include <xi:include href="file:///etc/passwd" parse="text"/></title><guid>xi-1</guid>'
-            b'<description><xi:include href="http://@INTERNAL@/xi" parse="text"/></description></item>'
-            b"</channel></rss>")
-XSL_PI = (b'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="http://@INTERNAL@/style.xsl"?>'
-          + small("Stylesheet").split(b"?>", 1)[1])
+    '<!DOCTYPE rss [<!ENTITY % remote SYSTEM "http://@INTERNAL@/evil.dtd"> %remote; <!ENTITY xxe "x">]>'
+)
+DTD_EXTERNAL = _doctype_feed('<!DOCTYPE rss SYSTEM "http://@INTERNAL@/rss.dtd">', title="external subset", description="d")
+XINCLUDE = (
+    b'<?xml version="1.0"?><rss version="2.0" xmlns:xi="http://www.w3.org/2001/XInclude"><channel>'
+    b"<title>XInclude</title><link>https://hostile.example/</link><description>d</description>"
+    b'<item><title>include <xi:include href="file:///etc/passwd" parse="text"/></title><guid>xi-1</guid>'
+    b'<description><xi:include href="http://@INTERNAL@/xi" parse="text"/></description></item>'
+    b"</channel></rss>"
+)
+XSL_PI = (
+    b'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="http://@INTERNAL@/style.xsl"?>'
+    + small("Stylesheet").split(b"?>", 1)[1]
+)
 
 
 # --- deep nesting ---------------------------------------------------------------------
@@ -283,16 +325,24 @@ XSL_PI = (b'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="http://@
 @functools.cache
 def deep_xml() -> bytes:
     depth = 100_000
-    return rss(item("Before the abyss", "deep-0"),
-               "<item><title>The abyss</title><guid>deep-1</guid><description>" + "<div>" * depth + "bottom"
-               + "</div>" * depth + "</description></item>", title="Deep XML")
+    return rss(
+        item("Before the abyss", "deep-0"),
+        "<item><title>The abyss</title><guid>deep-1</guid><description>"
+        + "<div>" * depth
+        + "bottom"
+        + "</div>" * depth
+        + "</description></item>",
+        title="Deep XML",
+    )
 
 
 @functools.cache
 def deep_json() -> bytes:
     depth = 100_000
-    return (b'{"version":"https://jsonfeed.org/version/1.1","title":"Deep JSON","items":[{"id":"1","content_text":"x",'
-            b'"_deep":' + b"[" * depth + b"]" * depth + b"}]}")
+    return (
+        b'{"version":"https://jsonfeed.org/version/1.1","title":"Deep JSON","items":[{"id":"1","content_text":"x",'
+        b'"_deep":' + b"[" * depth + b"]" * depth + b"}]}"
+    )
 
 
 HTML_DEPTH = 30_000  # 330 KB: under any cap on content, so only a bound on depth helps
@@ -301,8 +351,7 @@ HTML_DEPTH = 30_000  # 330 KB: under any cap on content, so only a bound on dept
 @functools.cache
 def deep_html() -> bytes:
     depth = HTML_DEPTH
-    return rss(item("Deep HTML", "deep-html", description="<div>" * depth + "bottom" + "</div>" * depth),
-               title="Deep HTML")
+    return rss(item("Deep HTML", "deep-html", description="<div>" * depth + "bottom" + "</div>" * depth), title="Deep HTML")
 
 
 @functools.cache
@@ -313,11 +362,17 @@ def deep_html_title() -> bytes:
 
 # --- not feeds --------------------------------------------------------------------------
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Just a page</title></head><body><h1>Welcome</h1>"
-             b"<p>No feed here, and no link to one.</p></body></html>")
-CLOUDFLARE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
-              b"<div>Checking your browser before accessing hostile.example.</div>"
-              b'<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script></body></html>')
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Just a page</title></head><body><h1>Welcome</h1>"
+    b"<p>No feed here, and no link to one.</p></body></html>"
+)
+CLOUDFLARE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    b"<div>Checking your browser before accessing hostile.example.</div>"
+    b'<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script></body></html>'
+)
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><rect/></svg>'

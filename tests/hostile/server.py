@@ -120,8 +120,15 @@ class Request:
 class Conn:
     """One connection and its request, handed to a behaviour."""
 
-    def __init__(self, server: HostileServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 request: Request, base: str, rest: str) -> None:
+    def __init__(
+        self,
+        server: HostileServer,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: Request,
+        base: str,
+        rest: str,
+    ) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
@@ -167,8 +174,7 @@ def _body(body: Body) -> bytes:
     return body() if callable(body) else body
 
 
-def head(status: int | str = 200, headers: HeaderList = (), *, reason: str | None = None,
-         version: str = "HTTP/1.1") -> bytes:
+def head(status: int | str = 200, headers: HeaderList = (), *, reason: str | None = None, version: str = "HTTP/1.1") -> bytes:
     """A response head: status line, headers, blank line. ``status`` may be any text."""
     if reason is None:
         reason = "OK" if status == 200 else "Hostile"
@@ -177,8 +183,15 @@ def head(status: int | str = 200, headers: HeaderList = (), *, reason: str | Non
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def reply(status: int | str = 200, headers: HeaderList = (), body: Body = b"", *, reason: str | None = None,
-          length: bool = True, close: bool = True) -> Handler:
+def reply(
+    status: int | str = 200,
+    headers: HeaderList = (),
+    body: Body = b"",
+    *,
+    reason: str | None = None,
+    length: bool = True,
+    close: bool = True,
+) -> Handler:
     """An ordinary answer: Content-Length added unless ``headers`` has one or
     ``length`` is False (then the body ends when the connection does)."""
 
@@ -263,7 +276,7 @@ def drip(prefix: Body, body: Body, *, every: float = 1.0, step: int = 1) -> Hand
         deadline = time.monotonic() + MAX_FOREVER
         position = 0
         while time.monotonic() < deadline:
-            conn.write(data[position:position + step])
+            conn.write(data[position : position + step])
             position = (position + step) % len(data)
             if not await conn.drain():
                 return
@@ -349,8 +362,7 @@ def auth_required(user: str, password: str, then: Handler) -> Handler:
         if conn.request.basic_auth() == (user, password):
             await then(conn)
             return
-        await reply(401, [("WWW-Authenticate", 'Basic realm="hostile"'), ("Content-Type", "text/plain")],
-                    b"who are you?")(conn)
+        await reply(401, [("WWW-Authenticate", 'Basic realm="hostile"'), ("Content-Type", "text/plain")], b"who are you?")(conn)
 
     return serve
 
@@ -379,8 +391,10 @@ class GoodFeed:
             headers.append(("ETag", self.etag))
         if not self.chunked:
             return reply(200, headers, body)
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 4096]), body[i:i + 4096])
-                          for i in range(0, len(body), 4096)) + b"0\r\n\r\n"
+        chunks = (
+            b"".join(b"%x\r\n%s\r\n" % (len(body[i : i + 4096]), body[i : i + 4096]) for i in range(0, len(body), 4096))
+            + b"0\r\n\r\n"
+        )
         return reply(200, [*headers, ("Transfer-Encoding", "chunked")], chunks)
 
 
@@ -498,11 +512,15 @@ class InternalService:
                 first = b""
             with self._lock:
                 self.requests.append((local, first.decode("latin-1").strip()))
-            feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{INTERNAL_SECRET}</title>'
-                    f"<item><title>{INTERNAL_SECRET} root:x:0:0</title><guid>{INTERNAL_SECRET}</guid></item>"
-                    "</channel></rss>").encode()
-            writer.write(head(200, [("Content-Type", "application/rss+xml"), ("Content-Length", str(len(feed))),
-                                    ("Connection", "close")]) + feed)
+            feed = (
+                f'<?xml version="1.0"?><rss version="2.0"><channel><title>{INTERNAL_SECRET}</title>'
+                f"<item><title>{INTERNAL_SECRET} root:x:0:0</title><guid>{INTERNAL_SECRET}</guid></item>"
+                "</channel></rss>"
+            ).encode()
+            writer.write(
+                head(200, [("Content-Type", "application/rss+xml"), ("Content-Length", str(len(feed))), ("Connection", "close")])
+                + feed
+            )
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.drain()
         except asyncio.CancelledError:
@@ -597,7 +615,8 @@ class HostileServer:
             if request.path == CONTROL:
                 since = int(request.target.partition("?since=")[2] or 0)
                 await reply(200, [("Content-Type", "application/json")], self._state(since))(
-                    Conn(self, reader, writer, request, CONTROL, ""))
+                    Conn(self, reader, writer, request, CONTROL, "")
+                )
                 return
             handler, name, base, rest = self._route(request.path)
             request = Request(request.method, request.target, request.headers, peer, request.started, name)
@@ -620,8 +639,9 @@ class HostileServer:
         with self._lock:
             count = len(self.requests)
             requests = [dataclasses.asdict(request) for request in self.requests[since:]]
-        return json.dumps({"count": count, "requests": requests, "internal": self.internal.seen(),
-                           "errors": self.errors}).encode()
+        return json.dumps(
+            {"count": count, "requests": requests, "internal": self.internal.seen(), "errors": self.errors}
+        ).encode()
 
     def _route(self, path: str) -> tuple[Handler, str | None, str, str]:
         parts = path.split("/")
@@ -674,8 +694,13 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")])))
-        self._process = subprocess.Popen([sys.executable, "-m", "hostile.server", json.dumps(self._good)], cwd=tests,
-                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "hostile.server", json.dumps(self._good)],
+            cwd=tests,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
@@ -701,8 +726,10 @@ class ServerProcess:
         return int(self.state(NO_REQUESTS)["count"])
 
     def requests_since(self, mark: int) -> list[Request]:
-        return [Request(r["method"], r["target"], r["headers"], tuple(r["peer"]), r["started"], r["endpoint"])
-                for r in self.state(mark)["requests"]]
+        return [
+            Request(r["method"], r["target"], r["headers"], tuple(r["peer"]), r["started"], r["endpoint"])
+            for r in self.state(mark)["requests"]
+        ]
 
     @property
     def requests(self) -> list[Request]:
@@ -741,8 +768,10 @@ def main() -> None:
     from hostile.feeds import warm
 
     warm()
-    good = [GoodFeed(name, open(path, "rb").read(), content_type, gzip, chunked, etag)
-            for name, path, content_type, gzip, chunked, etag in json.loads(sys.argv[1] if len(sys.argv) > 1 else "[]")]
+    good = [
+        GoodFeed(name, open(path, "rb").read(), content_type, gzip, chunked, etag)
+        for name, path, content_type, gzip, chunked, etag in json.loads(sys.argv[1] if len(sys.argv) > 1 else "[]")
+    ]
     server = HostileServer({endpoint.name: endpoint.serve for endpoint in CATALOGUE}, good).start()
     try:
         print(json.dumps({"port": server.port, "internal": server.internal.address}), flush=True)

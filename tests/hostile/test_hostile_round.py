@@ -63,16 +63,33 @@ PARSED = {"ok", "not_modified", "not_a_feed", "parse", "internal"}  # outcomes d
 
 # 20 good feeds of the shared corpus, with the item count its manifest gives.
 GOOD = {
-    "netnewswire__DaringFireball.atom": 48, "netnewswire__DaringFireball.json": 48, "netnewswire__bio.rdf": 30,
-    "netnewswire__atp.rss": 100, "codehollow__Rss091Stadtfeuerwehr.xml": 15, "codehollow__Rss20MoscowTimes.xml": 50,
-    "codehollow__Rss20JapanTimes.xml": 118, "codehollow__AtomYoutubeInvestmentPunk.xml": 15,
-    "miniflux__encoding_WINDOWS-1251.xml": 50, "miniflux__rdf_UTF8.xml": 60, "miniflux__urdu_UTF8.xml": 26,
-    "rubycocos-comics__xkcd.rss": 4, "rubycocos-misc__intertwingly.atom": 20, "rubycocos-news__guardian-world.rss": 89,
-    "simplepie__feed-utf16le.xml": 1, "feedbin__feed.json": 11, "podcastindex__podcast-namespace-example.xml": 3,
-    "feedjira__itunes_feedburner.xml": 3, "netnewswire__rose.json": 84, "codehollow__Rss20Spiegel.xml": 17,
+    "netnewswire__DaringFireball.atom": 48,
+    "netnewswire__DaringFireball.json": 48,
+    "netnewswire__bio.rdf": 30,
+    "netnewswire__atp.rss": 100,
+    "codehollow__Rss091Stadtfeuerwehr.xml": 15,
+    "codehollow__Rss20MoscowTimes.xml": 50,
+    "codehollow__Rss20JapanTimes.xml": 118,
+    "codehollow__AtomYoutubeInvestmentPunk.xml": 15,
+    "miniflux__encoding_WINDOWS-1251.xml": 50,
+    "miniflux__rdf_UTF8.xml": 60,
+    "miniflux__urdu_UTF8.xml": 26,
+    "rubycocos-comics__xkcd.rss": 4,
+    "rubycocos-misc__intertwingly.atom": 20,
+    "rubycocos-news__guardian-world.rss": 89,
+    "simplepie__feed-utf16le.xml": 1,
+    "feedbin__feed.json": 11,
+    "podcastindex__podcast-namespace-example.xml": 3,
+    "feedjira__itunes_feedburner.xml": 3,
+    "netnewswire__rose.json": 84,
+    "codehollow__Rss20Spiegel.xml": 17,
 }
-TYPES = {".json": "application/feed+json", ".atom": "application/atom+xml", ".rss": "application/rss+xml",
-         ".rdf": "application/rdf+xml"}
+TYPES = {
+    ".json": "application/feed+json",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".rdf": "application/rdf+xml",
+}
 
 
 def _good_feeds() -> list[tuple[str, str, str, bool, bool, str | None]]:
@@ -84,8 +101,16 @@ def _good_feeds() -> list[tuple[str, str, str, bool, bool, str | None]]:
         path = real / name
         if path.is_file():
             # Honest variety: some gzipped, some chunked, some with an ETag.
-            found.append((name, str(path), TYPES.get(path.suffix, "application/xml"), index % 3 == 0, index % 4 == 1,
-                          f'"good-{index}"' if index % 2 else None))
+            found.append(
+                (
+                    name,
+                    str(path),
+                    TYPES.get(path.suffix, "application/xml"),
+                    index % 3 == 0,
+                    index % 4 == 1,
+                    f'"good-{index}"' if index % 2 else None,
+                )
+            )
     return found
 
 
@@ -109,9 +134,17 @@ def settings(tmp_path: Path, hostile: ServerProcess, empty_db: Path) -> Settings
     """A fresh database; only the hostile server's own host:port may be reached
     (not its address at another port, where the internal service listens too)."""
     shutil.copyfile(empty_db, tmp_path / "lenta.sqlite")
-    return load_settings({}, db=str(tmp_path / "lenta.sqlite"), fetch_allow=hostile.address, scheduler=False,
-                         fetch_timeout=ALONE_TIMEOUT, fetch_deadline=ALONE_DEADLINE, host_interval=0.0,
-                         per_host=500, concurrency=500)
+    return load_settings(
+        {},
+        db=str(tmp_path / "lenta.sqlite"),
+        fetch_allow=hostile.address,
+        scheduler=False,
+        fetch_timeout=ALONE_TIMEOUT,
+        fetch_deadline=ALONE_DEADLINE,
+        host_interval=0.0,
+        per_host=500,
+        concurrency=500,
+    )
 
 
 # --- memory --------------------------------------------------------------------------------
@@ -235,8 +268,9 @@ def web_outputs(settings: Settings, lenta: Lenta) -> Iterator[Outputs]:
         yield Outputs(client)
 
 
-def observe(lenta: Lenta, server: ServerProcess, endpoint: Endpoint, feed_id: int, requests: list[Request],
-            outputs: Outputs | None = None) -> Observation:
+def observe(
+    lenta: Lenta, server: ServerProcess, endpoint: Endpoint, feed_id: int, requests: list[Request], outputs: Outputs | None = None
+) -> Observation:
     return Observation(
         name=endpoint.name,
         feed=lenta.get_feed(feed_id),
@@ -248,8 +282,9 @@ def observe(lenta: Lenta, server: ServerProcess, endpoint: Endpoint, feed_id: in
     )
 
 
-def problems(endpoint: Endpoint, observation: Observation, *, count: int, seconds: float | None,
-             seconds_bound: float | None) -> list[str]:
+def problems(
+    endpoint: Endpoint, observation: Observation, *, count: int, seconds: float | None, seconds_bound: float | None
+) -> list[str]:
     """What is wrong with what lenta made of ``endpoint`` (nothing, when careful)."""
     expect, feed = endpoint.expect, observation.feed
     found: list[str] = []
@@ -293,8 +328,9 @@ def _secret_leaks(lenta: Lenta, feeds: list[Feed]) -> list[str]:
     for feed in feeds:
         texts = [("url", feed.url), ("error", feed.error), ("pending_url", feed.pending_url)]
         texts += [("fetch log", entry.error) for entry in lenta.fetch_history(feed.id)]
-        leaks += [f"feed {feed.id} ({feed.title[:60]}) {where}: {text[:160]}" for where, text in texts
-                  if text and PASSWORD in text]
+        leaks += [
+            f"feed {feed.id} ({feed.title[:60]}) {where}: {text[:160]}" for where, text in texts if text and PASSWORD in text
+        ]
     return leaks
 
 
@@ -318,8 +354,9 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
         pytest.skip(f"the shared corpus at {real} lacks {', '.join(missing)}")
     assert len(CATALOGUE) >= 60
     shutil.copyfile(empty_db, tmp_path / "round.sqlite")
-    round_settings = dataclasses.replace(settings, db=str(tmp_path / "round.sqlite"),
-                                         fetch_timeout=ROUND_TIMEOUT, fetch_deadline=ROUND_DEADLINE)
+    round_settings = dataclasses.replace(
+        settings, db=str(tmp_path / "round.sqlite"), fetch_timeout=ROUND_TIMEOUT, fetch_deadline=ROUND_DEADLINE
+    )
     lenta = make_lenta(round_settings)
     try:
         bad_ids: dict[str, int] = {}
@@ -346,10 +383,12 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
             failures.setdefault("the round itself", []).append(f"took {elapsed:.1f}s (at most {ROUND_SECONDS:.0f}s)")
         if growth > ROUND_MEMORY:
             failures.setdefault("the round itself", []).append(
-                f"this process grew by {growth / 2**20:.0f} MB (at most {ROUND_MEMORY / 2**20:.0f})")
+                f"this process grew by {growth / 2**20:.0f} MB (at most {ROUND_MEMORY / 2**20:.0f})"
+            )
         if worker_peak > WORKER_MEMORY:
             failures.setdefault("the round itself", []).append(
-                f"a parse worker peaked at {worker_peak / 2**20:.0f} MB (at most {WORKER_MEMORY / 2**20:.0f})")
+                f"a parse worker peaked at {worker_peak / 2**20:.0f} MB (at most {WORKER_MEMORY / 2**20:.0f})"
+            )
         if summary is not None:
             leaked = [text for _, text in summary.failures if PASSWORD in text]
             if leaked:
@@ -363,8 +402,10 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
             outputs = None
         with web:
             requests = hostile.requests_since(since)
-            observations = {endpoint.name: observe(lenta, hostile, endpoint, bad_ids[endpoint.name], requests, outputs)
-                            for endpoint in CATALOGUE}
+            observations = {
+                endpoint.name: observe(lenta, hostile, endpoint, bad_ids[endpoint.name], requests, outputs)
+                for endpoint in CATALOGUE
+            }
         for endpoint in CATALOGUE:
             feed_id = bad_ids[endpoint.name]
             observation = observations[endpoint.name]
@@ -375,8 +416,13 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
             bound = None
             if last is not None and last.outcome not in PARSED and not last.bytes:
                 bound = (ROUND_DEADLINE if endpoint.expect.slow else QUICK) + ROUND_SLACK
-            found = problems(endpoint, observation, count=lenta.storage.items.count(feed_id=feed_id),
-                             seconds=last.duration if last else None, seconds_bound=bound)
+            found = problems(
+                endpoint,
+                observation,
+                count=lenta.storage.items.count(feed_id=feed_id),
+                seconds=last.duration if last else None,
+                seconds_bound=bound,
+            )
             if found:
                 failures[f"{endpoint.group}/{endpoint.name}"] = found
 
@@ -395,16 +441,19 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
         if hostile.errors:
             failures["the hostile server (a bug of the test)"] = hostile.errors[:10]
         slowest = sorted(((o.log[0].duration, name) for name, o in observations.items() if o.log), reverse=True)[:8]
-        print(f"round: {elapsed:.1f}s, this process +{growth / 2**20:.0f} MB (exact peak: {memory.exact}), "
-              f"parse workers peaked at {worker_peak / 2**20:.0f} MB; slowest feeds: "
-              + ", ".join(f"{name} {seconds:.1f}s" for seconds, name in slowest))
+        print(
+            f"round: {elapsed:.1f}s, this process +{growth / 2**20:.0f} MB (exact peak: {memory.exact}), "
+            f"parse workers peaked at {worker_peak / 2**20:.0f} MB; slowest feeds: "
+            + ", ".join(f"{name} {seconds:.1f}s" for seconds, name in slowest)
+        )
     finally:
         lenta.close()
 
     if failures:
         count = sum(1 for name in failures if "/" in name and not name.startswith("good/"))
-        pytest.fail(_report(f"{count} of {len(CATALOGUE)} bad answers mishandled in one round; all problems:", failures),
-                    pytrace=False)
+        pytest.fail(
+            _report(f"{count} of {len(CATALOGUE)} bad answers mishandled in one round; all problems:", failures), pytrace=False
+        )
 
 
 # --- each bad answer alone ------------------------------------------------------------------------
@@ -432,8 +481,9 @@ def test_bad_answer_alone(endpoint: Endpoint, lenta: Lenta, settings: Settings, 
     with contextlib.ExitStack() as web:
         outputs = web.enter_context(web_outputs(settings, lenta)) if wants_outputs(endpoint) else None
         observation = observe(lenta, hostile, endpoint, feed_id, hostile.requests_since(since), outputs)
-    found += problems(endpoint, observation, count=lenta.storage.items.count(feed_id=feed_id), seconds=elapsed,
-                      seconds_bound=bound)
+    found += problems(
+        endpoint, observation, count=lenta.storage.items.count(feed_id=feed_id), seconds=elapsed, seconds_bound=bound
+    )
     if growth > ALONE_MEMORY:
         found.append(f"this process grew by {growth / 2**20:.0f} MB (at most {ALONE_MEMORY / 2**20:.0f})")
     reached = hostile.internal.seen()[internal_before:]
@@ -447,6 +497,20 @@ def test_bad_answer_alone(endpoint: Endpoint, lenta: Lenta, settings: Settings, 
 def test_the_catalogue_covers_every_class() -> None:
     groups = {endpoint.group for endpoint in CATALOGUE}
     assert len(CATALOGUE) >= 60
-    assert groups >= {"headers", "status", "bombs", "entities", "slow", "connection", "redirects", "types", "counts",
-                      "nesting", "text", "numbers", "credentials", "urls"}
+    assert groups >= {
+        "headers",
+        "status",
+        "bombs",
+        "entities",
+        "slow",
+        "connection",
+        "redirects",
+        "types",
+        "counts",
+        "nesting",
+        "text",
+        "numbers",
+        "credentials",
+        "urls",
+    }
     assert json.dumps(sorted(e.name for e in CATALOGUE))  # names are plain strings

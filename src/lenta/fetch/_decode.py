@@ -100,8 +100,7 @@ def decoders(content_encoding: str) -> list[_Decoder]:
         raise Undecodable(f"{len(known)} content codings ({content_encoding})")
     if "br" in known and not BROTLI_BOUNDED:
         raise Undecodable("br, which this brotli module cannot decode in bounded steps")
-    return [_BrotliDecoder() if c == "br" else _ZlibDecoder("deflate" if c == "deflate" else "gzip")
-            for c in reversed(known)]
+    return [_BrotliDecoder() if c == "br" else _ZlibDecoder("deflate" if c == "deflate" else "gzip") for c in reversed(known)]
 
 
 def _feed(decoders: Sequence[_Decoder], data: bytes) -> Iterator[bytes]:
@@ -138,8 +137,16 @@ class BodySink:
         Undecodable: a refused Content-Encoding, or bytes that do not decode.
     """
 
-    def __init__(self, content_encoding: str, limit: int, *, decode: bool = True, truncate: bool = False,
-                 lenient: bool = False, declared: str | None = None) -> None:
+    def __init__(
+        self,
+        content_encoding: str,
+        limit: int,
+        *,
+        decode: bool = True,
+        truncate: bool = False,
+        lenient: bool = False,
+        declared: str | None = None,
+    ) -> None:
         if not truncate and declared and declared.isdigit() and int(declared) > limit:
             raise TooLarge(limit)
         try:

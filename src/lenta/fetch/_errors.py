@@ -154,7 +154,11 @@ def _status_error(response: Response, head: bytes) -> FetchError:
     if marker is not None:
         return FetchError(
             "HTTP {code}: a bot-protection challenge page instead of the feed ({marker})",
-            kind=FetchErrorKind.BOT_WALL, status=status, retry_after=retry_after, code=status, marker=marker,
+            kind=FetchErrorKind.BOT_WALL,
+            status=status,
+            retry_after=retry_after,
+            code=status,
+            marker=marker,
         )
     if status == 410:
         kind = FetchErrorKind.GONE
@@ -166,18 +170,26 @@ def _status_error(response: Response, head: bytes) -> FetchError:
         kind = FetchErrorKind.NETWORK
     if not reason:
         return FetchError("HTTP {code}", kind=kind, status=status, retry_after=retry_after, code=status)
-    return FetchError(
-        "HTTP {code} {reason}", kind=kind, status=status, retry_after=retry_after, code=status, reason=reason
-    )
+    return FetchError("HTTP {code} {reason}", kind=kind, status=status, retry_after=retry_after, code=status, reason=reason)
 
 
 # libcurl's failures, by code: the TLS family, and what a reset looks like.
-_TLS_CODES = frozenset({
-    pycurl.E_SSL_CONNECT_ERROR, pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CERTPROBLEM,
-    pycurl.E_SSL_CIPHER, pycurl.E_SSL_CACERT_BADFILE, pycurl.E_SSL_ISSUER_ERROR, pycurl.E_USE_SSL_FAILED,
-    pycurl.E_SSL_PINNEDPUBKEYNOTMATCH, pycurl.E_SSL_INVALIDCERTSTATUS, pycurl.E_SSL_SHUTDOWN_FAILED,
-    pycurl.E_SSL_CRL_BADFILE, pycurl.E_SSL_ENGINE_NOTFOUND,
-})
+_TLS_CODES = frozenset(
+    {
+        pycurl.E_SSL_CONNECT_ERROR,
+        pycurl.E_PEER_FAILED_VERIFICATION,
+        pycurl.E_SSL_CERTPROBLEM,
+        pycurl.E_SSL_CIPHER,
+        pycurl.E_SSL_CACERT_BADFILE,
+        pycurl.E_SSL_ISSUER_ERROR,
+        pycurl.E_USE_SSL_FAILED,
+        pycurl.E_SSL_PINNEDPUBKEYNOTMATCH,
+        pycurl.E_SSL_INVALIDCERTSTATUS,
+        pycurl.E_SSL_SHUTDOWN_FAILED,
+        pycurl.E_SSL_CRL_BADFILE,
+        pycurl.E_SSL_ENGINE_NOTFOUND,
+    }
+)
 _TRANSFER_CODES = frozenset({pycurl.E_RECV_ERROR, pycurl.E_SEND_ERROR})
 # CURLE_TOO_LARGE (libcurl 8.6+): a header line or all of them over libcurl's
 # limit (300 KB); pycurl names it in no release yet.
@@ -195,11 +207,11 @@ def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
             return FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT, address=address)
         return FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address)
     if code in _TLS_CODES:
-        return FetchError("TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address,
-                          reason=message)
+        return FetchError("TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address, reason=message)
     if code == _E_TOO_LARGE:
-        return FetchError("the response's headers from {address} are larger than lenta accepts",
-                          kind=FetchErrorKind.TOO_LARGE, address=address)
+        return FetchError(
+            "the response's headers from {address} are larger than lenta accepts", kind=FetchErrorKind.TOO_LARGE, address=address
+        )
     if code in _TRANSFER_CODES and "reset" in message.lower():
         return FetchError("connection reset by {address}", kind=FetchErrorKind.REFUSED, address=address)
     reason = message or "libcurl error " + str(code)
@@ -245,8 +257,7 @@ def _translate(exc: Exception, target: Target, deadline: float) -> tuple[FetchEr
             return FetchError("redirect to an invalid URL: {location}", location=exc.detail), False
         if exc.problem == "loop":
             return FetchError("redirect loop at {url}", kind=FetchErrorKind.TOO_MANY_REDIRECTS, url=exc.detail), False
-        return FetchError("more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS,
-                          count=MAX_REDIRECTS), False
+        return FetchError("more than {count} redirects", kind=FetchErrorKind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS), False
     if isinstance(exc, ResolveError):
         if exc.timed_out:
             return FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT, address=address), True
@@ -254,13 +265,13 @@ def _translate(exc: Exception, target: Target, deadline: float) -> tuple[FetchEr
     if isinstance(exc, ReadTimeout):
         return FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address), True
     if isinstance(exc, TimeoutError):  # asyncio.timeout: the deadline
-        return FetchError("gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)",
-                          kind=FetchErrorKind.TIMEOUT, seconds=deadline), True
+        return FetchError(
+            "gave up after the {seconds:g}s deadline (LENTA_FETCH_DEADLINE)", kind=FetchErrorKind.TIMEOUT, seconds=deadline
+        ), True
     if isinstance(exc, CurlError):
         return _curl_error(exc, target, address), True
     if isinstance(exc, (OSError, ValueError)):
-        return FetchError("network error with {address}: {reason}", address=address,
-                          reason=str(exc) or type(exc).__name__), True
+        return FetchError("network error with {address}: {reason}", address=address, reason=str(exc) or type(exc).__name__), True
     return None, False
 
 
@@ -270,6 +281,7 @@ def body_error(exc: TooLarge | Undecodable) -> FetchError:
     if isinstance(exc, TooLarge):
         return FetchError(
             "the response is larger than {limit} bytes (LENTA_FETCH_MAX_BYTES)",
-            kind=FetchErrorKind.TOO_LARGE, limit=exc.limit,
+            kind=FetchErrorKind.TOO_LARGE,
+            limit=exc.limit,
         )
     return FetchError("could not decode the response body ({reason})", reason=str(exc))

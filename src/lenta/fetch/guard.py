@@ -359,9 +359,7 @@ def check_url(url: str) -> Target:
     if not scheme:
         raise InvalidFeedURLError("{url} is not an absolute URL (no http:// or https://)", url=url)
     if scheme not in SCHEMES:
-        raise AddressNotAllowedError(
-            "refusing {url}: lenta only fetches http and https URLs", url=url
-        )
+        raise AddressNotAllowedError("refusing {url}: lenta only fetches http and https URLs", url=url)
     if _SPACE_OR_CONTROL.search(url):
         raise InvalidFeedURLError("{url} is not a valid URL (it contains spaces or control characters)", url=url)
     hostname = parts.hostname or ""

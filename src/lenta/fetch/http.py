@@ -193,9 +193,7 @@ class HTTPClient:
     ) -> None:
         self._settings = settings
         self._guard = AddressGuard(parse_allowlist(settings.fetch_allow), resolver=resolver or system_resolver)
-        self._hosts = HostLimiter(
-            settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval
-        )
+        self._hosts = HostLimiter(settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval)
         self._ca_file = os.environ.get("SSL_CERT_FILE") or certifi.where()
         self._ca_dir = os.environ.get("SSL_CERT_DIR")
         # Requests on the wire at once; taken after the host's slot, so a request
@@ -283,9 +281,7 @@ class HTTPClient:
                         hop_started = loop.time()
                         try:
                             async with asyncio.timeout(max(budget, 0.0)):
-                                exchange = await self._transfer(
-                                    handle, wire, target, lines, self._feed_sink(decode), budget
-                                )
+                                exchange = await self._transfer(handle, wire, target, lines, self._feed_sink(decode), budget)
                         finally:
                             budget -= loop.time() - hop_started
                     response, body, raw = self._outcome(handle, exchange, wire, decode)
@@ -300,9 +296,7 @@ class HTTPClient:
             handle.close()
         return self._result(response, body, validators, permanent if hops else False, loop.time() - started, raw)
 
-    async def post(
-        self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None
-    ) -> PostResult:
+    async def post(self, url: str, data: Mapping[str, str], *, headers: Mapping[str, str] | None = None) -> PostResult:
         """POST ``data`` form-encoded to ``url``; whatever the status, it is returned.
 
         Made for WebSub subscription requests (a hub answers 202 Accepted):
@@ -324,8 +318,11 @@ class HTTPClient:
                 refused, TLS, timeout, deadline...); ``kind`` says what.
         """
         wire, target = _parse_url(url)
-        request_headers = {name: value for name, value in (headers or {}).items()
-                           if name.lower() not in {"content-type", "expect", "content-length"}}
+        request_headers = {
+            name: value
+            for name, value in (headers or {}).items()
+            if name.lower() not in {"content-type", "expect", "content-length"}
+        }
         request_headers["Accept-Encoding"] = ACCEPT_ENCODING
         request_headers["Content-Type"] = FORM_CONTENT_TYPE
         request_headers["Expect"] = ""  # no 100-continue round trip
@@ -370,7 +367,13 @@ class HTTPClient:
         return handle
 
     async def _transfer(
-        self, handle: pycurl.Curl, wire: str, target: Target, lines: list[bytes], choose: SinkChooser, budget: float,
+        self,
+        handle: pycurl.Curl,
+        wire: str,
+        target: Target,
+        lines: list[bytes],
+        choose: SinkChooser,
+        budget: float,
     ) -> Exchange:
         """One request on ``handle``: the guard, then libcurl; the finished exchange."""
         timeout = self._settings.fetch_timeout
@@ -422,9 +425,7 @@ class HTTPClient:
 
         return choose
 
-    def _outcome(
-        self, handle: pycurl.Curl, exchange: Exchange, wire: str, decode: bool
-    ) -> tuple[Response, bytes | None, bool]:
+    def _outcome(self, handle: pycurl.Curl, exchange: Exchange, wire: str, decode: bool) -> tuple[Response, bytes | None, bool]:
         """The response, its body (None for redirects and 304) and whether
         that body is still encoded; BadStatus for a status that is no result."""
         response = exchange.response(wire, handle.getinfo(pycurl.INFO_HTTP_VERSION))

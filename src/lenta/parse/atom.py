@@ -321,9 +321,7 @@ def _link(el: etree._Element, base: str | None) -> tuple[str, str | None, str | 
     return rel, href, mime_type, el.get("length")
 
 
-def _better_alternate(
-    current: tuple[str, int] | None, href: str | None, el: etree._Element
-) -> tuple[str, int] | None:
+def _better_alternate(current: tuple[str, int] | None, href: str | None, el: etree._Element) -> tuple[str, int] | None:
     """Keep the best alternate link seen so far: an HTML page beats another
     media type; among equals the first wins."""
     if not href:

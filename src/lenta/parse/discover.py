@@ -263,9 +263,7 @@ _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)", re.IGNORECA
 _FIRST_ELEMENT = re.compile(r"\s*<([a-z][a-z0-9:._-]*)", re.IGNORECASE)
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf:rdf", "rdf", "channel", "opml", "atom:feed"})
 # Elements an HTML page (even one without <html>) tends to start with.
-_HTML_STARTS = frozenset(
-    {"html", "head", "body", "meta", "title", "link", "script", "style", "div", "p", "a", "table", "br"}
-)
+_HTML_STARTS = frozenset({"html", "head", "body", "meta", "title", "link", "script", "style", "div", "p", "a", "table", "br"})
 
 
 def looks_like_html(body: bytes, content_type: str | None) -> bool:

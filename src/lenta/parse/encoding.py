@@ -247,11 +247,7 @@ def _guess(body: bytes) -> str | None:
     for match in results:
         # Short Western text fits cp1250, cp1252, cp1257… equally well;
         # break the tie the way browsers default, towards windows-1252.
-        if (
-            match.chaos == best.chaos
-            and match.coherence == best.coherence
-            and "cp1252" in match.could_be_from_charset
-        ):
+        if match.chaos == best.chaos and match.coherence == best.coherence and "cp1252" in match.could_be_from_charset:
             return "cp1252"
     return normalize_encoding(best.encoding)
 

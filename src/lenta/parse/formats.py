@@ -141,7 +141,7 @@ def detect_format(body: bytes) -> str | None:
 
 
 def _sniff(body: bytes) -> str | None:
-    """"json", "xml" or None (not a feed), from the first bytes."""
+    """ "json", "xml" or None (not a feed), from the first bytes."""
     bom = sniff_bom(body)
     start = body[bom[1] : bom[1] + 512] if bom else body[:512]
     if bom and bom[0] != "utf-8":

@@ -145,9 +145,7 @@ def _parse_json_feed(data: dict[str, Any], url: str, fmt: str) -> ParsedFeed:
     for hub in _list(data.get("hubs")):
         if isinstance(hub, dict) and (hub_url := resolve_url(url, _str(hub.get("url")))):
             break
-    items = tuple(
-        _item(item, url, feed_authors) for item in _list(data.get("items")) if isinstance(item, dict)
-    )
+    items = tuple(_item(item, url, feed_authors) for item in _list(data.get("items")) if isinstance(item, dict))
     return ParsedFeed(
         format=fmt,
         title=plain_text(_str(data.get("title")), strip_tags=False),

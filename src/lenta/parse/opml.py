@@ -68,15 +68,11 @@ class OPMLDocument:
 
 
 def _strict_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
 
 
 def _recovering_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, recover=True
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, recover=True)
 
 
 def parse_opml(data: bytes) -> OPMLDocument:
@@ -212,9 +208,7 @@ _OUTLINE_TAG = re.compile(
     r"<outline\b((?:(?!<outline\b).)*?)(/?)>(?=\s*(?:<(?:/?outline\b|/body\b|/opml\b)|\Z))",
     re.IGNORECASE | re.DOTALL,
 )
-_WELL_FORMED_ATTRIBUTES = re.compile(
-    r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*"""
-)
+_WELL_FORMED_ATTRIBUTES = re.compile(r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*""")
 # Inside a broken start tag, values are delimited by the next known OPML
 # attribute, not by the next quote: exports put unescaped quotes and whole
 # <a href="..."> elements into descriptions.

@@ -64,9 +64,7 @@ def _tags(ns: str | None, names: dict[str, str]) -> dict[str, str]:
 def _media_tags() -> dict[str, str]:
     tags: dict[str, str] = {}
     for ns in MEDIA_NAMESPACES:
-        tags.update(
-            _tags(ns, {"content": "media", "group": "media", "thumbnail": "media", "description": "media"})
-        )
+        tags.update(_tags(ns, {"content": "media", "group": "media", "thumbnail": "media", "description": "media"}))
     return tags
 
 
@@ -162,9 +160,7 @@ def parse(root: etree._Element, *, url: str) -> ParsedFeed:
     if ns is not None:
         # <rss xmlns="http://backend.userland.com/rss2">: same elements,
         # namespaced.
-        return read_channel(
-            channel, url=url, fmt=fmt, siblings=siblings, tags=channel_tags(ns), item_tags=item_tags(ns)
-        )
+        return read_channel(channel, url=url, fmt=fmt, siblings=siblings, tags=channel_tags(ns), item_tags=item_tags(ns))
     return read_channel(
         channel,
         url=url,

@@ -179,8 +179,7 @@ def parse_allowed_tags(text: str) -> frozenset[str]:
         token = _TAG_TOKEN.match(text, pos)
         if token is None:
             raise InvalidInputError(
-                "Cannot read the allowed tags near {fragment!r}: write each tag as <name>, "
-                "for example <a> <em> <p>.",
+                "Cannot read the allowed tags near {fragment!r}: write each tag as <name>, for example <a> <em> <p>.",
                 fragment=text[pos : pos + 20],
             )
         tags.add(_check_tag_name(token.group(1).strip().lower()))
@@ -240,11 +239,7 @@ class HTMLSanitizer:
         self._cleaner = nh3.Cleaner(
             tags=set(tags),
             clean_content_tags=set(_DROP_CONTENT_TAGS),
-            attributes={
-                tag: set(attributes)
-                for tag, attributes in _ATTRIBUTES.items()
-                if tag == "*" or tag in tags
-            },
+            attributes={tag: set(attributes) for tag, attributes in _ATTRIBUTES.items() if tag == "*" or tag in tags},
             url_schemes=set(_URL_SCHEMES),
             # Relative URLs are resolved after cleaning (see _fix_urls).
             # Measured on a 190 MB benchmark corpus, both ways of doing it
@@ -277,8 +272,7 @@ class HTMLSanitizer:
 # so what lies deeper is cut off before nh3 sees it.
 MAX_DEPTH = 512
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>")
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-                   "track", "wbr"})
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"})
 
 
 # For a bound on the depth in C: every "<" an opening, every "</" a closing.
@@ -324,9 +318,7 @@ def shallow(html: str) -> str:
 # regex engine searches for quickly (a pattern starting at the space before
 # the name tried every space of the text: 3x slower on the benchmark
 # corpus), and looks behind for the name.
-_LOOSE_URL = re.compile(
-    r'="(?:(?<= href=")|(?<= src=")|(?<= cite=")|(?<= poster="))(?!(?i:https?|mailto):)([^"]*)"'
-)
+_LOOSE_URL = re.compile(r'="(?:(?<= href=")|(?<= src=")|(?<= cite=")|(?<= poster="))(?!(?i:https?|mailto):)([^"]*)"')
 _LONGEST_NAME = len(" poster")
 _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
 _NEEDS_ESCAPE = re.compile(r"[&<>\"']")
@@ -335,8 +327,7 @@ _NEEDS_ESCAPE = re.compile(r"[&<>\"']")
 def _fix_urls(cleaned: str, base: str | None) -> str:
     """Resolve relative URLs against ``base`` (dropping them without one) and
     drop cite values with a scheme that is not allowed."""
-    if ' href="' not in cleaned and ' src="' not in cleaned and ' cite="' not in cleaned \
-            and ' poster="' not in cleaned:
+    if ' href="' not in cleaned and ' src="' not in cleaned and ' cite="' not in cleaned and ' poster="' not in cleaned:
         return cleaned
     resolver = _base_resolver(base) if base is not None else None
     pieces: list[str] = []
@@ -507,10 +498,42 @@ def sanitize_html(
 # the text cleaner so they can become spaces: "a<br>b" is "a b", not "ab".
 _BLOCK_TAGS = frozenset(
     {
-        "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
-        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-        "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
-        "thead", "tr", "ul",
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
     }
 )
 _TEXT_CLEANER = nh3.Cleaner(

@@ -52,9 +52,7 @@ def database_url(target: str) -> str:
         return "postgresql+psycopg://" + target.split("://", 1)[1]
     if scheme.startswith("postgresql+"):
         return target
-    raise InvalidInputError(
-        "Unsupported database {target}: use a file path, sqlite:///PATH or postgresql://…", target=target
-    )
+    raise InvalidInputError("Unsupported database {target}: use a file path, sqlite:///PATH or postgresql://…", target=target)
 
 
 def _configure_sqlite(engine: Engine) -> None:

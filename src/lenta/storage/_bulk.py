@@ -34,9 +34,7 @@ def bulk_insert(connection: Connection, table: Table, columns: tuple[str, ...], 
     return _execute(connection, sql, processors, rows)
 
 
-def bulk_update(
-    connection: Connection, table: Table, key: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
-) -> int:
+def bulk_update(connection: Connection, table: Table, key: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> int:
     """UPDATE ``table`` SET ``columns`` WHERE ``key`` = the row's last value,
     for each row (``columns``' values, then the key's); returns how many rows were given."""
     sql, processors = _update_plan(connection.dialect, table, key, columns)
@@ -61,8 +59,10 @@ def _converted(row: Sequence[Any], processors: _Processors) -> tuple[Any, ...]:
 def _insert_plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, _Processors]:
     quote = dialect.identifier_preparer.quote
     marks = ", ".join([_placeholder(dialect)] * len(columns))
-    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-           f"({', '.join(quote(name) for name in columns)}) VALUES ({marks})")
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(name) for name in columns)}) VALUES ({marks})"
+    )
     return sql, _processors(dialect, table, columns)
 
 

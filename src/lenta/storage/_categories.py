@@ -27,14 +27,8 @@ class CategoryStore:
         self.db = db
 
     def _select(self) -> Select[Any]:
-        counts = (
-            select(feed_categories.c.category_id, func.count().label("n"))
-            .group_by(feed_categories.c.category_id)
-            .subquery()
-        )
-        return select(categories, counts.c.n).select_from(
-            categories.outerjoin(counts, counts.c.category_id == categories.c.id)
-        )
+        counts = select(feed_categories.c.category_id, func.count().label("n")).group_by(feed_categories.c.category_id).subquery()
+        return select(categories, counts.c.n).select_from(categories.outerjoin(counts, counts.c.category_id == categories.c.id))
 
     def add(self, title: str, description: str | None = None) -> Category:
         with self.db.write() as connection:
@@ -70,9 +64,7 @@ class CategoryStore:
             try:
                 with connection.begin_nested():
                     result = connection.execute(
-                        update(categories)
-                        .where(categories.c.id == category_id)
-                        .values(title=title, description=description)
+                        update(categories).where(categories.c.id == category_id).values(title=title, description=description)
                     )
             except IntegrityError:
                 raise CategoryExistsError(title) from None

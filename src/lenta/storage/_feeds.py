@@ -48,15 +48,22 @@ _BUCKET_NAMES = tuple(name for _, name in _BUCKETS)
 
 
 def _item_counts() -> Subquery:
-    return (
-        select(items.c.feed_id, func.count().label("n"))
-        .group_by(items.c.feed_id)
-        .subquery("item_counts")
-    )
+    return select(items.c.feed_id, func.count().label("n")).group_by(items.c.feed_id).subquery("item_counts")
 
 
-_LOG_COLUMNS = ("feed_id", "at", "status", "outcome", "duration", "bytes", "new_items", "updated_items", "error",
-                "dropped_items", "cut_fields")
+_LOG_COLUMNS = (
+    "feed_id",
+    "at",
+    "status",
+    "outcome",
+    "duration",
+    "bytes",
+    "new_items",
+    "updated_items",
+    "error",
+    "dropped_items",
+    "cut_fields",
+)
 
 
 def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
@@ -108,9 +115,7 @@ class FeedStore:
         if not item_counts:  # counting every feed's items is most of a listing's cost
             return select(feeds)
         counts = _item_counts()
-        return select(feeds, counts.c.n).select_from(
-            feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id)
-        )
+        return select(feeds, counts.c.n).select_from(feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id))
 
     def _categories_of(self, connection: Connection, feed_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
         ids = list(feed_ids)
@@ -147,8 +152,14 @@ class FeedStore:
                 with connection.begin_nested():
                     feed_id = connection.execute(
                         insert(feeds)
-                        .values(url=url, custom_title=custom_title, refresh=refresh, created_at=now,
-                                next_check_at=now, credentials=credentials)
+                        .values(
+                            url=url,
+                            custom_title=custom_title,
+                            refresh=refresh,
+                            created_at=now,
+                            next_check_at=now,
+                            credentials=credentials,
+                        )
                         .returning(feeds.c.id)
                     ).scalar_one()
             except IntegrityError:
@@ -194,8 +205,9 @@ class FeedStore:
     def list(self, *, category_id: int | None = None, item_counts: bool = True) -> list[Feed]:
         """Every feed (of a category), by title; without ``item_counts``
         each ``item_count`` is 0, for callers that do not show it (a refresh)."""
-        query = self._select(item_counts=item_counts).order_by(func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title,
-                                                                   feeds.c.url)), feeds.c.id)
+        query = self._select(item_counts=item_counts).order_by(
+            func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url)), feeds.c.id
+        )
         if category_id is not None:
             query = query.where(
                 feeds.c.id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == category_id))
@@ -236,7 +248,7 @@ class FeedStore:
             ids = [feed.id for feed in claimed]
             for start in range(0, len(ids), 500):
                 connection.execute(
-                    update(feeds).where(feeds.c.id.in_(ids[start:start + 500])).values(next_check_at=now + lease)
+                    update(feeds).where(feeds.c.id.in_(ids[start : start + 500])).values(next_check_at=now + lease)
                 )
         return claimed
 
@@ -300,8 +312,19 @@ class FeedStore:
     def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
         """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
         rows = [
-            (feed_id, r.at, r.status, r.outcome, r.duration, r.bytes, r.new_items, r.updated_items, r.error,
-             r.dropped_items, r.cut_fields)
+            (
+                feed_id,
+                r.at,
+                r.status,
+                r.outcome,
+                r.duration,
+                r.bytes,
+                r.new_items,
+                r.updated_items,
+                r.error,
+                r.dropped_items,
+                r.cut_fields,
+            )
             for feed_id, r in records
         ]
         bulk_insert(connection, fetch_log, _LOG_COLUMNS, rows)
@@ -325,12 +348,7 @@ class FeedStore:
             return connection.execute(delete(fetch_log).where(fetch_log.c.id.in_(old))).rowcount
 
     def fetch_history(self, feed_id: int, limit: int = FETCH_LOG_KEEP) -> builtins.list[FetchLogRecord]:
-        query = (
-            select(fetch_log)
-            .where(fetch_log.c.feed_id == feed_id)
-            .order_by(fetch_log.c.id.desc())
-            .limit(limit)
-        )
+        query = select(fetch_log).where(fetch_log.c.feed_id == feed_id).order_by(fetch_log.c.id.desc()).limit(limit)
         with self.db.read() as connection:
             return [
                 FetchLogRecord(
@@ -362,9 +380,7 @@ class FeedStore:
             summary: dict[str, float] = {
                 name: count for name, count in connection.execute(select(state, func.count()).group_by(state))
             }
-            count, oldest = connection.execute(
-                select(func.count(), func.min(feeds.c.next_check_at)).where(due)
-            ).one()
+            count, oldest = connection.execute(select(func.count(), func.min(feeds.c.next_check_at)).where(due)).one()
         summary["due"] = count
         if oldest is not None:  # min() keeps the column's type: an aware datetime
             summary["lag"] = max(0.0, (now - oldest).total_seconds())

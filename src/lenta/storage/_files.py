@@ -61,8 +61,10 @@ def _loose_files(path: Path) -> list[str]:
         except OSError:
             continue
         if mode & 0o077:
-            warning = (f"{candidate} can be read by other users (mode {mode:04o}); it holds password hashes, "
-                       f"sessions and feed credentials: chmod 600 {candidate}")
+            warning = (
+                f"{candidate} can be read by other users (mode {mode:04o}); it holds password hashes, "
+                f"sessions and feed credentials: chmod 600 {candidate}"
+            )
             log.warning("%s", warning)
             warnings.append(warning)
     return warnings

@@ -52,16 +52,37 @@ _EXISTING = select(items.c.key, items.c.id, items.c.hash).where(
 )
 # The stored fields of an ItemRecord, in _record_row's order.
 _RECORD_COLUMNS = (
-    "key", "hash", "guid", "link", "title", "author", "published_at", "updated_at", "date", "content", "summary",
-    "enclosures", "categories",
+    "key",
+    "hash",
+    "guid",
+    "link",
+    "title",
+    "author",
+    "published_at",
+    "updated_at",
+    "date",
+    "content",
+    "summary",
+    "enclosures",
+    "categories",
 )
 _INSERT_COLUMNS = (*_RECORD_COLUMNS, "feed_id", "first_seen_at")
 
 
 def _record_row(record: ItemRecord) -> tuple[Any, ...]:
     return (
-        record.key, record.hash, record.guid, record.link, record.title, record.author, record.published_at,
-        record.updated_at, record.date, record.content, record.summary, _enclosures_json(record.enclosures),
+        record.key,
+        record.hash,
+        record.guid,
+        record.link,
+        record.title,
+        record.author,
+        record.published_at,
+        record.updated_at,
+        record.date,
+        record.content,
+        record.summary,
+        _enclosures_json(record.enclosures),
         json.dumps(list(record.categories)) if record.categories else None,
     )
 
@@ -109,9 +130,7 @@ class ItemStore:
             conditions.append(items.c.feed_id == feed_id)
         if category_id is not None:
             conditions.append(
-                items.c.feed_id.in_(
-                    select(feed_categories.c.feed_id).where(feed_categories.c.category_id == category_id)
-                )
+                items.c.feed_id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == category_id))
             )
         return and_(true(), *conditions)
 
@@ -179,9 +198,7 @@ class ItemStore:
     def insert(self, connection: Connection, feed_id: int, records: Iterable[ItemRecord], now: datetime) -> int:
         return self.insert_many(connection, [(feed_id, records)], now)
 
-    def insert_many(
-        self, connection: Connection, batches: Iterable[tuple[int, Iterable[ItemRecord]]], now: datetime
-    ) -> int:
+    def insert_many(self, connection: Connection, batches: Iterable[tuple[int, Iterable[ItemRecord]]], now: datetime) -> int:
         """Insert several feeds' new items with one statement (executemany)."""
         rows = [(*_record_row(r), feed_id, now) for feed_id, records in batches for r in records]
         return bulk_insert(connection, items, _INSERT_COLUMNS, rows)
@@ -203,9 +220,7 @@ class ItemStore:
 
     def count(self, *, feed_id: int | None = None) -> int:
         with self.db.read() as connection:
-            return connection.execute(
-                select(func.count()).select_from(items).where(self._filter(feed_id, None))
-            ).scalar_one()
+            return connection.execute(select(func.count()).select_from(items).where(self._filter(feed_id, None))).scalar_one()
 
     def get(self, item_id: int) -> Item | None:
         with self.db.read() as connection:

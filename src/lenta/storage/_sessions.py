@@ -40,15 +40,26 @@ class SessionStore:
 
     def add(self, session_id: str, user_id: int, csrf_token: str, *, now: datetime, expires_at: datetime) -> None:
         with self.db.write() as connection:
-            connection.execute(insert(sessions).values(
-                id=session_id, user_id=user_id, csrf_token=csrf_token, created_at=now, expires_at=expires_at))
+            connection.execute(
+                insert(sessions).values(
+                    id=session_id, user_id=user_id, csrf_token=csrf_token, created_at=now, expires_at=expires_at
+                )
+            )
 
     def get(self, session_id: str, now: datetime) -> Session | None:
         """The live session with this id, with its user; None if there is
         none, or it has ended."""
         query = (
-            select(sessions.c.id, sessions.c.csrf_token, sessions.c.created_at, sessions.c.expires_at,
-                   users.c.id.label("user_id"), users.c.name, users.c.is_admin, users.c.created_at.label("user_created"))
+            select(
+                sessions.c.id,
+                sessions.c.csrf_token,
+                sessions.c.created_at,
+                sessions.c.expires_at,
+                users.c.id.label("user_id"),
+                users.c.name,
+                users.c.is_admin,
+                users.c.created_at.label("user_created"),
+            )
             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
             .where(sessions.c.id == session_id, sessions.c.expires_at > now)
         )
@@ -57,8 +68,7 @@ class SessionStore:
         if row is None:
             return None
         user = User(id=row.user_id, name=row.name, is_admin=bool(row.is_admin), created_at=row.user_created)
-        return Session(id=row.id, user=user, csrf_token=row.csrf_token, created_at=row.created_at,
-                       expires_at=row.expires_at)
+        return Session(id=row.id, user=user, csrf_token=row.csrf_token, created_at=row.created_at, expires_at=row.expires_at)
 
     def delete(self, session_id: str) -> None:
         with self.db.write() as connection:
@@ -88,8 +98,9 @@ class SessionStore:
                 return  # the session ended meanwhile: nobody is left to read them
             queued = json.loads(stored.messages) if stored.messages else []
             queued = (queued + new)[-MAX_MESSAGES:]
-            connection.execute(update(sessions).where(sessions.c.id == session_id).values(
-                messages=json.dumps(queued, ensure_ascii=False)))
+            connection.execute(
+                update(sessions).where(sessions.c.id == session_id).values(messages=json.dumps(queued, ensure_ascii=False))
+            )
 
     def pop_messages(self, session_id: str) -> builtins.list[dict[str, str]]:
         with self.db.read() as connection:
@@ -120,8 +131,7 @@ class LoginFailureStore:
             connection.execute(delete(login_failures).where(login_failures.c.last_at < forget_before))
             for key, state in states.items():
                 values = {"failures": state.failures, "last_at": state.last_at, "locked_until": state.locked_until}
-                changed = connection.execute(
-                    update(login_failures).where(login_failures.c.key == key).values(**values)).rowcount
+                changed = connection.execute(update(login_failures).where(login_failures.c.key == key).values(**values)).rowcount
                 if changed:
                     continue
                 try:

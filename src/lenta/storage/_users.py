@@ -46,9 +46,7 @@ class UserStore:
 
     def set_password_hash(self, name: str, password_hash: str) -> None:
         with self.db.write() as connection:
-            if connection.execute(
-                update(users).where(users.c.name == name).values(password_hash=password_hash)
-            ).rowcount == 0:
+            if connection.execute(update(users).where(users.c.name == name).values(password_hash=password_hash)).rowcount == 0:
                 raise UserNotFoundError(name)
 
     def get_by_id(self, user_id: int) -> User:

@@ -69,8 +69,7 @@ class WebSubStore:
             .order_by(feeds.c.id)
         )
         with self.db.read() as connection:
-            return [HubFeed(feed_id, hub_url, topic, bool(gone))
-                    for feed_id, hub_url, topic, gone in connection.execute(query)]
+            return [HubFeed(feed_id, hub_url, topic, bool(gone)) for feed_id, hub_url, topic, gone in connection.execute(query)]
 
     def add(
         self,
@@ -88,10 +87,20 @@ class WebSubStore:
         with self.db.write() as connection:
             sub_id = connection.execute(
                 insert(subs)
-                .values(feed_id=feed_id, hub_url=hub_url, topic=topic, callback=callback, token=token,
-                        secret=secret, mode=SubscriptionMode.SUBSCRIBE.value,
-                        state=SubscriptionState.PENDING.value, lease_seconds=lease_seconds, created_at=now,
-                        retry_at=now, attempts=0)
+                .values(
+                    feed_id=feed_id,
+                    hub_url=hub_url,
+                    topic=topic,
+                    callback=callback,
+                    token=token,
+                    secret=secret,
+                    mode=SubscriptionMode.SUBSCRIBE.value,
+                    state=SubscriptionState.PENDING.value,
+                    lease_seconds=lease_seconds,
+                    created_at=now,
+                    retry_at=now,
+                    attempts=0,
+                )
                 .returning(subs.c.id)
             ).scalar_one()
             return subscription_from_row(connection.execute(select(subs).where(subs.c.id == sub_id)).one())
@@ -114,9 +123,7 @@ class WebSubStore:
             row = connection.execute(select(subs).where(where)).first()
         return None if row is None else subscription_from_row(row)
 
-    def change(
-        self, sub_id: int, changes: Mapping[str, object], *, if_state: SubscriptionState | None = None
-    ) -> bool:
+    def change(self, sub_id: int, changes: Mapping[str, object], *, if_state: SubscriptionState | None = None) -> bool:
         """Update columns of one subscription; with ``if_state``, only if it
         is still in that state (a verification may have come in meanwhile).
         Returns whether a row changed."""
@@ -126,8 +133,10 @@ class WebSubStore:
         where = subs.c.id == sub_id
         if if_state is not None:
             where = and_(where, subs.c.state == if_state.value)
-        values = {name: str(value) if isinstance(value, (SubscriptionMode, SubscriptionState)) else value
-                  for name, value in changes.items()}
+        values = {
+            name: str(value) if isinstance(value, (SubscriptionMode, SubscriptionState)) else value
+            for name, value in changes.items()
+        }
         with self.db.write() as connection:
             return bool(connection.execute(update(subs).where(where).values(**values)).rowcount)
 

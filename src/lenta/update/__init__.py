@@ -232,8 +232,12 @@ class Pipeline:
 
     def _context(self, feed: Feed, *, pushed: bool = False) -> StoreContext:
         return StoreContext(
-            allowed_tags=self.allowed_tags, max_bytes=self.max_bytes,
-            discard_after=self.site.discard_after, now=self.clock(), pushed=pushed, hub_pushes=feed.id in self.pushed,
+            allowed_tags=self.allowed_tags,
+            max_bytes=self.max_bytes,
+            discard_after=self.site.discard_after,
+            now=self.clock(),
+            pushed=pushed,
+            hub_pushes=feed.id in self.pushed,
             limits=self.limits,
         )
 
@@ -255,8 +259,9 @@ class Pipeline:
         async with self._slots:
             started = time.monotonic()
             try:
-                result = await self.client.fetch(with_userinfo(feed.url, feed.credentials),
-                                                 Validators(feed.etag, feed.last_modified), decode=False)
+                result = await self.client.fetch(
+                    with_userinfo(feed.url, feed.credentials), Validators(feed.etag, feed.last_modified), decode=False
+                )
             except FetchError as error:
                 failure = error
             else:
@@ -276,8 +281,7 @@ class Pipeline:
             return await self._store_error(feed, error, started)
         except Exception:  # not even the error could be stored (the database is down): report it all the same
             log.exception("feed %s: its error could not be stored", feed.url)
-            return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error),
-                               seconds=time.monotonic() - started)
+            return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error), seconds=time.monotonic() - started)
 
     async def _store_body(self, feed: Feed, result: FetchResult, started: float, *, pushed: bool = False) -> FeedOutcome:
         context = self._context(feed, pushed=pushed)
@@ -293,22 +297,23 @@ class Pipeline:
                 return await self._store_body(feed, result, started, pushed=pushed)
         except NotAFeedError as error:
             return await self._store_error(
-                feed, FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status), started,
+                feed,
+                FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status),
+                started,
                 result=result,
             )
         except ParseError as error:
             return await self._store_error(
-                feed, FetchError(str(error), kind=FetchErrorKind.PARSE, status=result.status), started,
+                feed,
+                FetchError(str(error), kind=FetchErrorKind.PARSE, status=result.status),
+                started,
                 result=result,
             )
         except FetchError as error:  # the body did not decode, or is over the cap once decoded
             return await self._store_error(feed, error, started, result=result)
-        return FeedOutcome(feed.id, feed.url, "push" if pushed else "ok", new, updated,
-                           seconds=time.monotonic() - started)
+        return FeedOutcome(feed.id, feed.url, "push" if pushed else "ok", new, updated, seconds=time.monotonic() - started)
 
-    async def _parse_then_write(
-        self, feed: Feed, result: FetchResult, context: StoreContext, elapsed: float
-    ) -> tuple[int, int]:
+    async def _parse_then_write(self, feed: Feed, result: FetchResult, context: StoreContext, elapsed: float) -> tuple[int, int]:
         """Decode, parse and sanitize in a worker process (or, without a pool,
         on a thread of this one), then hand the records to the batch writer.
         What parses so never waits for the database's write lock (another
@@ -318,17 +323,34 @@ class Pipeline:
         executor = self.executor if self.executor is not None else self._parse_thread()
         if isinstance(executor, LazyProcessPool) and not executor.started:
             await asyncio.to_thread(executor.start)  # not on this thread: fetches under way would stall
-        processed = await asyncio.get_running_loop().run_in_executor(executor, functools.partial(
-            process_body, result.body, result.url, result.content_type, result.charset, context.allowed_tags,
-            context.now, result.content_encoding, context.max_bytes, context.limits,
-        ))
+        processed = await asyncio.get_running_loop().run_in_executor(
+            executor,
+            functools.partial(
+                process_body,
+                result.body,
+                result.url,
+                result.content_type,
+                result.charset,
+                context.allowed_tags,
+                context.now,
+                result.content_encoding,
+                context.max_bytes,
+                context.limits,
+            ),
+        )
         changes = changes_after_body(feed, result, processed, context, self._url_taken)
-        log_record = FetchLogRecord(at=context.now, outcome="push" if context.pushed else "ok",
-                                    duration=elapsed + time.monotonic() - started, status=result.status,
-                                    bytes=len(result.body), dropped_items=processed.dropped_items,
-                                    cut_fields=processed.cut_fields)
-        return await self._write(WriteJob(feed.id, changes, log_record, context.now, records=processed.records,
-                                          discard_before=discard_cutoff(context)))
+        log_record = FetchLogRecord(
+            at=context.now,
+            outcome="push" if context.pushed else "ok",
+            duration=elapsed + time.monotonic() - started,
+            status=result.status,
+            bytes=len(result.body),
+            dropped_items=processed.dropped_items,
+            cut_fields=processed.cut_fields,
+        )
+        return await self._write(
+            WriteJob(feed.id, changes, log_record, context.now, records=processed.records, discard_before=discard_cutoff(context))
+        )
 
     async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:
         """Store a body pushed by a WebSub hub exactly as a fetched one would
@@ -351,14 +373,11 @@ class Pipeline:
         changes = changes_after_fetch(feed, result, now, self._url_taken)
         hints = stored_hints(feed, schedule.cache_seconds(result.headers, now))
         changes["next_check_at"] = next_check(feed, now, hints, hub_pushes=feed.id in self.pushed)
-        log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started,
-                                    status=result.status)
+        log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started, status=result.status)
         await self._write(WriteJob(feed.id, changes, log_record, now))
         return FeedOutcome(feed.id, feed.url, "not_modified", seconds=time.monotonic() - started)
 
-    async def _store_error(
-        self, feed: Feed, error: FetchError, started: float, result: FetchResult | None = None
-    ) -> FeedOutcome:
+    async def _store_error(self, feed: Feed, error: FetchError, started: float, result: FetchResult | None = None) -> FeedOutcome:
         now = self.clock()
         changes = changes_after_error(feed, error, now, hub_pushes=feed.id in self.pushed)
         log_record = FetchLogRecord(

@@ -199,8 +199,9 @@ def _bounded_enclosures(enclosures: tuple[Enclosure, ...], limits: Limits, cuts:
     return tuple(e for e in enclosures if len(e.url) <= limits.url)[: limits.enclosures]
 
 
-def bounded_feed(parsed: ParsedFeed, sanitize: Sanitize, base_url: str,
-                 limits: Limits = DEFAULT_LIMITS) -> tuple[ParsedFeed, int]:
+def bounded_feed(
+    parsed: ParsedFeed, sanitize: Sanitize, base_url: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[ParsedFeed, int]:
     """The feed's own fields, its description sanitized, within the bounds
     (its items are left out: they are :func:`build_records`'), and how
     many fields were cut."""

@@ -59,10 +59,10 @@ def process_body(
     from lenta.parse.formats import parse_feed
 
     body = decode_body(body, content_encoding, max_bytes)
-    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset,
-                        max_items=decide.items_to_read(limits))
+    parsed = parse_feed(body, url=url, content_type=content_type, charset=charset, max_items=decide.items_to_read(limits))
     sanitizer = _sanitizer(allowed_tags)
     built = decide.build_records(parsed, sanitizer.sanitize, now, limits)
     header, feed_cuts = decide.bounded_feed(parsed, sanitizer.sanitize, url, limits)
-    return Processed(feed=header, records=tuple(built.records), dropped_items=built.dropped_items,
-                     cut_fields=built.cut_fields + feed_cuts)
+    return Processed(
+        feed=header, records=tuple(built.records), dropped_items=built.dropped_items, cut_fields=built.cut_fields + feed_cuts
+    )

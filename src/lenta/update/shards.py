@@ -91,8 +91,9 @@ def run_shards(
             children.append(_fork(shard, run, after_fork))
         # Threads only now that every fork is done.
         collected: list[tuple[RefreshSummary, BaseException | None]] = []
-        collector = threading.Thread(target=lambda: collected.append(_collect(children, progress)),
-                                     name="lenta-shards", daemon=True)
+        collector = threading.Thread(
+            target=lambda: collected.append(_collect(children, progress)), name="lenta-shards", daemon=True
+        )
         collector.start()
         error: BaseException | None = None
         try:
@@ -122,6 +123,7 @@ def _fork(shard: Sequence[Feed], run: ShardRun, after_fork: Callable[[], None]) 
         code = 0
         try:
             after_fork()
+
             def tick() -> None:
                 os.write(write_fd, _TICK)
 
@@ -143,7 +145,7 @@ def _send(fd: int, kind: bytes, value: object) -> None:
     payload = pickle.dumps(value)
     data = kind + _LENGTH.pack(len(payload)) + payload
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def _collect(children: list[_Child], on_progress: Callable[[int], None] | None) -> tuple[RefreshSummary, BaseException | None]:
@@ -198,8 +200,10 @@ def _finish(child: _Child) -> tuple[RefreshSummary, BaseException | None]:
     # Which feeds it finished is not known (they finish in any order), only how many.
     why = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
     unfinished = max(0, len(child.feeds) - child.ticks)
-    message = (f"the refresher process stopped ({why}) with {unfinished} of its {len(child.feeds)} feeds "
-               "not done; they will be tried again when their claim runs out")
+    message = (
+        f"the refresher process stopped ({why}) with {unfinished} of its {len(child.feeds)} feeds "
+        "not done; they will be tried again when their claim runs out"
+    )
     return RefreshSummary(failed=unfinished, failures=((f"refresher process {child.pid}", message),)), None
 
 

@@ -55,14 +55,24 @@ def stored_hints(feed: Feed, cache_seconds: float | None = None) -> schedule.Hin
     """The polling hints the feed's last body gave (for 304s and errors),
     with the freshness the latest answer gave, if any."""
     return schedule.Hints(
-        ttl_minutes=feed.ttl_minutes, update_period=feed.update_period, update_frequency=feed.update_frequency,
-        skip_hours=feed.skip_hours, skip_days=feed.skip_days, cache_seconds=cache_seconds,
+        ttl_minutes=feed.ttl_minutes,
+        update_period=feed.update_period,
+        update_frequency=feed.update_frequency,
+        skip_hours=feed.skip_hours,
+        skip_days=feed.skip_days,
+        cache_seconds=cache_seconds,
     )
 
 
 def next_check(
-    feed: Feed, now: datetime, hints: schedule.Hints, *, hub_pushes: bool, error_count: int = 0,
-    retry_after: float | None = None, publish_interval: float | None = None,
+    feed: Feed,
+    now: datetime,
+    hints: schedule.Hints,
+    *,
+    hub_pushes: bool,
+    error_count: int = 0,
+    retry_after: float | None = None,
+    publish_interval: float | None = None,
 ) -> datetime | None:
     return schedule.next_check_at(
         now,
@@ -91,9 +101,7 @@ def redirect_changes(feed: Feed, result: FetchResult, url_taken: Callable[[str],
     return moved
 
 
-def changes_after_fetch(
-    feed: Feed, result: FetchResult, now: datetime, url_taken: Callable[[str], bool]
-) -> dict[str, object]:
+def changes_after_fetch(feed: Feed, result: FetchResult, now: datetime, url_taken: Callable[[str], bool]) -> dict[str, object]:
     """The feed columns any good answer (200 or 304) changes; the error
     columns only when there is an error to clear (most rounds, most feeds
     had none: fewer columns to write)."""
@@ -114,8 +122,9 @@ def _validator(value: str | None) -> str | None:
     return value if value is None or len(value) <= MAX_VALIDATOR_LENGTH else None
 
 
-def changes_after_body(feed: Feed, result: FetchResult, processed: Processed, ctx: StoreContext,
-                       url_taken: Callable[[str], bool]) -> dict[str, object]:
+def changes_after_body(
+    feed: Feed, result: FetchResult, processed: Processed, ctx: StoreContext, url_taken: Callable[[str], bool]
+) -> dict[str, object]:
     """Everything a parsed body changes on the feed row."""
     parsed = processed.feed
     publish_interval = schedule.estimate_publish_interval((r.date for r in processed.records), feed.publish_interval)
@@ -136,19 +145,19 @@ def changes_after_body(feed: Feed, result: FetchResult, processed: Processed, ct
     }
     if not ctx.pushed:
         hints = schedule.Hints(
-            ttl_minutes=parsed.ttl_minutes, update_period=parsed.update_period,
-            update_frequency=parsed.update_frequency, skip_hours=parsed.skip_hours, skip_days=parsed.skip_days,
+            ttl_minutes=parsed.ttl_minutes,
+            update_period=parsed.update_period,
+            update_frequency=parsed.update_frequency,
+            skip_hours=parsed.skip_hours,
+            skip_days=parsed.skip_days,
             cache_seconds=schedule.cache_seconds(result.headers, ctx.now),
         )
         changes.update(changes_after_fetch(feed, result, ctx.now, url_taken))
-        changes["next_check_at"] = next_check(feed, ctx.now, hints, hub_pushes=ctx.hub_pushes,
-                                              publish_interval=publish_interval)
+        changes["next_check_at"] = next_check(feed, ctx.now, hints, hub_pushes=ctx.hub_pushes, publish_interval=publish_interval)
     return changes
 
 
-def changes_after_error(
-    feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool
-) -> dict[str, object]:
+def changes_after_error(feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool) -> dict[str, object]:
     """Everything a failed fetch changes on the feed row: the error (its
     text made fit for storage), the streak, and when to try again (backoff
     and Retry-After); a 410 stops polling."""
@@ -163,8 +172,9 @@ def changes_after_error(
         "gone": gone,
         "next_check_at": None
         if gone
-        else next_check(feed, now, stored_hints(feed), hub_pushes=hub_pushes, error_count=error_count,
-                        retry_after=error.retry_after),
+        else next_check(
+            feed, now, stored_hints(feed), hub_pushes=hub_pushes, error_count=error_count, retry_after=error.retry_after
+        ),
     }
 
 

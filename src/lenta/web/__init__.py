@@ -126,8 +126,12 @@ def _routes() -> list[Route | Mount]:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return render(request, "error.html", {"status": 404, "title": N_("Page not found"),
-                                          "text": N_("The requested page could not be found.")}, status_code=404)
+    return render(
+        request,
+        "error.html",
+        {"status": 404, "title": N_("Page not found"), "text": N_("The requested page could not be found.")},
+        status_code=404,
+    )
 
 
 _REFUSALS = {
@@ -149,10 +153,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code in _REFUSALS:
         return _refusal(request, exc.status_code)
     if exc.status_code == 403:
-        text = (N_("The form has expired or did not come from this site. Reload the page and try again.")
-                if exc.detail == "csrf" else N_("You are not authorized to access this page."))
-        return render(request, "error.html", {"status": 403, "title": N_("Access denied"), "text": text},
-                      status_code=403)
+        text = (
+            N_("The form has expired or did not come from this site. Reload the page and try again.")
+            if exc.detail == "csrf"
+            else N_("You are not authorized to access this page.")
+        )
+        return render(request, "error.html", {"status": 403, "title": N_("Access denied"), "text": text}, status_code=403)
     if exc.status_code == 405:
         return Response("Method Not Allowed", status_code=405, headers=exc.headers)
     return Response(str(exc.detail), status_code=exc.status_code)
@@ -165,8 +171,12 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 async def _lenta_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LentaError)
-    return render(request, "error.html", {"status": 400, "title": N_("Error"),
-                                          "text": i18n.translate_error(exc, request.state.language)}, status_code=400)
+    return render(
+        request,
+        "error.html",
+        {"status": 400, "title": N_("Error"), "text": i18n.translate_error(exc, request.state.language)},
+        status_code=400,
+    )
 
 
 class _App(Starlette):
@@ -208,8 +218,7 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
         # Innermost: its refusals are pages in the visitor's language.
         Middleware(BodyLimitMiddleware, refuse=_refusal),
     ]
-    app = _App(routes=_routes(), middleware=middleware, exception_handlers=exception_handlers,
-               lifespan=lifespan)
+    app = _App(routes=_routes(), middleware=middleware, exception_handlers=exception_handlers, lifespan=lifespan)
     app.state.lenta = lenta
     app.state.settings = settings
     app.state.templates = make_environment()

@@ -98,10 +98,10 @@ class SignInFloodGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.gate.full and scope["method"] == "POST" and scope["path"] == "/user/login":
             language = i18n.negotiate(Headers(scope=scope).get("accept-language"), "")
-            text = i18n.translations(language).gettext(
-                "Too many people are signing in right now. Try again in a few seconds.")
-            await _refusal_page(language, i18n.translations(language).gettext("Log in"), text, 503,
-                                BUSY_RETRY_AFTER)(scope, receive, send)
+            text = i18n.translations(language).gettext("Too many people are signing in right now. Try again in a few seconds.")
+            await _refusal_page(language, i18n.translations(language).gettext("Log in"), text, 503, BUSY_RETRY_AFTER)(
+                scope, receive, send
+            )
             return
         await self.app(scope, receive, send)
 
@@ -114,10 +114,12 @@ def _refusal(request: Request, text: str, status: int, retry_after: int) -> Resp
 
 
 def _refusal_page(language: str, title: str, text: str, status: int, retry_after: int) -> Response:
-    body = (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<link rel="stylesheet" href="/static/lenta.css"></head><body><main id="main-content">'
-            f'<h1 class="title">{escape(title)}</h1><div class="message message-error" role="alert">{escape(text)}'
-            f'</div><p><a href="/user/login">{escape(title)}</a></p></main></body></html>')
+    body = (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<link rel="stylesheet" href="/static/lenta.css"></head><body><main id="main-content">'
+        f'<h1 class="title">{escape(title)}</h1><div class="message message-error" role="alert">{escape(text)}'
+        f'</div><p><a href="/user/login">{escape(title)}</a></p></main></body></html>'
+    )
     return HTMLResponse(body, status_code=status, headers={"Retry-After": str(retry_after)})
 
 
@@ -139,23 +141,36 @@ async def login(request: Request) -> Response:
 
     wait = await run_in_threadpool(lenta.sign_in_wait, name, address=address)
     if wait is not None:  # refused before queueing for a hash: a flood on a locked account costs a read each
-        return _refusal(request, gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} "
-                                                      "seconds.", seconds=wait), 429, wait)
+        return _refusal(
+            request,
+            gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} seconds.", seconds=wait),
+            429,
+            wait,
+        )
     try:
         async with gate.slot():
             user: User | None = await asyncio.get_running_loop().run_in_executor(
-                auth.hash_pool(), functools.partial(lenta.sign_in, name, password, address=address))
+                auth.hash_pool(), functools.partial(lenta.sign_in, name, password, address=address)
+            )
     except GateFull:
-        return _refusal(request, gettext_for(request, "Too many people are signing in right now. Try again in a few "
-                                                      "seconds."), 503, BUSY_RETRY_AFTER)
+        return _refusal(
+            request,
+            gettext_for(request, "Too many people are signing in right now. Try again in a few seconds."),
+            503,
+            BUSY_RETRY_AFTER,
+        )
     except LoginThrottledError as throttled:
-        return _refusal(request, gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} "
-                                                      "seconds.", seconds=throttled.retry_after), 429,
-                        throttled.retry_after)
+        return _refusal(
+            request,
+            gettext_for(
+                request, "Too many failed sign-in attempts. Try again in {seconds} seconds.", seconds=throttled.retry_after
+            ),
+            429,
+            throttled.retry_after,
+        )
     if user is None:
         error = gettext_for(request, "Sorry, unrecognized username or password.")
-        return render(request, "user/login.html", {"destination": destination, "error": error, "name": name},
-                      status_code=400)
+        return render(request, "user/login.html", {"destination": destination, "error": error, "name": name}, status_code=400)
     response = RedirectResponse(destination, status_code=303)
     sign_in(request, response, user)
     flash(request, gettext_for(request, "Signed in as {name}.", name=user.name))

@@ -83,10 +83,10 @@ def overview(request: Request) -> Response:
     feeds = lenta.list_feeds()
     if sort == "health":
         # Worst first: gone, then failing (longest streak first), then never checked, then healthy.
-        feeds.sort(key=lambda f: (0 if f.gone else 1 if f.error else 2 if f.checked_at is None else 3,
-                                  -f.error_count, f.title.lower()))
-    return render(request, "admin/overview.html", {"feeds": feeds, "categories": lenta.list_categories(),
-                                                   "sort": sort})
+        feeds.sort(
+            key=lambda f: (0 if f.gone else 1 if f.error else 2 if f.checked_at is None else 3, -f.error_count, f.title.lower())
+        )
+    return render(request, "admin/overview.html", {"feeds": feeds, "categories": lenta.list_categories(), "sort": sort})
 
 
 # -- feeds --------------------------------------------------------------
@@ -128,8 +128,12 @@ async def feed_add(request: Request) -> Response:
 def feed_edit_form(request: Request) -> Response:
     require_admin(request)
     feed = _lenta(request).get_feed(_id(request, "feed_id"))
-    values = {"url": feed.display_url, "title": feed.custom_title or "",
-              "refresh": "" if feed.refresh is None else str(feed.refresh), "categories": list(feed.category_ids)}
+    values = {
+        "url": feed.display_url,
+        "title": feed.custom_title or "",
+        "refresh": "" if feed.refresh is None else str(feed.refresh),
+        "categories": list(feed.category_ids),
+    }
     return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": feed})
 
 
@@ -144,8 +148,9 @@ async def feed_edit(request: Request) -> Response:
     category_ids = _category_ids(form)
     values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids}
     try:
-        changed = lenta.change_feed(feed.id, url=url, title=title or None, refresh=_refresh_value(refresh),
-                                    category_ids=category_ids)
+        changed = lenta.change_feed(
+            feed.id, url=url, title=title or None, refresh=_refresh_value(refresh), category_ids=category_ids
+        )
     except LentaError as error:
         context = _feed_form_context(request, values, _error_text(request, error))
         return render(request, "admin/feed_form.html", {**context, "feed": feed}, status_code=400)
@@ -155,12 +160,18 @@ async def feed_edit(request: Request) -> Response:
 def feed_delete_form(request: Request) -> Response:
     require_admin(request)
     feed = _lenta(request).get_feed(_id(request, "feed_id"))
-    return render(request, "admin/confirm.html", {
-        "question": gettext_for(request, "Are you sure you want to delete the feed {title}?", title=feed.title),
-        "description": gettext_for(request, "Deleting a feed will delete all items received from this feed. "
-                                            "This action cannot be undone."),
-        "action": f"{ADMIN}/edit/feed/{feed.id}/delete", "button": N_("Delete"),
-    })
+    return render(
+        request,
+        "admin/confirm.html",
+        {
+            "question": gettext_for(request, "Are you sure you want to delete the feed {title}?", title=feed.title),
+            "description": gettext_for(
+                request, "Deleting a feed will delete all items received from this feed. This action cannot be undone."
+            ),
+            "action": f"{ADMIN}/edit/feed/{feed.id}/delete",
+            "button": N_("Delete"),
+        },
+    )
 
 
 async def feed_delete(request: Request) -> Response:
@@ -173,12 +184,18 @@ async def feed_delete(request: Request) -> Response:
 def feed_remove_items_form(request: Request) -> Response:
     require_admin(request)
     feed = _lenta(request).get_feed(_id(request, "feed_id"))
-    return render(request, "admin/confirm.html", {
-        "question": gettext_for(request, "Are you sure you want to remove all items from the feed {title}?",
-                                title=feed.title),
-        "description": gettext_for(request, "This action cannot be undone."),
-        "action": f"{ADMIN}/remove/{feed.id}", "button": N_("Remove items"),
-    })
+    return render(
+        request,
+        "admin/confirm.html",
+        {
+            "question": gettext_for(
+                request, "Are you sure you want to remove all items from the feed {title}?", title=feed.title
+            ),
+            "description": gettext_for(request, "This action cannot be undone."),
+            "action": f"{ADMIN}/remove/{feed.id}",
+            "button": N_("Remove items"),
+        },
+    )
 
 
 async def feed_remove_items(request: Request) -> Response:
@@ -197,13 +214,18 @@ async def feed_update_items(request: Request) -> Response:
     feed = lenta.get_feed(_id(request, "feed_id"))
     summary = await lenta.refresh([feed.id])
     if summary.failed:
-        flash(request, gettext_for(request, "The feed from {title} failed: {error}", title=feed.title,
-                                   error=summary.failures[0][1]), "error")
+        flash(
+            request,
+            gettext_for(request, "The feed from {title} failed: {error}", title=feed.title, error=summary.failures[0][1]),
+            "error",
+        )
         return _back()
-    return _back(gettext_for(request, "There is new syndicated content from {title}.", title=feed.title)
-                 if summary.new_items or summary.updated_items
-                 else gettext_for(request, "There is no new syndicated content from {title}.", title=feed.title),
-                 request)
+    return _back(
+        gettext_for(request, "There is new syndicated content from {title}.", title=feed.title)
+        if summary.new_items or summary.updated_items
+        else gettext_for(request, "There is no new syndicated content from {title}.", title=feed.title),
+        request,
+    )
 
 
 def feed_health(request: Request) -> Response:
@@ -212,8 +234,11 @@ def feed_health(request: Request) -> Response:
     require_admin(request)
     lenta = _lenta(request)
     feed = lenta.get_feed(_id(request, "feed_id"))
-    return render(request, "admin/health.html", {"feed": feed, "history": lenta.fetch_history(feed.id),
-                                                 "subscription": lenta.websub_subscription(feed.id)})
+    return render(
+        request,
+        "admin/health.html",
+        {"feed": feed, "history": lenta.fetch_history(feed.id), "subscription": lenta.websub_subscription(feed.id)},
+    )
 
 
 # -- categories ---------------------------------------------------------
@@ -221,8 +246,9 @@ def feed_health(request: Request) -> Response:
 
 def category_add_form(request: Request) -> Response:
     require_admin(request)
-    return render(request, "admin/category_form.html", {"values": {"title": "", "description": ""},
-                                                        "category": None, "error": None})
+    return render(
+        request, "admin/category_form.html", {"values": {"title": "", "description": ""}, "category": None, "error": None}
+    )
 
 
 async def category_add(request: Request) -> Response:
@@ -232,16 +258,23 @@ async def category_add(request: Request) -> Response:
     try:
         found = _lenta(request).add_category(values["title"], values["description"])
     except LentaError as error:
-        return render(request, "admin/category_form.html",
-                      {"values": values, "category": None, "error": _error_text(request, error)}, status_code=400)
+        return render(
+            request,
+            "admin/category_form.html",
+            {"values": values, "category": None, "error": _error_text(request, error)},
+            status_code=400,
+        )
     return _back(gettext_for(request, "The category {title} has been added.", title=found.title), request)
 
 
 def category_edit_form(request: Request) -> Response:
     require_admin(request)
     found = _lenta(request).get_category(_id(request, "category_id"))
-    return render(request, "admin/category_form.html", {
-        "values": {"title": found.title, "description": found.description or ""}, "category": found, "error": None})
+    return render(
+        request,
+        "admin/category_form.html",
+        {"values": {"title": found.title, "description": found.description or ""}, "category": found, "error": None},
+    )
 
 
 async def category_edit(request: Request) -> Response:
@@ -255,19 +288,28 @@ async def category_edit(request: Request) -> Response:
     try:
         changed = lenta.change_category(found.id, values["title"], values["description"])
     except LentaError as error:
-        return render(request, "admin/category_form.html",
-                      {"values": values, "category": found, "error": _error_text(request, error)}, status_code=400)
+        return render(
+            request,
+            "admin/category_form.html",
+            {"values": values, "category": found, "error": _error_text(request, error)},
+            status_code=400,
+        )
     return _back(gettext_for(request, "The category {title} has been updated.", title=changed.title), request)
 
 
 def category_delete_form(request: Request) -> Response:
     require_admin(request)
     found = _lenta(request).get_category(_id(request, "category_id"))
-    return render(request, "admin/confirm.html", {
-        "question": gettext_for(request, "Are you sure you want to delete the category {title}?", title=found.title),
-        "description": gettext_for(request, "This action cannot be undone."),
-        "action": f"{ADMIN}/edit/category/{found.id}/delete", "button": N_("Delete"),
-    })
+    return render(
+        request,
+        "admin/confirm.html",
+        {
+            "question": gettext_for(request, "Are you sure you want to delete the category {title}?", title=found.title),
+            "description": gettext_for(request, "This action cannot be undone."),
+            "action": f"{ADMIN}/edit/category/{found.id}/delete",
+            "button": N_("Delete"),
+        },
+    )
 
 
 async def category_delete(request: Request) -> Response:
@@ -311,14 +353,25 @@ async def _import_opml(request: Request, form: FormData) -> Response:
         elif url:
             data = await lenta.fetch_document(url)
         else:
-            return render(request, "admin/opml_form.html", {
-                "error": gettext_for(request, "Either upload a file or enter a URL."), "url": url}, status_code=400)
+            return render(
+                request,
+                "admin/opml_form.html",
+                {"error": gettext_for(request, "Either upload a file or enter a URL."), "url": url},
+                status_code=400,
+            )
         result = await run_in_threadpool(lenta.import_opml, data)
     except LentaError as error:
-        return render(request, "admin/opml_form.html", {"error": _error_text(request, error), "url": url},
-                      status_code=400)
-    flash(request, gettext_for(request, "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
-                               added=len(result.added), existing=len(result.existing), invalid=len(result.invalid)))
+        return render(request, "admin/opml_form.html", {"error": _error_text(request, error), "url": url}, status_code=400)
+    flash(
+        request,
+        gettext_for(
+            request,
+            "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
+            added=len(result.added),
+            existing=len(result.existing),
+            invalid=len(result.invalid),
+        ),
+    )
     flash_all(request, [f"{bad_url}: {why}" for bad_url, why in result.invalid], "warning")
     return _back()
 
@@ -329,22 +382,39 @@ async def _import_opml(request: Request, form: FormData) -> Response:
 def settings_form(request: Request) -> Response:
     require_admin(request)
     site = _lenta(request).site_settings()
-    return render(request, "admin/settings.html", {"values": site.to_strings(), "error": None,
-                                                   "discard_choices": DISCARD_CHOICES,
-                                                   "source_items_choices": SOURCE_ITEMS_CHOICES})
+    return render(
+        request,
+        "admin/settings.html",
+        {
+            "values": site.to_strings(),
+            "error": None,
+            "discard_choices": DISCARD_CHOICES,
+            "source_items_choices": SOURCE_ITEMS_CHOICES,
+        },
+    )
 
 
 async def settings_save(request: Request) -> Response:
     require_admin(request)
     form = await checked_form(request)
     # A field the form did not send keeps its value (an older form, a script posting one setting).
-    values = {name: _field(form, name) for name in ("allowed_html", "discard_after", "source_items", "site_name",
-                                                      "items_per_fetch") if name in form}
+    values = {
+        name: _field(form, name)
+        for name in ("allowed_html", "discard_after", "source_items", "site_name", "items_per_fetch")
+        if name in form
+    }
     try:
         _lenta(request).save_site_settings(values)
     except LentaError as error:
-        return render(request, "admin/settings.html", {
-            "values": {**_lenta(request).site_settings().to_strings(), **values}, "error": _error_text(request, error),
-            "discard_choices": DISCARD_CHOICES,
-            "source_items_choices": SOURCE_ITEMS_CHOICES}, status_code=400)
+        return render(
+            request,
+            "admin/settings.html",
+            {
+                "values": {**_lenta(request).site_settings().to_strings(), **values},
+                "error": _error_text(request, error),
+                "discard_choices": DISCARD_CHOICES,
+                "source_items_choices": SOURCE_ITEMS_CHOICES,
+            },
+            status_code=400,
+        )
     return _back(gettext_for(request, "The configuration options have been saved."), request, f"{ADMIN}/settings")

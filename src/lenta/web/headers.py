@@ -36,17 +36,19 @@ _ANY_ADDRESS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 
 def content_security_policy(nonce: str) -> str:
-    return "; ".join((
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        "style-src 'self'",
-        "img-src 'self' http: https:",
-        "media-src 'self' http: https:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' http: https:",
+            "media-src 'self' http: https:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 class SecurityHeadersMiddleware:
@@ -113,7 +115,9 @@ class HostCheckMiddleware:
             if host not in self.hosts:
                 response = PlainTextResponse(
                     "Bad Request: this site does not answer to the host name in the request's Host header. "
-                    "Its names are set by LENTA_BASE_URL and LENTA_ALLOWED_HOSTS.\n", status_code=400)
+                    "Its names are set by LENTA_BASE_URL and LENTA_ALLOWED_HOSTS.\n",
+                    status_code=400,
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

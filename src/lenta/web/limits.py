@@ -75,16 +75,14 @@ Refusal = Callable[[Request, int], Response]
 
 
 def plain_refusal(request: Request, status: int) -> Response:
-    return PlainTextResponse({413: "Content Too Large", 415: "Unsupported Media Type"}.get(status, ""),
-                             status_code=status)
+    return PlainTextResponse({413: "Content Too Large", 415: "Unsupported Media Type"}.get(status, ""), status_code=status)
 
 
 class BodyLimitMiddleware:
     """Applies ``limits`` (default :func:`body_limit`) to every HTTP request;
     ``refuse`` builds the 413 and 415 answers it gives itself."""
 
-    def __init__(self, app: ASGIApp, refuse: Refusal = plain_refusal,
-                 limits: Callable[[Scope], BodyLimit] = body_limit) -> None:
+    def __init__(self, app: ASGIApp, refuse: Refusal = plain_refusal, limits: Callable[[Scope], BodyLimit] = body_limit) -> None:
         self.app = app
         self.refuse = refuse
         self.limits = limits
@@ -96,8 +94,7 @@ class BodyLimitMiddleware:
         limit = self.limits(scope)
         headers = Headers(scope=scope)
         declared = _content_length(headers)
-        if (scope["method"] in _FORM_METHODS and limit.media_types is not None
-                and _media_type(headers) not in limit.media_types):
+        if scope["method"] in _FORM_METHODS and limit.media_types is not None and _media_type(headers) not in limit.media_types:
             await self._refuse(scope, receive, send, 415)
             return
         if declared is not None and declared > limit.max_bytes:

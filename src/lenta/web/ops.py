@@ -23,12 +23,14 @@ def healthz(request: Request) -> Response:
         summary = lenta.storage.feeds.health_summary(lenta.clock())
     except StorageError as error:
         return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
-    return JSONResponse({
-        "status": "ok",
-        "database": lenta.storage.dialect,
-        "feeds_due": int(summary.get("due", 0)),
-        "queue_lag_seconds": round(summary.get("lag", 0.0), 1),
-    })
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": lenta.storage.dialect,
+            "feeds_due": int(summary.get("due", 0)),
+            "queue_lag_seconds": round(summary.get("lag", 0.0), 1),
+        }
+    )
 
 
 def metrics_page(request: Request) -> Response:

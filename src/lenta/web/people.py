@@ -45,8 +45,7 @@ def people(request: Request) -> Response:
 
 def add_form(request: Request) -> Response:
     require_admin(request)
-    return render(request, "admin/user_form.html", {"account": None, "values": {"name": "", "admin": False},
-                                                    "error": None})
+    return render(request, "admin/user_form.html", {"account": None, "values": {"name": "", "admin": False}, "error": None})
 
 
 async def add(request: Request) -> Response:
@@ -56,9 +55,16 @@ async def add(request: Request) -> Response:
     try:
         created = await run_in_threadpool(_lenta(request).add_user, name, password, is_admin=admin)
     except LentaError as error:
-        return render(request, "admin/user_form.html", {
-            "account": None, "values": {"name": name, "admin": admin},
-            "error": i18n.translate_error(error, request.state.language)}, status_code=400)
+        return render(
+            request,
+            "admin/user_form.html",
+            {
+                "account": None,
+                "values": {"name": name, "admin": admin},
+                "error": i18n.translate_error(error, request.state.language),
+            },
+            status_code=400,
+        )
     flash(request, gettext_for(request, "Created a new user account for {name}.", name=created.name))
     return RedirectResponse(PEOPLE, status_code=303)
 
@@ -66,9 +72,11 @@ async def add(request: Request) -> Response:
 def edit_form(request: Request) -> Response:
     require_admin(request)
     account = _user(request)
-    return render(request, "admin/user_form.html", {"account": account, "values": {"name": account.name,
-                                                                                 "admin": account.is_admin},
-                                                    "error": None})
+    return render(
+        request,
+        "admin/user_form.html",
+        {"account": account, "values": {"name": account.name, "admin": account.is_admin}, "error": None},
+    )
 
 
 async def edit(request: Request) -> Response:
@@ -82,12 +90,23 @@ async def edit(request: Request) -> Response:
         if admin != account.is_admin:
             lenta.set_admin(account.name, admin)
         if password:
-            await run_in_threadpool(lenta.change_password, account.name, password,
-                                    keep_session=session.id if session and session.user.id == account.id else None)
+            await run_in_threadpool(
+                lenta.change_password,
+                account.name,
+                password,
+                keep_session=session.id if session and session.user.id == account.id else None,
+            )
     except LentaError as error:
-        return render(request, "admin/user_form.html", {
-            "account": account, "values": {"name": account.name, "admin": admin},
-            "error": i18n.translate_error(error, request.state.language)}, status_code=400)
+        return render(
+            request,
+            "admin/user_form.html",
+            {
+                "account": account,
+                "values": {"name": account.name, "admin": admin},
+                "error": i18n.translate_error(error, request.state.language),
+            },
+            status_code=400,
+        )
     flash(request, gettext_for(request, "The changes have been saved."))
     return RedirectResponse(PEOPLE, status_code=303)
 
@@ -95,11 +114,17 @@ async def edit(request: Request) -> Response:
 def delete_form(request: Request) -> Response:
     require_admin(request)
     account = _user(request)
-    return render(request, "admin/confirm.html", {
-        "question": gettext_for(request, "Are you sure you want to delete the account {name}?", name=account.name),
-        "description": gettext_for(request, "Every session of this account ends. This action cannot be undone."),
-        "action": f"{PEOPLE}/{account.id}/delete", "button": N_("Delete"), "cancel": PEOPLE,
-    })
+    return render(
+        request,
+        "admin/confirm.html",
+        {
+            "question": gettext_for(request, "Are you sure you want to delete the account {name}?", name=account.name),
+            "description": gettext_for(request, "Every session of this account ends. This action cannot be undone."),
+            "action": f"{PEOPLE}/{account.id}/delete",
+            "button": N_("Delete"),
+            "cancel": PEOPLE,
+        },
+    )
 
 
 async def delete(request: Request) -> Response:

@@ -1,12 +1,12 @@
 """The public aggregator pages, at Drupal's paths.
 
-    /aggregator                      all items, newest first, 20 a page
-    /aggregator/sources              each feed with its latest items
-    /aggregator/sources/{id}         one feed and its items
-    /aggregator/categories           every category with its latest items
-    /aggregator/categories/{id}      the items of one category's feeds
-    /aggregator/rss                  RSS 2.0 of the latest items
-    /aggregator/opml                 OPML of every feed
+/aggregator                      all items, newest first, 20 a page
+/aggregator/sources              each feed with its latest items
+/aggregator/sources/{id}         one feed and its items
+/aggregator/categories           every category with its latest items
+/aggregator/categories/{id}      the items of one category's feeds
+/aggregator/rss                  RSS 2.0 of the latest items
+/aggregator/opml                 OPML of every feed
 """
 
 from __future__ import annotations
@@ -116,9 +116,11 @@ def rss(request: Request) -> Response:
             url = safe_url(enclosure.url)
             if not url:
                 continue
-            attrs: dict[str, Any] = {"url": _xml_safe(url),
-                                     "type": _xml_safe(enclosure.mime_type or "application/octet-stream"),
-                                     "length": str(enclosure.length or 0)}
+            attrs: dict[str, Any] = {
+                "url": _xml_safe(url),
+                "type": _xml_safe(enclosure.mime_type or "application/octet-stream"),
+                "length": str(enclosure.length or 0),
+            }
             etree.SubElement(entry, "enclosure", attrs)
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return Response(body, media_type="application/rss+xml; charset=utf-8")
@@ -143,5 +145,6 @@ def _xml_char(code: int) -> bool:
 
 def opml(request: Request) -> Response:
     body = _lenta(request).export_opml()
-    return Response(body, media_type="text/x-opml; charset=utf-8",
-                    headers={"Content-Disposition": 'inline; filename="aggregator.opml"'})
+    return Response(
+        body, media_type="text/x-opml; charset=utf-8", headers={"Content-Disposition": 'inline; filename="aggregator.opml"'}
+    )

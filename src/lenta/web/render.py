@@ -48,7 +48,7 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def interval_label(seconds: int) -> str:
-    """"15 minutes", "1 day", "4 weeks" in the current language."""
+    """ "15 minutes", "1 day", "4 weeks" in the current language."""
     return format_timedelta(timedelta(seconds=seconds), threshold=1, locale=i18n.locale(_language.get()))
 
 

@@ -107,8 +107,12 @@ def sign_in(request: Request, response: Response, user: User) -> Session:
         lenta.end_session(old)
     token = lenta.start_session(user)
     response.set_cookie(
-        SESSION_COOKIE, _signer(request, SESSION_COOKIE).sign(token).decode("ascii"),
-        max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True, samesite="lax",
+        SESSION_COOKIE,
+        _signer(request, SESSION_COOKIE).sign(token).decode("ascii"),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
         secure=_secure(request),
     )
     session = lenta.session(token)
@@ -145,8 +149,12 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
     """Give the browser the anonymous CSRF token a page just put in a form."""
     if getattr(request.state, "new_csrf", False):
         response.set_cookie(
-            CSRF_COOKIE, _signer(request, CSRF_COOKIE).sign(request.state.csrf).decode("ascii"),
-            path="/", httponly=True, samesite="lax", secure=_secure(request),
+            CSRF_COOKIE,
+            _signer(request, CSRF_COOKIE).sign(request.state.csrf).decode("ascii"),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request),
         )
 
 

@@ -59,8 +59,7 @@ class HeaderTimeoutH11(H11Protocol):
         request's headers, or a body whose answer has gone out."""
         if self.transport.is_closing():
             return False
-        return self.conn.their_state is h11.IDLE or (
-            self.conn.their_state is h11.SEND_BODY and self.conn.our_state is h11.DONE)
+        return self.conn.their_state is h11.IDLE or (self.conn.their_state is h11.SEND_BODY and self.conn.our_state is h11.DONE)
 
     def _watch(self) -> None:
         """Start the deadline when something becomes owed (bytes arriving do
@@ -84,6 +83,7 @@ class HeaderTimeoutH11(H11Protocol):
 def protocol_class(header_timeout: float) -> type[HeaderTimeoutH11]:
     """:class:`HeaderTimeoutH11` with ``header_timeout`` seconds (uvicorn
     builds the protocol itself, from a class)."""
+
     class LentaH11Protocol(HeaderTimeoutH11):
         pass
 

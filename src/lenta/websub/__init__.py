@@ -83,8 +83,9 @@ class MaintenanceSummary:
         return bool(self.requests or self.forgotten)
 
     def __add__(self, other: MaintenanceSummary) -> MaintenanceSummary:
-        return MaintenanceSummary(self.requests + other.requests, self.failures + other.failures,
-                                  self.forgotten + other.forgotten)
+        return MaintenanceSummary(
+            self.requests + other.requests, self.failures + other.failures, self.forgotten + other.forgotten
+        )
 
 
 class WebSub:
@@ -145,8 +146,9 @@ class WebSub:
             await asyncio.to_thread(self._fail, sub, error)
             return MaintenanceSummary(failures=1)
         assert step.kind == StepKind.FORGET
-        log.warning("websub: giving up unsubscribing %s at %s after %d attempts: %s",
-                    sub.topic, sub.hub_url, sub.attempts, sub.error)
+        log.warning(
+            "websub: giving up unsubscribing %s at %s after %d attempts: %s", sub.topic, sub.hub_url, sub.attempts, sub.error
+        )
         await asyncio.to_thread(self.storage.websub.delete, sub.id)
         return MaintenanceSummary(forgotten=1)
 
@@ -173,8 +175,9 @@ class WebSub:
             data["hub.secret"] = sub.secret
             data["hub.lease_seconds"] = str(decide.LEASE_SECONDS)
         # Written before the POST: the hub may verify before it answers.
-        await asyncio.to_thread(self.storage.websub.change, sub.id,
-                                {"state": SubscriptionState.REQUESTED, "requested_at": self.clock()})
+        await asyncio.to_thread(
+            self.storage.websub.change, sub.id, {"state": SubscriptionState.REQUESTED, "requested_at": self.clock()}
+        )
         try:
             result = await client.post(sub.hub_url, data)
         except FetchError as error:
@@ -201,8 +204,15 @@ class WebSub:
             if_state=SubscriptionState.REQUESTED,
         )
         if changed:
-            log.warning("websub: %s of %s at %s failed (%d in a row), retry at %s: %s",
-                        sub.mode, sub.topic, sub.hub_url, attempts, retry_at.isoformat(), error)
+            log.warning(
+                "websub: %s of %s at %s failed (%d in a row), retry at %s: %s",
+                sub.mode,
+                sub.topic,
+                sub.hub_url,
+                attempts,
+                retry_at.isoformat(),
+                error,
+            )
 
     # -- a feed goes away ----------------------------------------------------
 
@@ -219,9 +229,14 @@ class WebSub:
             self.storage.websub.delete(sub.id)
             return None
         now = self.clock()
-        changes: dict[str, object] = {"feed_id": None, "mode": SubscriptionMode.UNSUBSCRIBE,
-                                      "state": SubscriptionState.PENDING, "retry_at": now, "attempts": 0,
-                                      "error": None}
+        changes: dict[str, object] = {
+            "feed_id": None,
+            "mode": SubscriptionMode.UNSUBSCRIBE,
+            "state": SubscriptionState.PENDING,
+            "retry_at": now,
+            "attempts": 0,
+            "error": None,
+        }
         self.storage.websub.change(sub.id, changes)
         return self.storage.websub.get(sub.id)
 
@@ -247,11 +262,18 @@ class WebSub:
         now = self.clock()
         if verdict.kind == VerdictKind.SUBSCRIBED:
             assert verdict.lease_seconds is not None
-            self.storage.websub.change(sub.id, {
-                "state": SubscriptionState.ACTIVE, "verified_at": now, "lease_seconds": verdict.lease_seconds,
-                "expires_at": now + timedelta(seconds=verdict.lease_seconds), "attempts": 0, "error": None,
-                "retry_at": None,
-            })
+            self.storage.websub.change(
+                sub.id,
+                {
+                    "state": SubscriptionState.ACTIVE,
+                    "verified_at": now,
+                    "lease_seconds": verdict.lease_seconds,
+                    "expires_at": now + timedelta(seconds=verdict.lease_seconds),
+                    "attempts": 0,
+                    "error": None,
+                    "retry_at": None,
+                },
+            )
             log.info("websub: subscribed to %s at %s for %d s", sub.topic, sub.hub_url, verdict.lease_seconds)
         elif verdict.kind == VerdictKind.UNSUBSCRIBED or sub.mode == SubscriptionMode.UNSUBSCRIBE:
             self.storage.websub.delete(sub.id)
@@ -259,10 +281,16 @@ class WebSub:
         else:
             attempts = sub.attempts + 1
             error = N_("The hub denied the subscription: {reason}").format(reason=verdict.reason or "-")
-            self.storage.websub.change(sub.id, {
-                "state": SubscriptionState.FAILED, "attempts": attempts, "error": error, "expires_at": None,
-                "retry_at": now + decide.retry_delay(attempts),
-            })
+            self.storage.websub.change(
+                sub.id,
+                {
+                    "state": SubscriptionState.FAILED,
+                    "attempts": attempts,
+                    "error": error,
+                    "expires_at": None,
+                    "retry_at": now + decide.retry_delay(attempts),
+                },
+            )
             log.warning("websub: %s at %s: %s", sub.topic, sub.hub_url, error)
         return verdict
 
@@ -274,8 +302,7 @@ class WebSub:
         delivery = decide.judge_delivery(sub, signature, body)
         if delivery.kind == DeliveryKind.DROP:
             assert sub is not None
-            log.warning("websub: dropped a push for %s from %s: signature %s", sub.topic, sub.hub_url,
-                        delivery.signature)
+            log.warning("websub: dropped a push for %s from %s: signature %s", sub.topic, sub.hub_url, delivery.signature)
         if delivery.kind != DeliveryKind.INGEST:
             return delivery
         assert sub is not None and sub.feed_id is not None
@@ -286,4 +313,3 @@ class WebSub:
         media_type, charset = split_content_type(content_type)
         await ingest(feed, body, media_type, charset)
         return delivery
-

@@ -62,8 +62,13 @@ def upgrade() -> None:
 
     # Credentials already in stored URLs move to their column; error texts lose them.
     connection = op.get_bind()
-    feeds = sa.table("feeds", sa.column("id", sa.Integer), sa.column("url", sa.Text),
-                     sa.column("credentials", sa.Text), sa.column("error", sa.Text))
+    feeds = sa.table(
+        "feeds",
+        sa.column("id", sa.Integer),
+        sa.column("url", sa.Text),
+        sa.column("credentials", sa.Text),
+        sa.column("error", sa.Text),
+    )
     fetch_log = sa.table("fetch_log", sa.column("id", sa.Integer), sa.column("error", sa.Text))
     taken = {row.url for row in connection.execute(sa.select(feeds.c.url))}
     for row in connection.execute(sa.select(feeds.c.id, feeds.c.url).where(feeds.c.url.like("%@%"))).all():
