@@ -123,7 +123,7 @@ def test_a_huge_feed_stores_the_cap_and_the_health_page_says_so(lenta: Lenta, se
     with AppServer(create_app(settings, lenta)) as web, client(web) as http:
         sign_in(http)
         page = http.get(f"{ADMIN}/health/{feed.id}")
-    cell = lxml_html.fromstring(page.text).cssselect(".fetch-cut")[0].text_content()
+    cell = lxml_html.fromstring(page.text).cssselect(".fetch-cut")[0].text_content()  # type: ignore[attr-defined]
     assert cell == "4500 oldest items left out"
 
 

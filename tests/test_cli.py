@@ -159,7 +159,7 @@ def test_parse_every_corpus_feed_as_json() -> None:
 
 def _outline_urls(opml: bytes) -> set[str]:
     root = etree.fromstring(opml)
-    return {o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")}
+    return {o.get("xmlUrl") or "" for o in root.iter("outline") if o.get("xmlUrl")}
 
 
 def test_import_export_round_trip(tmp_path: Path) -> None:
@@ -181,7 +181,9 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
     out = exported.stdout_bytes
     root = etree.fromstring(out)
     assert root.get("version") == "2.0"
-    folders = {o.get("text"): [c.get("xmlUrl") for c in o] for o in root.find("body") if o.get("xmlUrl") is None}
+    body = root.find("body")
+    assert body is not None
+    folders = {o.get("text"): [c.get("xmlUrl") for c in o] for o in body if o.get("xmlUrl") is None}
     assert folders == {"Tech": ["https://a.example/feed", "https://b.example/feed"]}
     (tmp_path / "out.opml").write_bytes(out)
     second = run(tmp_path / "two.sqlite", "import", str(tmp_path / "out.opml"))

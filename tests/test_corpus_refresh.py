@@ -51,7 +51,7 @@ def test_every_corpus_file_is_stored_or_gets_a_readable_error(lenta: Lenta, sett
     failed = [f for f in feeds if f.error]
     for feed in failed:
         assert feed.error_kind in {"parse", "not_a_feed"}, (feed.url, feed.error)
-        assert len(feed.error) > 10
+        assert len(feed.error or "") > 10
     # Nearly everything in the corpus is a readable feed.
     assert summary.ok >= len(files) - 5, [(f.url, f.error) for f in failed]
     assert summary.new_items > 3000
@@ -59,9 +59,9 @@ def test_every_corpus_file_is_stored_or_gets_a_readable_error(lenta: Lenta, sett
         by_name = {f.url.rsplit("/", 1)[1]: f for f in feeds}
         for name, entry in manifest.items():
             items = entry.get("items")
-            feed = by_name.get(name.split("/", 1)[1])
-            if feed is not None and isinstance(items, int) and not feed.error and items > 0:
-                assert feed.item_count > 0, name
+            found = by_name.get(name.split("/", 1)[1])
+            if found is not None and isinstance(items, int) and not found.error and items > 0:
+                assert found.item_count > 0, name
 
     # Every page of the aggregator renders, whatever the feeds contained.
     with AppServer(create_app(settings, lenta)) as web, httpx.Client(base_url=web.url("")) as http:

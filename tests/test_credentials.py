@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ FEED = (
 )
 
 
-def basic_auth_route(body: bytes = FEED) -> object:
+def basic_auth_route(body: bytes = FEED) -> Callable[[RecordedRequest], Reply]:
     expected = "Basic " + base64.b64encode(f"reader:{SECRET}".encode()).decode()
 
     def route(request: RecordedRequest) -> Reply:
@@ -69,7 +70,10 @@ def test_a_feed_behind_basic_auth_is_fetched_and_its_password_shown_nowhere(
     lenta: Lenta, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     lenta.add_user("admin", PASSWORD, is_admin=True)
-    routes = {"/private": basic_auth_route(), "/broken": Reply(status=500)}
+    routes: dict[str, Reply | Callable[[RecordedRequest], Reply]] = {
+        "/private": basic_auth_route(),
+        "/broken": Reply(status=500),
+    }
     with LocalServer(routes) as server, caplog.at_level(logging.DEBUG):
         url = server.url("/private").replace("http://", f"http://reader:{SECRET}@")
         feed = asyncio.run(lenta.add_feed(url))  # autodiscovery fetches it too, with the credentials

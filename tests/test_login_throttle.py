@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Literal
 
 import httpx
 import pytest
@@ -122,7 +123,12 @@ def test_a_locked_account_is_refused_without_hashing(throttled: Lenta, monkeypat
     for _ in range(5):
         throttled.sign_in("admin", "wrong password", address=None)
     hashed: list[str] = []
-    monkeypatch.setattr(auth, "verify_password", lambda stored, password: hashed.append(password) or False)
+
+    def verify_password(stored: str, password: str) -> bool:
+        hashed.append(password)
+        return False
+
+    monkeypatch.setattr(auth, "verify_password", verify_password)
     with pytest.raises(LoginThrottledError):
         throttled.sign_in("admin", "another guess", address=None)
     assert hashed == []
@@ -137,7 +143,7 @@ class CountingHasher(PasswordHasher):
         self.running = 0
         self.peak = 0
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002 - argon2's own name
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002 - argon2's own name
         with self.lock:
             self.running += 1
             self.peak = max(self.peak, self.running)

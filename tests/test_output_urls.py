@@ -211,6 +211,7 @@ def test_no_output_carries_a_hostile_url(lenta: Lenta, settings: Settings) -> No
 
     assert b"pwned" not in rss.content
     channel = etree.fromstring(rss.content).find("channel")
+    assert channel is not None
     assert "https://example.com/fine" in [item.findtext("link") for item in channel.iter("item")]
     enclosures = [e.get("url") for e in channel.iter("enclosure")]
     assert "https://example.com/fine.mp3" in enclosures

@@ -33,7 +33,7 @@ from seedfeed import seed_feed
 
 def lenta_command(db: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1"}
-    return subprocess.run(
+    return subprocess.run(  # type: ignore[no-any-return]  # kwargs pass through to run()
         [sys.executable, "-m", "lenta", *args], env=env, capture_output=True, text=True, timeout=120, check=False, **kwargs
     )  # type: ignore[call-overload]
 

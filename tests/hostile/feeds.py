@@ -18,7 +18,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 from html import escape
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
