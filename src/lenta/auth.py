@@ -2,8 +2,8 @@
 
 Each hash or check takes 64 MiB and a fifth of a second of a core, on
 purpose: guessing must be expensive. The same cost makes a flood of login
-attempts a way to exhaust the server's memory (40 at once took it past
-2 GB), so at most :data:`MAX_CONCURRENT_HASHES` run at a time in a
+attempts a way to exhaust the server's memory (issue 8 saw gigabytes), so
+at most :data:`MAX_CONCURRENT_HASHES` run at a time in a
 process, whoever asks; the others wait their turn. The web server runs them
 on :func:`hash_pool`, threads of their own at the lowest CPU priority
 (Argon2's lanes run on threads they start, which inherit it): a flood of

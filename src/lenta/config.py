@@ -196,8 +196,8 @@ class Settings:
     fetch_max_bytes: int = 20 * 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
     # Enough for every host of a shard of a thousand-feed round to have its
-    # first request out at once: at 100, a fifth of them waited ~80 ms for a
-    # place, and their spaced-out later requests with them (bench/README.md).
+    # first request out at once: with fewer, hosts waited for a place, and
+    # their spaced-out later requests with them (bench/README.md).
     concurrency: int = 150
     refresh_processes: int = 0
     per_host: int = 2

@@ -20,7 +20,7 @@
     └── StorageError                 the database failed; wraps the driver's error
 
 Errors that reach a user carry a message in English that the web layer
-translates by its ``message_id`` with ``args`` (see :mod:`lenta.web.i18n`).
+translates by its ``message_id`` with ``args`` (see :func:`lenta.i18n.translate_error`).
 """
 
 from __future__ import annotations

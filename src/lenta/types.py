@@ -1,8 +1,9 @@
 """lenta's public data types: what the facade returns and takes.
 
-Feeds and items are site-wide and stored once, however many people
-follow a feed; per-user state (subscriptions, read/starred) lives in its
-own tables and types, keyed by user and item, so a feed is fetched once.
+Feeds and items are site-wide and stored once, and a feed is fetched once
+whoever reads it; users so far have a role and sessions only. Per-user
+state (subscriptions, read/starred, to come with the personal reader) is
+meant to live in types and tables of its own, keyed by user and item.
 """
 
 from __future__ import annotations

@@ -241,11 +241,11 @@ class HTMLSanitizer:
             clean_content_tags=set(_DROP_CONTENT_TAGS),
             attributes={tag: set(attributes) for tag, attributes in _ATTRIBUTES.items() if tag == "*" or tag in tags},
             url_schemes=set(_URL_SCHEMES),
-            # Relative URLs are resolved after cleaning (see _fix_urls).
-            # Measured on a 190 MB benchmark corpus, both ways of doing it
-            # inside nh3 cost more than the sanitizing itself: a Python
-            # url_relative callback (one FFI call per relative URL), and a
-            # cleaner per base URL (~50 µs to build, and items differ in base).
+            # Relative URLs are resolved after cleaning (see _fix_urls): both
+            # ways of doing it inside nh3 cost more than the sanitizing itself
+            # on the benchmark corpus — a Python url_relative callback (one
+            # FFI call per relative URL), and a cleaner per base URL (building
+            # one costs as much as cleaning an item, and items differ in base).
             url_relative="pass_through",
             link_rel=_LINK_REL,
             strip_comments=True,
@@ -268,8 +268,9 @@ class HTMLSanitizer:
 
 
 # How deep elements may nest, as in Chromium's HTML parser. html5ever's time
-# grows with the square of the depth (30,000 nested <div>: 3 s for 330 KB),
-# so what lies deeper is cut off before nh3 sees it.
+# grows with the square of the depth of block elements (tests/hostile has a
+# feed of 30,000 nested <div>), so what lies deeper is cut off before nh3
+# sees it.
 MAX_DEPTH = 512
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"})
@@ -316,8 +317,8 @@ def shallow(html: str) -> str:
 # characters (a code sample's 'src="a.png"': quotes stay raw in text), so a
 # match counts only inside a tag. The pattern starts at '="', a literal the
 # regex engine searches for quickly (a pattern starting at the space before
-# the name tried every space of the text: 3x slower on the benchmark
-# corpus), and looks behind for the name.
+# the name tried every space of the text, several times slower), and looks
+# behind for the name.
 _LOOSE_URL = re.compile(r'="(?:(?<= href=")|(?<= src=")|(?<= cite=")|(?<= poster="))(?!(?i:https?|mailto):)([^"]*)"')
 _LONGEST_NAME = len(" poster")
 _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -425,19 +426,6 @@ def _checked(url: str | None) -> str | None:
     """The URL if it parses and is http(s) (protocol-relative and dotted
     paths go through Python's parser, which is not ammonia's)."""
     return url if url is not None and _has_allowed_scheme(url) else None
-
-
-def _resolve(base: str | None, url: str) -> str | None:
-    """``url`` made absolute against ``base``; None if that is impossible or
-    the result's scheme is not allowed."""
-    try:
-        if urlsplit(url.strip()).scheme:
-            return url if _has_allowed_scheme(url) else None
-    except ValueError:
-        return None
-    if base is None:
-        return None
-    return _base_resolver(base)(url.strip())
 
 
 def _has_allowed_scheme(url: str) -> bool:

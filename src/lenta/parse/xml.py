@@ -13,8 +13,8 @@ bites, 10 MB per text node, made it stop at a long channel description
 and lose every item after it, without an error. What bounds a document
 instead is the body's cap (``LENTA_FETCH_MAX_BYTES``) and, for a document
 of tiny items, :func:`cut_items`: the tree is built for at most so many
-items (600,000 minimal items in 18 MB took 480 MB as a tree; lenta reads
-100,000 at most, see ``lenta.update.decide.Limits``).
+items (a tree costs many times its document's bytes when the items are
+tiny; see ``lenta.update.decide.Limits``).
 
 libxml2's recovery drops what it cannot read as XML: the HTML named
 entities real RSS is full of (``&nbsp;``, ``&eacute;``), a bare ``&``, a

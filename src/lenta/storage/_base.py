@@ -63,13 +63,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         # Only a new database takes it, and only before its first write (WAL
         # mode writes the header): items are a few KB of HTML each, which on
-        # 4 KB pages nearly all spill into overflow pages. 16 KB pages cut a
-        # refresh's write CPU by a fifth (bench/README.md).
+        # 4 KB pages nearly all spill into overflow pages; 16 KB pages hold
+        # them, and a refresh writes with less CPU (bench/README.md).
         cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
         # SQLite's default cache is 2 MB: 125 of those pages, fewer than the
-        # items' indexes of a grown database need. A refresh's writer then
-        # re-read index pages for every batch (5,000 feeds, 1 GB: 34 s; with
-        # 16 MB, 27 s). Pages are only cached as they are read.
+        # items' indexes of a grown database need, and a refresh's writer
+        # re-read index pages for every batch (bench/README.md). Pages are
+        # only cached as they are read.
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")

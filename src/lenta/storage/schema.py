@@ -6,8 +6,9 @@ module is what queries are written against, and a test checks that the
 migrated schema and this metadata agree (alembic's ``compare_metadata``).
 
 Feeds and items are site-wide: a feed is stored and fetched once however
-many people follow it. Who follows what (and per-user read/starred state)
-lives in separate tables keyed by user.
+many people follow it. Users have a role, sessions and sign-in failures
+only; who follows what, and per-user read/starred state, are for the
+personal reader to add, in tables keyed by user.
 """
 
 from __future__ import annotations

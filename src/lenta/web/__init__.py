@@ -4,8 +4,9 @@ Handlers live by area (:mod:`.public`, :mod:`.admin`, :mod:`.account`);
 domain errors are mapped to HTTP here, in one place. Around them, for the
 open internet: the Host check and the security headers (:mod:`.headers`)
 and the request body limits (:mod:`.limits`). With
-``settings.scheduler`` on, the app's lifespan runs the background
-refresher in the same process.
+``settings.scheduler`` on, the app's lifespan starts the background
+refresher as a child process (:class:`lenta.scheduler.RefresherProcess`),
+so that fetching and parsing never share the pages' event loop.
 """
 
 from __future__ import annotations
