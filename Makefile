@@ -3,10 +3,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-HASH := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The install is redone when pyproject.toml or the version (kept in lenta/__init__.py) changes.
+HASH := $(shell cat pyproject.toml src/lenta/__init__.py | cksum | cut -d' ' -f1)
 RUNTIME := $(VENV)/.runtime-$(HASH)
 DEV := $(VENV)/.dev-$(HASH)
-CHECKED := src tests bench tools
+CHECKED := src tests bench tools packaging
 COVERAGE_FLOOR := 90
 
 .PHONY: setup serve test lint bench messages clean

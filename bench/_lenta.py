@@ -41,9 +41,14 @@ def compile_lenta() -> str:
 
 
 def lenta_env(db: Path, host_names: bool) -> dict[str, str]:
+    """lenta's environment; with every feed on one host (``host_names``
+    False), the per-host limits lifted, count and spacing, as reader has
+    none: as many connections to the host as lenta has requests on the wire."""
+    from lenta.config import load_settings
+
     env = dict(os.environ, LENTA_DB=str(db), LENTA_FETCH_ALLOW="127.0.0.1")
-    if not host_names:  # every feed on one address: lift the per-host limits (count and spacing)
-        env["LENTA_PER_HOST"] = env.get("LENTA_CONCURRENCY", "32")
+    if not host_names:
+        env["LENTA_PER_HOST"] = str(load_settings(env).concurrency)
         env["LENTA_HOST_INTERVAL"] = "0"
     return env
 

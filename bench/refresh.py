@@ -1,7 +1,8 @@
 """lenta vs reader: refresh the same synthetic corpus from the same local server.
 
     python bench/refresh.py [--feeds 1000] [--items 30] [--latency-ms 50]
-                            [--rounds 3] [--skip-reader] [--scaling] [--keep]
+                            [--rounds 3] [--hosts both|many|one]
+                            [--skip-reader] [--scaling] [--keep]
 
 1. generates (or reuses from bench/out/corpus/) N feeds in mixed formats
    and encodings, about 190 MB at N=1000;
@@ -9,15 +10,19 @@
    Last-Modified, 304s, gzip and a fixed latency per response;
 3. runs lenta as real processes on a fresh SQLite database: ``lenta import``
    of an OPML file, ``lenta refresh`` (every feed is due) and
-   ``lenta refresh --all`` (every feed answers 304); then reader
-   (bench/_reader_run.py) the same way: add, update_feeds twice;
+   ``lenta refresh --all`` (every feed answers 304), for each host mix:
+   "many hosts" (4 feeds per ``hNNNN.localhost`` name, lenta's default
+   per-host limits) and "one host" (every feed on 127.0.0.1, the per-host
+   limits lifted, count and spacing, as reader has none); then reader
+   (bench/_reader_run.py) the same way: add, update_feeds twice (reader
+   always gets 127.0.0.1 URLs: one run of it serves both mixes);
 4. does 3. ``--rounds`` times (lenta first in odd rounds, reader first in
    even ones, so a drift in the machine's speed hurts both alike);
 5. prints wall and CPU seconds, feeds/s, items/s, peak RSS of the process
    tree, database size and items stored, and the ratios against the
-   targets: each round's, and their median, which the verdicts use (one
-   round's ratio swings by a fifth on this shared VM, its speed drifting
-   by as much within minutes; bench/README.md).
+   targets for each host mix: each round's, and their median, which the
+   verdicts use (one round's ratio swings by a fifth on this shared VM,
+   its speed drifting by as much within minutes; bench/README.md).
 
 It reports; it never fails on the figures (exit status 0).
 """
@@ -55,6 +60,7 @@ TARGET_FULL = 10.0
 TARGET_304 = 5.0
 TARGET_MEMORY_MB = 300.0
 TARGET_SCALING = 5.5
+MANY, ONE = "many hosts", "one host"
 
 
 @dataclass
@@ -74,6 +80,7 @@ class Phase:
 class Side:
     name: str
     feeds: int
+    hosts: str  # MANY or ONE (reader: ONE, whatever lenta's mix)
     phases: dict[str, Phase] = field(default_factory=dict)
     stored: int | None = None  # items stored after the full refresh
     stored_note: str = ""
@@ -106,28 +113,30 @@ def measured(
     return phase
 
 
-def new_side(name: str, feeds: int, sides: list[Side], round_: int = 1) -> Side:
+def new_side(name: str, feeds: int, hosts: str, sides: list[Side], round_: int = 1) -> Side:
     """A side with its temporary directory, registered at once so that it is cleaned up on any failure."""
-    side = Side(name, feeds, tmp=Path(tempfile.mkdtemp(prefix=f"{name}-bench-{feeds}-")), round=round_)
+    side = Side(name, feeds, hosts, tmp=Path(tempfile.mkdtemp(prefix=f"{name}-bench-{feeds}-")), round=round_)
     sides.append(side)
     return side
 
 
-def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, host_names: bool, args: argparse.Namespace) -> Side:
+def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: argparse.Namespace) -> Side:
     assert side.tmp is not None
     db = side.tmp / "lenta.sqlite"
+    host_names = side.hosts == MANY
     env = lenta_env(db, host_names)
     opml = side.tmp / "feeds.opml"
     urls = [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(corpus.feeds)]
     _corpus.write_opml(opml, corpus.seed, urls)
-    print(f"-- lenta, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
+    print(f"-- lenta, {side.hosts}, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
     side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds, args, db)
     for key, cmd in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
         phase = measured(f"lenta {' '.join(cmd)}", lenta_cmd(*cmd), env, server, corpus.feeds, args, db)
         match = SUMMARY.search(phase.run.stdout)
         if match:
             _, phase.ok, phase.not_modified, phase.failed, phase.new_items, _ = map(int, match.groups())
-        phase.failures = [line for line in phase.run.stderr.splitlines() if line.startswith("failed:")]
+        output = (phase.run.stdout + phase.run.stderr).splitlines()
+        phase.failures = [line for line in output if line.startswith("failed:")]
         side.phases[key] = phase
         if key == "full":
             side.stored, side.stored_note = lenta_stored(db, env)
@@ -199,6 +208,7 @@ def _mb(n: float) -> str:
 def print_table(sides: list[Side]) -> None:
     header = (
         "run",
+        "hosts",
         "N",
         "round",
         "wall s",
@@ -227,6 +237,7 @@ def print_table(sides: list[Side]) -> None:
             rows.append(
                 (
                     f"{side.name} {'add' if key == 'add' else 'full refresh' if key == 'full' else 'all-304'}",
+                    side.hosts if side.name == "lenta" else "-",
                     str(side.feeds),
                     str(side.round),
                     f"{run.wall:.2f}",
@@ -246,7 +257,7 @@ def print_table(sides: list[Side]) -> None:
     for i, row in enumerate(rows):
         print(
             "  ".join(
-                cell.rjust(w) if 0 < j < len(row) - 1 else cell.ljust(w)
+                cell.rjust(w) if 1 < j < len(row) - 1 else cell.ljust(w)
                 for j, (cell, w) in enumerate(zip(row, widths, strict=True))
             ).rstrip()
         )
@@ -263,7 +274,7 @@ def _median(values: list[float]) -> float:
 
 
 def print_ratios(lentas: list[Side], readers: list[Side], scaled: list[Side]) -> None:
-    print("\ntargets:")
+    print(f"\ntargets, {lentas[0].hosts}:")
     for key, target, name in (("full", TARGET_FULL, "full refresh"), ("304", TARGET_304, "all-304")):
         pairs = [(r, lenta) for lenta in lentas for r in readers if r.round == lenta.round]
         if not pairs:
@@ -305,7 +316,8 @@ def print_checks(sides: list[Side], items: int) -> None:
     for side in sides:
         expected = items * side.feeds
         mark = "as expected" if side.stored == expected else f"EXPECTED {expected}"
-        print(f"  {side.name} N={side.feeds}: {side.stored} {mark}  ({side.stored_note})")
+        where = f", {side.hosts}" if side.name == "lenta" else ""
+        print(f"  {side.name}{where} N={side.feeds} round {side.round}: {side.stored} {mark}  ({side.stored_note})")
         for key in ("full", "304"):
             failures = side.phases[key].failures
             if failures:
@@ -318,26 +330,28 @@ def corpus_for(feeds: int, args: argparse.Namespace) -> _corpus.Corpus:
     return corpus
 
 
-def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1, with_reader: bool = False) -> None:
+def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1, with_reader: bool = False) -> list[str]:
+    """Run the rounds at N=``feeds``; returns the host mixes lenta ran."""
     corpus = corpus_for(feeds, args)
     with FeedServer(args.seed, feeds, args.items, args.latency_ms) as server:
-        if args.ip_urls:
-            host_names = False
+        mixes = [MANY, ONE] if args.hosts == "both" else [MANY if args.hosts == "many" else ONE]
+        if MANY in mixes and not choose_url_form(server.port):
+            mixes.remove(MANY)
+        if ONE in mixes:
             print(
-                f"lenta URLs: http://127.0.0.1:{server.port}/fNNNNN.xml (--ip-urls), LENTA_PER_HOST raised to "
-                "the global limit, LENTA_HOST_INTERVAL=0",
+                f"lenta URLs, {ONE}: http://127.0.0.1:{server.port}/fNNNNN.xml, LENTA_PER_HOST raised to "
+                "LENTA_CONCURRENCY and LENTA_HOST_INTERVAL=0",
                 flush=True,
             )
-        else:
-            host_names = choose_url_form(server.port)
         for round_ in range(1, rounds + 1):
-            lenta_first = round_ % 2 == 1
-            if lenta_first:
-                run_lenta(new_side("lenta", feeds, sides, round_), server, corpus, host_names, args)
-            if with_reader:
-                run_reader(new_side("reader", feeds, sides, round_), server, corpus, args)
-            if not lenta_first:
-                run_lenta(new_side("lenta", feeds, sides, round_), server, corpus, host_names, args)
+            # lenta first in odd rounds, reader first in even ones; lenta's mixes in turn around it
+            order = [*mixes, "reader"] if round_ % 2 == 1 else ["reader", *reversed(mixes)]
+            for who in order:
+                if who != "reader":
+                    run_lenta(new_side("lenta", feeds, who, sides, round_), server, corpus, args)
+                elif with_reader:
+                    run_reader(new_side("reader", feeds, ONE, sides, round_), server, corpus, args)
+    return mixes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,7 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", action="store_true", help="also run lenta alone at 5x the feeds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
     parser.add_argument(
-        "--ip-urls", action="store_true", help="give lenta 127.0.0.1 URLs too (the fallback when it cannot resolve *.localhost)"
+        "--hosts",
+        choices=("both", "many", "one"),
+        default="both",
+        help="lenta's host mix: many hosts (4 feeds a name), one host (127.0.0.1, per-host limits lifted), or both (default)",
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="most seconds for one command (default 1800)")
     parser.add_argument(
@@ -377,17 +394,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lenta source fingerprint {fingerprint}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sides: list[Side] = []
     try:
-        lenta_at(args.feeds, args, sides, rounds=max(1, args.rounds), with_reader=not args.skip_reader)
-        lentas = [s for s in sides if s.name == "lenta" and s.feeds == args.feeds]
+        mixes = lenta_at(args.feeds, args, sides, rounds=max(1, args.rounds), with_reader=not args.skip_reader)
         readers = [s for s in sides if s.name == "reader"]
-        scaled: list[Side] = []
         if args.scaling:
             lenta_at(args.feeds * 5, args, sides, rounds=max(1, args.rounds))
-            scaled = [s for s in sides if s.name == "lenta" and s.feeds == args.feeds * 5]
         print()
         print_table(sides)
         print_checks(sides, args.items)
-        print_ratios(lentas, readers, scaled)
+        for mix in mixes:
+            lentas = [s for s in sides if s.name == "lenta" and s.hosts == mix and s.feeds == args.feeds]
+            scaled = [s for s in sides if s.name == "lenta" and s.hosts == mix and s.feeds == args.feeds * 5]
+            print_ratios(lentas, readers, scaled)
         if source_fingerprint() != fingerprint:
             print(
                 f"!! lenta's source changed during the run ({fingerprint} -> {source_fingerprint()}): "

@@ -17,6 +17,8 @@ from lenta.config import Settings
 from lenta.config import load_settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
+from lenta.logs import QUIET_LIBRARIES
+from lenta.logs import StderrHandler
 from lenta.storage import Storage
 from lenta.storage import open_storage
 
@@ -35,6 +37,24 @@ def corpus_dir(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"the shared corpus is not at {path} (set LENTA_CORPUS)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command run in this process (click's CliRunner) sets up logging for
+    the process (:func:`lenta.logs.configure_logging`); undo it after each
+    test, so that no test sees another's levels or handlers."""
+    import logging
+
+    root = logging.getLogger()
+    loggers = [root, *(logging.getLogger(name) for name in QUIET_LIBRARIES)]
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)
+    for handler in root.handlers[:]:  # pytest's own handlers come and go with each phase: left alone
+        if isinstance(handler, StderrHandler):
+            root.removeHandler(handler)
 
 
 @pytest.fixture
@@ -69,6 +89,17 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def lenta(settings: Settings) -> Iterator[Lenta]:
     instance = make_lenta(settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def lenta_storage(lenta: Lenta, settings: Settings) -> Iterator[Storage]:
+    """The database under the ``lenta`` fixture, opened again, for the few
+    tests that must reach below the facade, which keeps its engines to
+    itself: rows no refresh would store (hostile URLs, thousands of items
+    at once), tables no method shows (sessions, sign-in failures)."""
+    instance = open_storage(settings.database)
     yield instance
     instance.close()
 

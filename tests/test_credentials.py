@@ -165,7 +165,7 @@ def test_migration_moves_credentials_out_of_stored_urls(tmp_path: Path) -> None:
         )
         connection.commit()
     storage.close()
-    storage = open_storage(str(path))
+    storage = open_storage(str(path), migrate=True)  # an existing database: migrated when asked
     try:
         (feed,) = storage.feeds.list()
     finally:

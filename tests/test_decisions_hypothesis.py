@@ -221,16 +221,16 @@ def test_an_error_changes_the_feed_within_bounds(
 ) -> None:
     error = FetchError(message, kind=kind, status=status, retry_after=retry_after)
     changes = changes_after_error(feed, error, NOW, hub_pushes=pushed)
-    text = changes["error"]
+    text = changes.error
     assert isinstance(text, str) and len(text) <= MAX_ERROR_LENGTH and "\x00" not in text
     text.encode("utf-8")  # no lone surrogates
-    stored_status = changes["http_status"]
+    stored_status = changes.http_status
     assert stored_status is None or (isinstance(stored_status, int) and 0 <= stored_status <= MAX_STATUS)
-    assert changes["error_count"] == feed.error_count + 1
+    assert changes.error_count == feed.error_count + 1
     if kind == FetchErrorKind.GONE:
-        assert changes["next_check_at"] is None
+        assert changes.next_check_at is None
     else:
-        assert_next_check_in_bounds(changes["next_check_at"], feed.refresh)
+        assert_next_check_in_bounds(changes.next_check_at, feed.refresh)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -254,7 +254,7 @@ def test_a_body_changes_the_feed_within_bounds(
     result = FetchResult(url=feed.url, status=status, body=b"", headers=response_headers, validators=Validators("etag", None))
     context = StoreContext(allowed_tags=frozenset(), max_bytes=1, discard_after=0, now=NOW)
     changes = changes_after_body(feed, result, Processed(parsed, ()), context, lambda url: False)
-    assert_next_check_in_bounds(changes["next_check_at"], feed.refresh)
+    assert_next_check_in_bounds(changes.next_check_at, feed.refresh)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])

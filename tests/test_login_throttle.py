@@ -27,6 +27,7 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.exceptions import LoginThrottledError
+from lenta.storage import Storage
 from lenta.web import create_app
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -81,7 +82,7 @@ def test_addresses_are_keyed_so_that_one_subscriber_is_one_key() -> None:
 
 
 def test_after_five_failures_the_account_answers_429_until_its_lock_ends(
-    throttled: Lenta, settings: Settings, clock: Clock
+    throttled: Lenta, lenta_storage: Storage, settings: Settings, clock: Clock
 ) -> None:
     with AppServer(create_app(settings, throttled)) as web, client(web) as http:
         for _ in range(5):
@@ -96,7 +97,7 @@ def test_after_five_failures_the_account_answers_429_until_its_lock_ends(
         clock.now += timedelta(seconds=61)
         assert attempt(http, "admin", PASSWORD).status_code == 303
         # A success forgets the account's failures.
-        assert throttled.storage.login_failures.get([logins.account_key("admin")]) == {}
+        assert lenta_storage.login_failures.get([logins.account_key("admin")]) == {}
 
 
 def test_the_lockout_window_holds_at_fifteen_minutes(throttled: Lenta, clock: Clock) -> None:

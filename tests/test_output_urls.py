@@ -31,6 +31,8 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.links import safe_url
 from lenta.parse.model import Enclosure
+from lenta.storage import Storage
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import ItemRecord
 from lenta.web import create_app
 
@@ -115,15 +117,15 @@ def test_safe_url_keeps_web_and_mail_links(url: str | None, expected: str) -> No
     assert safe_url(url) == expected
 
 
-def store_hostile_records(lenta: Lenta) -> int:
+def store_hostile_records(lenta: Lenta, storage: Storage) -> int:
     """A feed whose every URL is hostile, written through the storage API."""
     now = datetime.now(UTC)
     category = lenta.add_category("Hostile")
-    feed = lenta.storage.feeds.add(
+    feed = storage.feeds.add(
         "javascript:alert('pwned-feed-url')", now=now, custom_title="Stored feed", category_ids=[category.id]
     )
-    lenta.storage.feeds.change(
-        feed.id, {"site_url": "data:text/html,pwned-site-url", "image_url": "javascript:alert('pwned-image')"}
+    storage.feeds.change(
+        feed.id, FeedChanges(site_url="data:text/html,pwned-site-url", image_url="javascript:alert('pwned-image')")
     )
     records = [
         ItemRecord(
@@ -158,8 +160,8 @@ def store_hostile_records(lenta: Lenta) -> int:
             enclosures=(Enclosure("https://example.com/ctl\x01.mp3", "audio/\x02mpeg", 1),),
         )
     )
-    with lenta.storage.db.write() as connection:
-        lenta.storage.items.insert(connection, feed.id, records, now)
+    with storage.db.write() as connection:
+        storage.items.insert(connection, feed.id, records, now)
     return feed.id
 
 
@@ -174,7 +176,7 @@ def urls_in_html(text: str) -> list[str]:
     ]
 
 
-def test_no_output_carries_a_hostile_url(lenta: Lenta, settings: Settings) -> None:
+def test_no_output_carries_a_hostile_url(lenta: Lenta, lenta_storage: Storage, settings: Settings) -> None:
     with LocalServer(
         {
             "/feed.json": Reply(body=JSON_FEED, headers={"Content-Type": "application/feed+json"}),
@@ -183,7 +185,7 @@ def test_no_output_carries_a_hostile_url(lenta: Lenta, settings: Settings) -> No
     ) as feeds:
         served = [asyncio.run(lenta.add_feed(feeds.url(path))).id for path in ("/feed.json", "/feed.xml")]
         asyncio.run(lenta.refresh(all_feeds=True))
-    stored = store_hostile_records(lenta)
+    stored = store_hostile_records(lenta, lenta_storage)
     assert all(lenta.get_feed(feed_id).item_count >= 2 for feed_id in [*served, stored])
     category = lenta.list_categories()[0]
     pages = [

@@ -1,12 +1,14 @@
 """No feed can stop a round: whatever one feed's answer holds, and whatever
 goes wrong inside lenta while handling it, that feed gets its error and
-every other feed of the round is fetched and stored as usual — in
-``lenta refresh`` (refresh_round) and in ``worker``/``serve`` (refresh)."""
+every other feed of the round is fetched and stored as usual — in a
+round of its own (``lenta refresh``) and in a long-lived refresher's
+(``worker``/``serve``, inside :meth:`Lenta.running`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
 
@@ -20,7 +22,9 @@ from test_update import rss
 import lenta.update as update_module
 from lenta.core import Lenta
 from lenta.exceptions import StorageError
+from lenta.storage import Storage
 from lenta.types import Feed
+from lenta.types import RefreshSummary
 
 GOOD_FEEDS = 5
 
@@ -38,9 +42,14 @@ def add_all(lenta: Lenta, server: LocalServer, paths: list[str]) -> dict[str, in
     return {path: asyncio.run(lenta.add_feed(server.url(path), discover=False)).id for path in paths}
 
 
-ROUNDS = {
-    "refresh_round": lambda lenta: lenta.refresh_round(all_feeds=True),  # lenta refresh
-    "refresh": lambda lenta: asyncio.run(lenta.refresh(all_feeds=True)),  # worker and serve
+async def refresh_running(lenta: Lenta) -> RefreshSummary:
+    async with lenta.running():
+        return await lenta.refresh(all_feeds=True)
+
+
+ROUNDS: dict[str, Callable[[Lenta], RefreshSummary]] = {
+    "refresh": lambda lenta: asyncio.run(lenta.refresh(all_feeds=True)),  # lenta refresh
+    "running": lambda lenta: asyncio.run(refresh_running(lenta)),  # worker and serve
 }
 
 
@@ -101,17 +110,20 @@ def test_a_write_the_database_refuses_loses_only_that_feed(lenta: Lenta, monkeyp
     # The database refusing one feed's items (a value out of a column's
     # range, say) used to fail the whole batch, and the round with it.
     refused_feed: list[int] = []
-    storage = lenta.storage
-    real_apply = storage.apply_feed_writes
+    real_apply = Storage.apply_feed_writes
 
     def apply_feed_writes(
-        connection: object, writes: list[tuple[int, object, tuple[object, ...], object]], changed: object, now: datetime
+        self: Storage,
+        connection: object,
+        writes: list[tuple[int, object, tuple[object, ...], object]],
+        changed: object,
+        now: datetime,
     ) -> None:
         if any(feed_id in refused_feed and new for feed_id, _, new, _ in writes):
             raise StorageError("Database error: {error}", error="value out of range for type integer")
-        real_apply(connection, writes, changed, now)  # type: ignore[arg-type]
+        real_apply(self, connection, writes, changed, now)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(storage, "apply_feed_writes", apply_feed_writes)
+    monkeypatch.setattr(Storage, "apply_feed_writes", apply_feed_writes)
     routes = {**good_routes(), "/refused": Reply(body=rss(item("x", guid="x")), headers={"Content-Type": RSS})}
     with LocalServer(routes) as server:
         ids = add_all(lenta, server, sorted(routes))

@@ -29,6 +29,7 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.exceptions import InvalidInputError
+from lenta.storage import Storage
 from lenta.web import create_app
 
 
@@ -120,7 +121,9 @@ def test_deleting_a_user_ends_their_sessions(site: tuple[AppServer, Lenta], brow
     assert not opens_admin(web, theirs)
 
 
-def test_a_cookie_forged_with_the_signing_key_opens_nothing(site: tuple[AppServer, Lenta], browsers: list[httpx.Client]) -> None:
+def test_a_cookie_forged_with_the_signing_key_opens_nothing(
+    site: tuple[AppServer, Lenta], browsers: list[httpx.Client], lenta_storage: Storage
+) -> None:
     # The attack of the issue: someone who read the key out of the database
     # signs a cookie of their own. A signature proves nothing without a live
     # session behind it, and the database holds only sessions' hashes.
@@ -133,7 +136,7 @@ def test_a_cookie_forged_with_the_signing_key_opens_nothing(site: tuple[AppServe
         # What Starlette's cookie sessions accepted before: {"user": "admin"}, signed.
         TimestampSigner(key).sign("eyJ1c2VyIjogImFkbWluIn0=").decode(),
     ]
-    with lenta.storage.db.engine.connect() as connection:
+    with lenta_storage.db.engine.connect() as connection:
         stored_ids = [row[0] for row in connection.exec_driver_sql("SELECT id FROM sessions")]
     forged.append(Signer(key, salt="lenta-lenta_session").sign(stored_ids[0]).decode())  # the stored hash as a token
     for cookie in forged:

@@ -19,6 +19,7 @@ from lenta.exceptions import CategoryExistsError
 from lenta.exceptions import CategoryNotFoundError
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import UserExistsError
 from lenta.exceptions import UserNotFoundError
 from lenta.parse.model import Enclosure
@@ -26,15 +27,20 @@ from lenta.storage import Storage
 from lenta.storage import _items
 from lenta.storage import open_storage
 from lenta.storage._feeds import FETCH_LOG_KEEP
+from lenta.storage._feeds import feed_columns
 from lenta.storage.migrate import current_revision
 from lenta.storage.migrate import head_revision
-from lenta.storage.records import FeedWrite
+from lenta.storage.records import UNCHANGED
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
+from lenta.storage.records import SubscriptionChanges
 from lenta.storage.schema import feeds
 from lenta.storage.schema import fetch_log
 from lenta.storage.schema import items
 from lenta.storage.schema import metadata
+from lenta.storage.schema import websub_subscriptions
+from lenta.types import FetchOutcome
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
@@ -57,8 +63,21 @@ def record(key: str, date: datetime, **fields: object) -> ItemRecord:
     return ItemRecord(**values)  # type: ignore[arg-type]
 
 
+def write(
+    storage: Storage,
+    feed_id: int,
+    changes: FeedChanges | None = None,
+    new: tuple[ItemRecord, ...] = (),
+    changed: dict[int, ItemRecord] | None = None,
+    log: FetchLogRecord | None = None,
+) -> None:
+    """One fetch's outcome in one transaction, as the batch writer writes it."""
+    with storage.db.write() as connection:
+        storage.apply_feed_writes(connection, [(feed_id, changes or FeedChanges(), new, log)], changed or {}, NOW)
+
+
 def add_items(storage: Storage, feed_id: int, *records: ItemRecord) -> None:
-    storage.write_feed(FeedWrite(feed_id, {}, tuple(records)), NOW)
+    write(storage, feed_id, new=records)
 
 
 def test_migrated_schema_matches_the_code(storage: Storage) -> None:
@@ -100,15 +119,15 @@ def test_missing_feed(storage: Storage) -> None:
     with pytest.raises(FeedNotFoundError):
         storage.feeds.delete(404)
     with pytest.raises(FeedNotFoundError):
-        storage.feeds.change(404, {"custom_title": "x"})
+        storage.feeds.change(404, FeedChanges(custom_title="x"))
 
 
 def test_title_falls_back_to_the_feeds_own_then_the_url(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     assert feed.title == "https://example.com/feed"
-    feed = storage.feeds.change(feed.id, {"feed_title": "Example"})
+    feed = storage.feeds.change(feed.id, FeedChanges(feed_title="Example"))
     assert feed.title == "Example"
-    feed = storage.feeds.change(feed.id, {"custom_title": "Mine"})
+    feed = storage.feeds.change(feed.id, FeedChanges(custom_title="Mine"))
     assert feed.title == "Mine"
 
 
@@ -116,7 +135,7 @@ def test_changing_to_an_existing_url_is_refused(storage: Storage) -> None:
     storage.feeds.add("https://a.example/feed", now=NOW)
     second = storage.feeds.add("https://b.example/feed", now=NOW)
     with pytest.raises(FeedExistsError):
-        storage.feeds.change(second.id, {"url": "https://a.example/feed"})
+        storage.feeds.change(second.id, FeedChanges(url="https://a.example/feed"))
     assert storage.feeds.get(second.id).url == "https://b.example/feed"
 
 
@@ -145,11 +164,11 @@ def test_due_feeds_are_the_overdue_ones_oldest_first_and_not_gone(storage: Stora
     future = storage.feeds.add("https://c.example/", now=NOW)
     gone = storage.feeds.add("https://d.example/", now=NOW)
     never = storage.feeds.add("https://e.example/", now=NOW)
-    storage.feeds.change(late.id, {"next_check_at": NOW - timedelta(hours=2)})
-    storage.feeds.change(later.id, {"next_check_at": NOW - timedelta(hours=1)})
-    storage.feeds.change(future.id, {"next_check_at": NOW + timedelta(hours=1)})
-    storage.feeds.change(gone.id, {"next_check_at": NOW - timedelta(hours=3), "gone": True})
-    storage.feeds.change(never.id, {"next_check_at": None})
+    storage.feeds.change(late.id, FeedChanges(next_check_at=NOW - timedelta(hours=2)))
+    storage.feeds.change(later.id, FeedChanges(next_check_at=NOW - timedelta(hours=1)))
+    storage.feeds.change(future.id, FeedChanges(next_check_at=NOW + timedelta(hours=1)))
+    storage.feeds.change(gone.id, FeedChanges(next_check_at=NOW - timedelta(hours=3), gone=True))
+    storage.feeds.change(never.id, FeedChanges(next_check_at=None))
     assert [f.id for f in storage.feeds.due(NOW, limit=10)] == [late.id, later.id]
     assert [f.id for f in storage.feeds.due(NOW, limit=1)] == [late.id]
 
@@ -217,8 +236,16 @@ def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storag
         "enclosures": (Enclosure("https://a.example/a.mp3", "audio/mpeg", 9),),
     }
     item = record("k", NOW.replace(microsecond=0), **fields)
-    log = FetchLogRecord(at=later, outcome="ok", duration=0.25, status=200, bytes=10, new_items=1)
-    changes = {"checked_at": later, "gone": True, "publish_interval": 60.5, "http_status": 200}
+    log = FetchLogRecord(at=later, outcome=FetchOutcome.OK, duration=0.25, status=200, bytes=10, new_items=1)
+    changes = FeedChanges(
+        checked_at=later,
+        gone=True,
+        publish_interval=60.5,
+        http_status=200,
+        error_kind=FetchErrorKind.TIMEOUT,
+        skip_hours=frozenset({12, 3}),
+        skip_days=frozenset(),
+    )
     with storage.db.write() as connection:
         storage.items.insert_many(connection, [(a.id, [item])], NOW)
         storage.feeds.change_many(connection, [(a.id, changes)])
@@ -249,7 +276,7 @@ def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storag
                 "enclosures": _items._enclosures_json(item.enclosures),
             },
         )
-        connection.execute(update(feeds).where(feeds.c.id == b.id).values(changes))
+        connection.execute(update(feeds).where(feeds.c.id == b.id).values(dict(feed_columns(changes))))
         connection.execute(
             insert(fetch_log),
             {
@@ -275,7 +302,9 @@ def test_bulk_writes_store_exactly_what_a_plain_statement_stores(storage: Storag
     assert stored(fetch_log, "feed_id", a.id) == stored(fetch_log, "feed_id", b.id)
     (read_back,) = storage.items.page(0, 10, feed_id=a.id).items
     assert (read_back.updated_at, read_back.categories, read_back.enclosures) == (later, ("x",), item.enclosures)
-    assert storage.feeds.get(a.id).gone is True
+    read_feed = storage.feeds.get(a.id)
+    assert read_feed.gone is True
+    assert (read_feed.error_kind, read_feed.skip_hours, read_feed.skip_days) == ("timeout", frozenset({3, 12}), frozenset())
 
 
 def test_change_many_groups_rows_by_columns(storage: Storage) -> None:
@@ -286,15 +315,23 @@ def test_change_many_groups_rows_by_columns(storage: Storage) -> None:
         storage.feeds.change_many(
             connection,
             [
-                (a.id, {"http_status": 304, "checked_at": NOW}),
-                (b.id, {"http_status": 200, "checked_at": NOW}),
-                (c.id, {"error": "boom", "error_count": 3}),
+                (a.id, FeedChanges(http_status=304, checked_at=NOW)),
+                (b.id, FeedChanges(checked_at=NOW, http_status=200)),
+                (c.id, FeedChanges(error="boom", error_count=3)),
+                (c.id, FeedChanges()),  # nothing to write
             ],
         )
     assert [storage.feeds.get(f.id).http_status for f in (a, b, c)] == [304, 200, None]
     assert storage.feeds.get(c.id).error_count == 3 and storage.feeds.get(a.id).error is None
-    with pytest.raises(ValueError), storage.db.write() as connection:
-        storage.feeds.change_many(connection, [(a.id, {"nonsense": 1})])
+
+
+def test_every_change_field_is_a_column() -> None:
+    # What mypy checks at the call sites holds only if the fields are the tables' columns.
+    assert set(FeedChanges.__dataclass_fields__) <= set(feeds.c.keys())
+    assert set(SubscriptionChanges.__dataclass_fields__) <= set(websub_subscriptions.c.keys())
+    assert list(FeedChanges(etag=None, url="u").changed()) == [("url", "u"), ("etag", None)]  # None is a value
+    assert (FeedChanges(etag="a", url="u") | FeedChanges(etag=None)) == FeedChanges(etag=None, url="u")
+    assert FeedChanges().etag is UNCHANGED
 
 
 def test_existing_and_replace_update_in_place(storage: Storage) -> None:
@@ -305,7 +342,7 @@ def test_existing_and_replace_update_in_place(storage: Storage) -> None:
     item_id, stored_hash = existing["a"]
     assert stored_hash == "hash-a"
     changed = record("a", NOW, title="New title", hash="hash-a2")
-    storage.write_feed(FeedWrite(feed.id, {}, (), {item_id: changed}), NOW)
+    write(storage, feed.id, changed={item_id: changed})
     assert storage.items.count() == 2
     assert storage.items.get(item_id).title == "New title"  # type: ignore[union-attr]
     assert storage.items.read_existing(feed.id, ["a"])["a"] == (item_id, "hash-a2")
@@ -368,10 +405,10 @@ def test_delete_older_than_uses_the_item_date(storage: Storage) -> None:
 def test_fetch_log_keeps_a_short_history(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     for n in range(FETCH_LOG_KEEP + 5):
-        log = FetchLogRecord(at=NOW + timedelta(minutes=n), outcome="ok", duration=0.1, status=200, bytes=n)
-        storage.write_feed(FeedWrite(feed.id, {"checked_at": NOW}, log=log), NOW)
+        log = FetchLogRecord(at=NOW + timedelta(minutes=n), outcome=FetchOutcome.OK, duration=0.1, status=200, bytes=n)
+        write(storage, feed.id, FeedChanges(checked_at=NOW), log=log)
     other = storage.feeds.add("https://example.com/other", now=NOW)
-    storage.write_feed(FeedWrite(other.id, {}, log=FetchLogRecord(at=NOW, outcome="ok", duration=0.1)), NOW)
+    write(storage, other.id, log=FetchLogRecord(at=NOW, outcome=FetchOutcome.OK, duration=0.1))
     assert len(storage.feeds.fetch_history(feed.id, limit=1000)) == FETCH_LOG_KEEP + 5
     assert storage.feeds.trim_fetch_log() == 5
     history = storage.feeds.fetch_history(feed.id)
@@ -405,9 +442,11 @@ def test_head_constant_names_the_newest_migration() -> None:
 
 def test_fetch_stats_accumulate_by_outcome(storage: Storage) -> None:
     with storage.db.write() as connection:
-        storage.feeds.count_fetches(connection, [("ok", 0.04), ("ok", 3.0), ("http_5xx", 70.0)])
+        storage.feeds.count_fetches(
+            connection, [(FetchOutcome.OK, 0.04), (FetchOutcome.OK, 3.0), (FetchOutcome.HTTP_SERVER, 70.0)]
+        )
     with storage.db.write() as connection:
-        storage.feeds.count_fetches(connection, [("ok", 0.2)])
+        storage.feeds.count_fetches(connection, [(FetchOutcome.OK, 0.2)])
     stats = storage.feeds.fetch_stats()
     assert stats["ok"]["count"] == 3 and stats["ok"]["seconds"] == pytest.approx(3.24)
     assert (stats["ok"]["le_0_05"], stats["ok"]["le_0_25"], stats["ok"]["le_5_0"], stats["ok"]["le_60_0"]) == (1, 2, 3, 3)
@@ -417,7 +456,7 @@ def test_fetch_stats_accumulate_by_outcome(storage: Storage) -> None:
 def test_claiming_due_feeds_hands_each_to_one_refresher(storage: Storage) -> None:
     due = [storage.feeds.add(f"https://{n}.example/", now=NOW) for n in range(3)]
     later = storage.feeds.add("https://later.example/", now=NOW)
-    storage.feeds.change(later.id, {"next_check_at": NOW + timedelta(hours=1)})
+    storage.feeds.change(later.id, FeedChanges(next_check_at=NOW + timedelta(hours=1)))
     lease = timedelta(minutes=30)
     first = storage.feeds.claim_due(NOW, limit=2, lease=lease)
     second = storage.feeds.claim_due(NOW, limit=10, lease=lease)

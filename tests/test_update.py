@@ -19,6 +19,7 @@ from httpserver import free_port
 
 from lenta.config import Settings
 from lenta.core import Lenta
+from lenta.update import RefreshProgress
 
 RSS = "application/rss+xml; charset=utf-8"
 
@@ -85,7 +86,19 @@ def test_second_refresh_sends_validators_and_stores_nothing_new(lenta: Lenta) ->
     assert last["if-none-match"] == '"v1"'
     assert last["if-modified-since"] == "Wed, 01 Oct 2025 10:00:00 GMT"
     assert lenta.get_feed(feed_id).http_status == 304
-    assert lenta.storage.items.count() == 2
+    assert lenta.items_page(0, 1).total == 2
+
+
+def test_progress_hears_the_round_start_and_every_feed(lenta: Lenta) -> None:
+    routes = {f"/f{n}": Reply(body=rss(item(f"Item {n}", guid=str(n))), headers={"Content-Type": RSS}) for n in range(3)}
+    heard: list[RefreshProgress] = []
+    with LocalServer(routes) as server:
+        ids = [add(lenta, server.url(path)) for path in routes]
+        summary = asyncio.run(lenta.refresh(all_feeds=True, progress=heard.append))
+    assert summary.ok == 3
+    assert heard[0] == RefreshProgress(total=3, done=0)
+    assert [(step.total, step.done) for step in heard] == [(3, 0), (3, 1), (3, 2), (3, 3)]
+    assert sorted(step.outcome.feed_id for step in heard if step.outcome is not None) == sorted(ids)
 
 
 def test_items_are_identified_by_guid_then_link_then_content(lenta: Lenta) -> None:
@@ -107,7 +120,7 @@ def test_items_are_identified_by_guid_then_link_then_content(lenta: Lenta) -> No
         )
         summary = refresh(lenta)
     assert summary.new_items == 0 and summary.updated_items == 1  # type: ignore[attr-defined]
-    assert lenta.storage.items.count() == 3
+    assert lenta.items_page(0, 1).total == 3
 
 
 def test_an_item_changed_upstream_is_updated_in_place(lenta: Lenta) -> None:
@@ -216,7 +229,7 @@ def test_gone_feeds_stop_being_polled(lenta: Lenta) -> None:
         refresh(lenta)
     feed = lenta.get_feed(feed_id)
     assert feed.gone and feed.next_check_at is None and feed.error_kind == "gone"
-    assert lenta.storage.feeds.due(datetime.now(UTC) + timedelta(days=365), 10) == []
+    assert lenta.health().feeds_due == 0 and lenta.health().feeds_by_state["gone"] == 1
 
 
 def test_permanent_redirect_moves_the_feed_once_confirmed(lenta: Lenta) -> None:
@@ -313,7 +326,7 @@ def test_two_refreshers_never_fetch_the_same_due_feed(settings: Settings) -> Non
     ) as server:
         setup = make_lenta(settings)
         for n in range(40):
-            setup.storage.feeds.add(server.url(f"/f{n}"), now=setup.clock())
+            asyncio.run(setup.add_feed(server.url(f"/f{n}"), discover=False))
         setup.close()
         results = []
 

@@ -33,6 +33,7 @@ from webserver import AppServer
 
 from lenta.config import Settings
 from lenta.core import Lenta
+from lenta.storage import Storage
 from lenta.web import create_app
 from lenta.web.admin import MAX_OPML_BYTES
 from lenta.web.limits import FORM_BYTES
@@ -264,10 +265,10 @@ async def test_only_the_opml_form_takes_multipart_and_forms_take_only_forms(
 # -- the WebSub callback --------------------------------------------------------------------------------
 
 
-def subscribe(lenta: Lenta, token: str) -> int:
+def subscribe(storage: Storage, token: str) -> int:
     now = datetime.now(UTC)
-    feed = lenta.storage.feeds.add("https://example.com/feed", now=now)
-    lenta.storage.websub.add(
+    feed = storage.feeds.add("https://example.com/feed", now=now)
+    storage.websub.add(
         feed.id,
         hub_url="https://hub.example/",
         topic="https://example.com/feed",
@@ -281,8 +282,10 @@ def subscribe(lenta: Lenta, token: str) -> int:
 
 
 @pytest.mark.anyio
-async def test_a_push_to_an_unknown_callback_is_404_without_its_body_read(lenta: Lenta, settings: Settings) -> None:
-    subscribe(lenta, "known-token")
+async def test_a_push_to_an_unknown_callback_is_404_without_its_body_read(
+    lenta: Lenta, lenta_storage: Storage, settings: Settings
+) -> None:
+    subscribe(lenta_storage, "known-token")
     push = Body(10 * 1024 * 1024, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">')
     async with in_process(settings, lenta) as http:
         answer = await http.post(
@@ -295,11 +298,11 @@ async def test_a_push_to_an_unknown_callback_is_404_without_its_body_read(lenta:
 
 
 @pytest.mark.anyio
-async def test_a_push_over_the_limit_to_a_known_callback_is_413(lenta: Lenta, settings: Settings) -> None:
+async def test_a_push_over_the_limit_to_a_known_callback_is_413(lenta: Lenta, lenta_storage: Storage, settings: Settings) -> None:
     limit = 256 * 1024
     settings = settings.replace(fetch_max_bytes=limit)
     lenta.settings = settings
-    feed_id = subscribe(lenta, "known-token")
+    feed_id = subscribe(lenta_storage, "known-token")
     push = Body(20 * limit, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">', b"<!-- x -->")
     async with in_process(settings, lenta) as http:
         answer = await http.post(

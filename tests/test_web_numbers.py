@@ -26,6 +26,7 @@ from webserver import AppServer
 from lenta.config import load_settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
+from lenta.storage import open_storage
 from lenta.storage.records import ItemRecord
 from lenta.web import create_app
 from lenta.web.params import MAX_ID
@@ -90,11 +91,12 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     with database as db:
         settings = load_settings({}, db=db, scheduler=False)
         lenta = make_lenta(settings)
+        storage = open_storage(db)  # below the facade: 45 items at once, without a feed to serve them
         lenta.add_user("admin", PASSWORD, is_admin=True)
         now = datetime.now(UTC)
         categories = [lenta.add_category(f"Category {n}").id for n in (1, 2, 3)]
         feeds = [
-            lenta.storage.feeds.add(
+            storage.feeds.add(
                 f"https://example.com/{n}.xml", now=now, custom_title=f"Feed {n}", category_ids=[categories[n - 1]]
             ).id
             for n in (1, 2, 3)
@@ -115,8 +117,9 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             )
             for n in range(1, 46)
         ]
-        with lenta.storage.db.write() as connection:
-            lenta.storage.items.insert(connection, feeds[0], records, now)
+        with storage.db.write() as connection:
+            storage.items.insert(connection, feeds[0], records, now)
+        storage.close()
         with AppServer(create_app(settings, lenta)) as web, client(web) as http:
             sign_in(http)
             yield Site(lenta, http, form_token(http.get(f"{ADMIN}/add/category").text), feeds, categories)

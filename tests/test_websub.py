@@ -23,6 +23,9 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.storage import Storage
+from lenta.storage import open_storage
+from lenta.storage.records import FeedChanges
+from lenta.storage.records import SubscriptionChanges
 from lenta.types import HubFeed
 from lenta.types import Subscription
 from lenta.types import SubscriptionMode
@@ -253,9 +256,9 @@ def test_judge_delivery(subscription: Subscription | None, signature: str | None
 def test_store_round_trip_and_feed_deletion_detaches(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     assert storage.websub.hub_feeds() == []
-    storage.feeds.change(feed.id, {"hub_url": "https://hub.example/"})
+    storage.feeds.change(feed.id, FeedChanges(hub_url="https://hub.example/"))
     assert storage.websub.hub_feeds() == [HubFeed(feed.id, "https://hub.example/", "https://example.com/feed")]
-    storage.feeds.change(feed.id, {"self_url": "https://example.com/self"})  # the topic is rel=self when known
+    storage.feeds.change(feed.id, FeedChanges(self_url="https://example.com/self"))  # the topic is rel=self when known
     assert storage.websub.hub_feeds()[0].topic == "https://example.com/self"
 
     added = storage.websub.add(
@@ -274,12 +277,12 @@ def test_store_round_trip_and_feed_deletion_detaches(storage: Storage) -> None:
     assert SECRET not in repr(added)
 
     # A conditional change only applies in the expected state.
-    assert not storage.websub.change(added.id, {"state": FAILED}, if_state=REQUESTED)
-    assert storage.websub.change(added.id, {"state": ACTIVE, "expires_at": NOW + DAY}, if_state=PENDING)
+    assert not storage.websub.change(added.id, SubscriptionChanges(state=FAILED), if_state=REQUESTED)
+    assert storage.websub.change(added.id, SubscriptionChanges(state=ACTIVE, expires_at=NOW + DAY), if_state=PENDING)
     assert storage.websub.active_feed_ids(NOW) == {feed.id}
     assert storage.websub.active_feed_ids(NOW + DAY) == set()
-    with pytest.raises(ValueError):
-        storage.websub.change(added.id, {"nope": 1})
+    assert storage.websub.get(added.id) == replace(added, state=ACTIVE, expires_at=NOW + DAY)
+    assert not storage.websub.change(added.id, SubscriptionChanges())  # nothing to write
 
     storage.feeds.delete(feed.id)  # the row outlives the feed
     [left] = storage.websub.list()
@@ -326,6 +329,7 @@ class Site:
     web: AppServer
     hub: Hub
     clock: Clock
+    storage: Storage  # the database opened again, for what the facade does not show
 
     def maintain(self) -> None:
         asyncio.run(self.lenta.websub_maintain())
@@ -367,10 +371,12 @@ def shown_within(site: Site, text: str, seconds: float = 1.0) -> bool:
 def site(settings: Settings) -> Iterator[Site]:
     clock = Clock()
     lenta = make_lenta(settings, clock=clock)
+    storage = open_storage(settings.database)
     with Hub() as hub, AppServer(create_app(settings, lenta)) as web:
         # The public base URL is the app server's, known once it has a port.
         lenta.settings = settings.replace(base_url=web.url(""))
-        yield Site(lenta, web, hub, clock)
+        yield Site(lenta, web, hub, clock, storage)
+    storage.close()
     lenta.close()
 
 
@@ -388,7 +394,7 @@ def test_subscription_request_and_verification(site: Site) -> None:
     assert found.expires_at is not None
     assert before + timedelta(seconds=decide.LEASE_SECONDS) <= found.expires_at
     assert found.expires_at <= site.clock() + timedelta(seconds=decide.LEASE_SECONDS)
-    assert site.lenta.storage.websub.active_feed_ids(site.clock()) == {feed_id}
+    assert site.storage.websub.active_feed_ids(site.clock()) == {feed_id}
     # Nothing more to do until the renewal.
     site.maintain()
     assert len(site.hub.requests) == 1
@@ -411,7 +417,7 @@ def test_signed_push_is_stored_and_shown_at_once(site: Site, algorithm: str) -> 
     assert site.hub.publish(site.hub.url(FEED), atom(site.hub, "Pushed news", "First post"), algorithm=algorithm) == [202]
     assert shown_within(site, "Pushed news")
     assert site.lenta.get_feed(feed_id).item_count == 2
-    assert site.lenta.storage.feeds.fetch_history(feed_id)[0].outcome == "push"
+    assert site.lenta.fetch_history(feed_id)[0].outcome == "push"
 
 
 def test_unsigned_and_wrongly_signed_pushes_are_dropped(site: Site) -> None:
@@ -464,7 +470,7 @@ def test_removing_the_feed_unsubscribes_at_the_hub(site: Site) -> None:
     feed_id = site.subscribe()
     found = site.subscription(feed_id)
     site.lenta.remove_feed(feed_id)
-    [waiting] = site.lenta.storage.websub.list()
+    [waiting] = site.storage.websub.list()
     assert (waiting.feed_id, waiting.mode) == (None, U)
     # Until the hub confirms, pushes are answered 410 Gone (the hub may stop) and not stored.
     assert site.hub.publish(site.hub.url(FEED), atom(site.hub, "Too late")) == [410]
@@ -472,7 +478,7 @@ def test_removing_the_feed_unsubscribes_at_the_hub(site: Site) -> None:
     site.hub.wait_for(lambda: site.hub.verified("unsubscribe"))
     [request] = site.hub.requested("unsubscribe")
     assert (request.topic, request.callback) == (found.topic, found.callback)
-    assert site.lenta.storage.websub.list() == []
+    assert site.storage.websub.list() == []
     assert site.hub.push(found.callback, b"<feed/>", ATOM, sign(b"<feed/>", found.secret)) == 404
 
 
@@ -496,7 +502,7 @@ def test_a_denied_subscription_is_visible_and_retried(site: Site) -> None:
     denied = site.subscription(feed_id)
     assert denied.state == FAILED and denied.error is not None and "no more room" in denied.error
     assert denied.expires_at is None and denied.retry_at is not None and denied.retry_at > site.clock()
-    assert site.lenta.storage.websub.active_feed_ids(site.clock()) == set()
+    assert site.storage.websub.active_feed_ids(site.clock()) == set()
 
 
 def test_no_subscription_without_a_base_url(lenta: Lenta, settings: Settings) -> None:
@@ -539,7 +545,7 @@ def test_a_failing_hub_leaves_a_visible_error_and_a_retry_time(site: Site) -> No
 
 def test_an_unreachable_hub_is_a_failure_too(site: Site) -> None:
     feed_id = site.add_feed()
-    site.lenta.storage.feeds.change(feed_id, {"hub_url": "http://127.0.0.1:9/hub"})  # discard port: refused
+    site.storage.feeds.change(feed_id, FeedChanges(hub_url="http://127.0.0.1:9/hub"))  # discard port: refused
     site.maintain()
     failed = site.subscription(feed_id)
     assert failed.state == FAILED and failed.error and failed.retry_at is not None
@@ -562,11 +568,12 @@ def test_the_scheduler_subscribes_and_pushes_arrive(settings: Settings) -> None:
     lenta = make_lenta(settings)
     with Hub() as hub, AppServer(create_app(settings, lenta), port=port) as web:
         hub.feeds[FEED] = (atom(hub, "First post"), ATOM)
-        feed = lenta.storage.feeds.add(hub.url(FEED), now=datetime.now(UTC))
+        feed = asyncio.run(lenta.add_feed(hub.url(FEED), discover=False))
         hub.wait_for(lambda: hub.verified("subscribe"), timeout=10)
         assert hub.publish(hub.url(FEED), atom(hub, "Scheduled push")) == [202]
         assert "Scheduled push" in httpx.get(web.url("/aggregator")).text
-        assert lenta.storage.websub.active_feed_ids(datetime.now(UTC)) == {feed.id}
+        subscription = lenta.websub_subscription(feed.id)
+        assert subscription is not None and subscription.state == ACTIVE
     lenta.close()
 
 

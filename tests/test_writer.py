@@ -13,8 +13,11 @@ import pytest
 
 from lenta.storage import Storage
 from lenta.storage import open_storage
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
+from lenta.types import FetchOutcome
+from lenta.update.store import FeedUpdate
 from lenta.update.writer import BatchWriter
 from lenta.update.writer import WriteJob
 
@@ -27,8 +30,9 @@ def storage(tmp_path: Path) -> Storage:
 
 
 def not_modified(feed_id: int) -> WriteJob:
-    changes: dict[str, object] = {"checked_at": NOW, "http_status": 304, "next_check_at": NOW + timedelta(hours=1)}
-    return WriteJob(feed_id, changes, FetchLogRecord(at=NOW, outcome="not_modified", duration=0.05, status=304), NOW)
+    changes = FeedChanges(checked_at=NOW, http_status=304, next_check_at=NOW + timedelta(hours=1))
+    log = FetchLogRecord(at=NOW, outcome=FetchOutcome.NOT_MODIFIED, duration=0.05, status=304)
+    return WriteJob(feed_id, FeedUpdate(changes, log), NOW)
 
 
 def with_items(feed_id: int, count: int) -> WriteJob:
@@ -48,8 +52,8 @@ def with_items(feed_id: int, count: int) -> WriteJob:
         )
         for n in range(count)
     )
-    job = not_modified(feed_id)
-    return WriteJob(feed_id, {"checked_at": NOW, "http_status": 200}, job.log, NOW, records=records)
+    log = FetchLogRecord(at=NOW, outcome=FetchOutcome.OK, duration=0.05, status=200)
+    return WriteJob(feed_id, FeedUpdate(FeedChanges(checked_at=NOW, http_status=200), log), NOW, records=records)
 
 
 def feeds(storage: Storage, count: int) -> list[int]:

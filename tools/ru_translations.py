@@ -25,6 +25,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "Leave it empty to keep the current password. A new password ends every session of this account.": "Оставьте пустым, чтобы сохранить текущий пароль. Новый пароль завершает все сеансы этой учётной записи.",
     "Member since": "Зарегистрирован",
     "People": "Пользователи",
+    "PostgreSQL needs the driver: pip install 'lenta[postgres]' ({error})": "Для PostgreSQL нужен драйвер: pip install 'lenta[postgres]' ({error})",
     "Roles": "Роли",
     "The account {name} has been deleted.": "Учётная запись {name} удалена.",
     "The changes have been saved.": "Изменения сохранены.",

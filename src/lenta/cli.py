@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -22,27 +23,38 @@ import click
 
 from lenta import __version__
 from lenta._bounds import printable
+from lenta.config import LOG_LEVELS
 from lenta.config import Settings
 from lenta.config import display_database
 from lenta.config import load_settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
+from lenta.core import migrate_database
 from lenta.core import read_feed_document
 from lenta.exceptions import LentaError
+from lenta.logs import configure_logging
+from lenta.logs import log_round
 from lenta.types import RefreshSummary
+from lenta.update import RefreshProgress
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class Context:
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, log_level: str | None = None) -> None:
         self.db = db
+        self.log_level = log_level
+        self.migrate: bool | None = None  # --migrate of serve and worker
         self._lenta: Lenta | None = None
 
     @property
     def settings(self) -> Settings:
-        return load_settings(db=self.db)
+        return self.load_settings()
+
+    def load_settings(self, **overrides: Any) -> Settings:
+        """The settings with the group's options (and ``overrides``) over the environment's."""
+        return load_settings(db=self.db, log_level=self.log_level, migrate=self.migrate, **overrides)
 
     @property
     def lenta(self) -> Lenta:
@@ -76,13 +88,20 @@ def _when(value: datetime | None) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="LENTA_DB", help="Database: file path, sqlite:///PATH or postgresql://… URL.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="Least level logged to standard error (LENTA_LOG_LEVEL, default info).",
+)
 @click.version_option(__version__, prog_name="lenta")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+@lenta_errors
+def main(ctx: click.Context, db: str | None, log_level: str | None) -> None:
     """lenta: collect RSS, Atom and JSON feeds and publish them."""
-    state = Context(db)
+    state = Context(db, log_level.lower() if log_level else None)
     ctx.obj = state
     ctx.call_on_close(state.close)
+    configure_logging(state.settings)
 
 
 pass_state = click.make_pass_decorator(Context)
@@ -174,23 +193,26 @@ def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
     show_bar = sys.stderr.isatty()
     bar: Any = None
 
-    def on_start(count: int) -> None:
+    def progress(step: RefreshProgress) -> None:
         nonlocal bar
-        if show_bar:
-            bar = click.progressbar(length=count, label="Refreshing", file=sys.stderr, show_pos=True)
+        if show_bar and bar is None:
+            bar = click.progressbar(length=step.total, label="Refreshing", file=sys.stderr, show_pos=True)
             bar.__enter__()
+        if bar is not None and step.outcome is not None:
+            bar.update(1)
 
-    def progress(finished: int) -> None:
-        if bar is not None:
-            bar.update(finished)
-
+    started = time.monotonic()
     try:
-        summary = state.lenta.refresh_round(feeds, all_feeds=all_feeds, progress=progress, on_start=on_start)
+        # No thread or event loop runs yet: a big round may fork (Lenta.refresh).
+        summary = asyncio.run(state.lenta.refresh(feeds, all_feeds=all_feeds, progress=progress))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    log_round(summary, time.monotonic() - started)
+    # The command's report, on standard output: standard error is the log's
+    # (which has a warning per failed feed as it happens, JSON lines with LENTA_LOG_FORMAT=json).
     for url, error in summary.failures:
-        click.echo(printable(f"failed: {url}: {error}"), err=True)
+        click.echo(printable(f"failed: {url}: {error}"))
     click.echo(summary_line(summary))
 
 
@@ -325,18 +347,39 @@ def secret_rotate(state: Context) -> None:
     click.echo(f"New secret key stored; {ended} sessions ended.")
 
 
+_MIGRATE_HELP = "Migrate the database's schema first if it is out of date (LENTA_MIGRATE); otherwise such a database is refused."
+
+
+@main.command()
+@pass_state
+@lenta_errors
+def migrate(state: Context) -> None:
+    """Bring the database's schema to this lenta's newest (a new database gets it whole)."""
+    database = display_database(state.settings.database)
+    change = migrate_database(state.settings)
+    if change is None:
+        click.echo(f"The schema of {database} is up to date.")
+    elif change.before is None:
+        click.echo(f"Created the schema (revision {change.after}) in {database}.")
+    else:
+        click.echo(f"Migrated {database} from revision {change.before} to {change.after}.")
+
+
 @main.command()
 @click.option("--host", help="Address to listen on (LENTA_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (LENTA_PORT, default 8080).")
 @click.option("--no-scheduler", is_flag=True, help="Serve pages only; do not refresh feeds in the background.")
+@click.option("--migrate", "migrate_first", is_flag=True, help=_MIGRATE_HELP)
 @pass_state
 @lenta_errors
-def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool) -> None:
+def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool, migrate_first: bool) -> None:
     """Run the web UI and the background refresher."""
     from lenta.web import create_app
     from lenta.web.server import serve as run_server
 
-    settings = load_settings(db=state.db, host=host, port=port)
+    if migrate_first:
+        state.migrate = True
+    settings = state.load_settings(host=host, port=port)
     if no_scheduler:
         settings = settings.replace(scheduler=False)
     app = create_app(settings)
@@ -355,10 +398,13 @@ def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool
 
 
 @main.command()
+@click.option("--migrate", "migrate_first", is_flag=True, help=_MIGRATE_HELP)
 @pass_state
 @lenta_errors
-def worker(state: Context) -> None:
+def worker(state: Context, migrate_first: bool) -> None:
     """Run only the refresher (no web UI); stops on SIGTERM or Ctrl-C."""
     from lenta.scheduler import run_worker
 
+    if migrate_first:
+        state.migrate = True
     run_worker(state.lenta)

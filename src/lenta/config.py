@@ -93,6 +93,20 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def cast(value: str) -> str:
+        value = value.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return cast
+
+
 def _language(value: str) -> str:
     value = value.strip().lower()
     if value not in {"", "en", "ru"}:
@@ -169,12 +183,22 @@ SETTINGS: tuple[Setting, ...] = (
         "refresh_processes",
         "0",
         _non_negative_int,
-        "Processes `lenta refresh` shares a big round among, each taking whole hosts; 0: one per CPU core.",
+        "Processes `lenta refresh` shares a big round among (each host whole, or its connections shared); 0: one per CPU core.",
     ),
     Setting("per_host", "2", _positive_int, "Most connections to one host at once."),
     Setting("host_interval", "0.1", _non_negative_float, "Least seconds between the starts of two requests to one host."),
     Setting("scheduler_tick", "30", _positive_float, "Seconds between the scheduler's looks for due feeds."),
     Setting("scheduler", "true", _bool, "Whether `lenta serve` runs the background refresher."),
+    Setting(
+        "migrate",
+        "false",
+        _bool,
+        "Whether an existing database whose schema is out of date is migrated when lenta opens it "
+        "(otherwise every command but `lenta migrate` refuses it); a new database is always given its schema.",
+    ),
+    Setting("log_level", "info", _choice(LOG_LEVELS), "Least level logged: debug, info, warning or error."),
+    Setting("log_format", "text", _choice(LOG_FORMATS), "Log lines on standard error: text, or json (one object a line)."),
+    Setting("access_log", "true", _bool, "Whether `lenta serve` logs every request (method, path, status, duration, client)."),
 )
 
 
@@ -204,6 +228,10 @@ class Settings:
     host_interval: float = 0.1
     scheduler_tick: float = 30.0
     scheduler: bool = True
+    migrate: bool = False
+    log_level: str = "info"
+    log_format: str = "text"
+    access_log: bool = True
 
     @property
     def database(self) -> str:

@@ -1,6 +1,10 @@
 """The ``Lenta`` facade: the one object the CLI, the web UI, the APIs and the
 scheduler call. Methods validate, delegate to the engines and translate;
-they do not reach around each other.
+they do not reach around each other. The engines (the database, the HTTP
+client, the parse workers) are the facade's own, private attributes: the
+edges reach them only through its methods (:meth:`Lenta.health` and
+:meth:`Lenta.operator_figures` for operators, :meth:`Lenta.running` for a
+long-lived refresher).
 
 Network-touching methods (adding a feed with autodiscovery, refreshing,
 reading a document by URL) are ``async``; the rest are plain methods that
@@ -49,11 +53,19 @@ from lenta.parse.model import ParsedFeed
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
 from lenta.storage import open_storage
+from lenta.storage.migrate import SchemaChange
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
+from lenta.storage.schema import FETCH_BUCKETS
+from lenta.storage.schema import bucket_column
+from lenta.types import FEED_STATES
 from lenta.types import REFRESH_CHOICES
 from lenta.types import Category
 from lenta.types import Feed
+from lenta.types import FetchFigures
+from lenta.types import Health
 from lenta.types import Item
+from lenta.types import OperatorFigures
 from lenta.types import Page
 from lenta.types import RefreshSummary
 from lenta.types import Session
@@ -61,9 +73,11 @@ from lenta.types import Subscription
 from lenta.types import User
 from lenta.update import FeedOutcome
 from lenta.update import Pipeline
+from lenta.update import RefreshProgress
 from lenta.update import apply_retention
 from lenta.update import utcnow
-from lenta.update.order import shard_by_host
+from lenta.update.order import Shard
+from lenta.update.order import plan_shards
 from lenta.update.shards import run_shards
 from lenta.update.workers import LazyProcessPool
 from lenta.update.workers import cpu_count
@@ -92,6 +106,23 @@ class ImportResult:
     existing: tuple[str, ...] = ()
     invalid: tuple[tuple[str, str], ...] = ()  # (url, why)
     categories_created: tuple[str, ...] = ()
+
+
+class _Progress:
+    """A round's progress callback, told how far the round is (see
+    :meth:`Lenta.refresh`); called with each feed's outcome as it finishes."""
+
+    def __init__(self, total: int, callback: Callable[[RefreshProgress], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+        if callback is not None:
+            callback(RefreshProgress(total, 0))
+
+    def __call__(self, outcome: FeedOutcome) -> None:
+        self.done += 1
+        if self.callback is not None:
+            self.callback(RefreshProgress(self.total, self.done, outcome))
 
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
@@ -158,23 +189,23 @@ class Lenta:
     """
 
     def __init__(self, storage: Storage, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.storage = storage
+        self._storage = storage
         self.settings = settings
         self.clock = clock
-        # A long-running process (serve, worker) sets a shared client; one-off
-        # calls get a short-lived one.
-        self.http: HTTPClient | None = None
-        self.executor: Executor | None = None
+        # Inside running() (serve's refresher, worker): the client and parse
+        # pool every call shares; otherwise each call makes its own.
+        self._http: HTTPClient | None = None
+        self._executor: Executor | None = None
 
     def close(self) -> None:
-        self.storage.close()
+        self._storage.close()
 
     @asynccontextmanager
-    async def _client(self) -> AsyncIterator[HTTPClient]:
-        if self.http is not None:
-            yield self.http
+    async def _client(self, host_limits: Mapping[str, int] | None = None) -> AsyncIterator[HTTPClient]:
+        if self._http is not None:
+            yield self._http
             return
-        async with HTTPClient(self.settings) as client:
+        async with HTTPClient(self.settings, host_limits=host_limits) as client:
             yield client
 
     # -- feeds -----------------------------------------------------------
@@ -227,24 +258,19 @@ class Lenta:
                     credentials = found_credentials  # the page's own, or none: never ours to another origin
                 url = found
                 self._ensure_new(url)
-        feed = self.storage.feeds.add(
+        feed = self._storage.feeds.add(
             url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids, credentials=credentials
         )
         if error is not None:
-            feed = self.storage.feeds.change(
+            feed = self._storage.feeds.change(
                 feed.id,
-                {
-                    "error": redact(str(error)),
-                    "error_kind": str(error.kind),
-                    "http_status": error.status,
-                    "checked_at": self.clock(),
-                },
+                FeedChanges(error=redact(str(error)), error_kind=error.kind, http_status=error.status, checked_at=self.clock()),
             )
         return feed
 
     def _ensure_new(self, url: str) -> None:
         try:
-            self.storage.feeds.get_by_url(url)
+            self._storage.feeds.get_by_url(url)
         except FeedNotFoundError:
             return
         raise FeedExistsError(url)
@@ -272,11 +298,11 @@ class Lenta:
     def get_feed(self, feed: int | str) -> Feed:
         """A feed by id or URL. Raises FeedNotFoundError."""
         if isinstance(feed, int) or (feed.isascii() and feed.isdigit()):
-            return self.storage.feeds.get(int(feed))
-        return self.storage.feeds.get_by_url(split_userinfo(feed)[0])
+            return self._storage.feeds.get(int(feed))
+        return self._storage.feeds.get_by_url(split_userinfo(feed)[0])
 
     def list_feeds(self, *, category_id: int | None = None) -> list[Feed]:
-        return self.storage.feeds.list(category_id=category_id)
+        return self._storage.feeds.list(category_id=category_id)
 
     def change_feed(
         self,
@@ -293,22 +319,17 @@ class Lenta:
         stored credentials, other userinfo replaces them, none removes them.
         """
         url, userinfo = split_userinfo(normalize_feed_url(url))
-        current = self.storage.feeds.get(feed_id)
+        current = self._storage.feeds.get(feed_id)
         credentials = current.credentials if userinfo == MASK else userinfo
-        changes: dict[str, object] = {
-            "url": url,
-            "custom_title": _title(title),
-            "refresh": validate_refresh(refresh),
-            "credentials": credentials,
-        }
+        changes = FeedChanges(url=url, custom_title=_title(title), refresh=validate_refresh(refresh), credentials=credentials)
         if url != current.url:
             # A new URL starts over: no validators, checked at once.
-            changes.update(etag=None, last_modified=None, next_check_at=self.clock(), gone=False, error_count=0)
+            changes |= FeedChanges(etag=None, last_modified=None, next_check_at=self.clock(), gone=False, error_count=0)
         if refresh != current.refresh and url == current.url:
-            changes["next_check_at"] = self.clock()
+            changes |= FeedChanges(next_check_at=self.clock())
         for cid in category_ids:
-            self.storage.categories.get(cid)
-        return self.storage.feeds.change(feed_id, changes, category_ids=list(category_ids))
+            self._storage.categories.get(cid)
+        return self._storage.feeds.change(feed_id, changes, category_ids=list(category_ids))
 
     def remove_feed(self, feed: int | str) -> Feed:
         """Delete a feed and its items; a WebSub subscription outlives it
@@ -316,20 +337,20 @@ class Lenta:
         Raises FeedNotFoundError."""
         found = self.get_feed(feed)
         self._websub().detach_feed(found.id)
-        self.storage.feeds.delete(found.id)
+        self._storage.feeds.delete(found.id)
         return found
 
     def fetch_history(self, feed_id: int) -> list[FetchLogRecord]:
         """The feed's recent fetches, newest first (its health history)."""
-        return self.storage.feeds.fetch_history(feed_id)
+        return self._storage.feeds.fetch_history(feed_id)
 
     def remove_items(self, feed_id: int) -> int:
         """Delete a feed's items and forget its validators so the next
         refresh fetches everything again (Drupal's "remove items")."""
-        self.storage.feeds.get(feed_id)
-        removed = self.storage.items.delete_for_feed(feed_id)
-        self.storage.feeds.change(
-            feed_id, {"etag": None, "last_modified": None, "next_check_at": self.clock(), "modified_at": None}
+        self._storage.feeds.get(feed_id)
+        removed = self._storage.items.delete_for_feed(feed_id)
+        self._storage.feeds.change(
+            feed_id, FeedChanges(etag=None, last_modified=None, next_check_at=self.clock(), modified_at=None)
         )
         return removed
 
@@ -338,64 +359,96 @@ class Lenta:
         feeds: Iterable[int | str] = (),
         *,
         all_feeds: bool = False,
-        progress: Callable[[FeedOutcome], None] | None = None,
-        on_start: Callable[[int], None] | None = None,
+        progress: Callable[[RefreshProgress], None] | None = None,
     ) -> RefreshSummary:
-        """Fetch feeds and store what is new, in this process's event loop.
+        """Fetch feeds and store what is new: the one refresh, whoever calls it.
 
-        With ``feeds`` given, those feeds; with ``all_feeds``, every feed
-        (gone ones included); otherwise the feeds that are due. A failing
-        feed is stored as a per-feed error and counted in the summary.
+        With ``feeds`` given (ids or URLs), those feeds; with ``all_feeds``,
+        every feed (gone ones included); otherwise the feeds that are due,
+        claimed so that no other refresher takes them too. A failing feed is
+        stored as a per-feed error and counted in the summary, never raised.
+
+        ``progress`` hears of the round's start and of every feed as it
+        finishes (:class:`~lenta.update.RefreshProgress`), on this event
+        loop's thread, however the round runs. That depends on where it is
+        called; the result does not:
+
+        - inside :meth:`running` (``lenta serve``'s refresher, ``lenta
+          worker``): on this event loop, with the long-lived HTTP client,
+          the bodies of a big round parsed in the long-lived pool of worker
+          processes;
+        - in a process that runs no other thread (``lenta refresh``), a big
+          round: split among ``LENTA_REFRESH_PROCESSES`` processes (one per
+          core by default), this one and forked children, each fetching,
+          parsing and storing its part, the hosts' limits shared among them
+          (:func:`lenta.update.order.plan_shards`);
+        - otherwise (an admin's "update items" on the web server's loop, an
+          embedding application): on this event loop with a client of its
+          own, a big round's bodies parsed in worker processes started for it.
+
+        Raises:
+            FeedNotFoundError: one of ``feeds`` is not a feed.
+            StorageError: the database failed (not one feed's data: that is
+                the feed's error).
         """
         targets = self._refresh_targets(feeds, all_feeds)
-        if on_start is not None:
-            on_start(len(targets))
-        return await self._refresh(targets, progress)
-
-    def refresh_round(
-        self,
-        feeds: Iterable[int | str] = (),
-        *,
-        all_feeds: bool = False,
-        progress: Callable[[int], None] | None = None,
-        on_start: Callable[[int], None] | None = None,
-    ) -> RefreshSummary:
-        """:meth:`refresh` for a process of its own (``lenta refresh``): a
-        big round runs on every core, one process per shard of hosts, this
-        one and forked children (:mod:`lenta.update.shards`;
-        ``LENTA_REFRESH_PROCESSES``).
-
-        Call it with no event loop running and no thread started (the forks
-        rely on it). ``progress(n)`` hears of every ``n`` feeds finished.
-        """
-        targets = self._refresh_targets(feeds, all_feeds)
-        if on_start is not None:
-            on_start(len(targets))
-        processes = self.settings.refresh_processes or cpu_count()
-        shards = shard_by_host(targets, processes) if wants_processes(len(targets)) and processes > 1 else []
-        # Forking a process that runs other threads can leave a child stuck on
-        # a lock one of them held (an embedding application, a test server):
-        # then one process does the round.
-        alone = threading.active_count() == 1
-        if len(shards) < 2 or not alone or self.http is not None or self.executor is not None:
-            return asyncio.run(self._refresh(targets, None if progress is None else (lambda _: progress(1))))
-
+        tell = _Progress(len(targets), progress)
+        shards = self._shards(targets)
+        if len(shards) < 2:
+            return await self._refresh(targets, tell)
         context = self._round_context()  # read once, before the forks, for every shard
 
-        def run_shard(shard: Sequence[Feed], tick: Callable[[], None]) -> RefreshSummary:
+        async def run_shard(shard: Shard, report: Callable[[FeedOutcome], None]) -> RefreshSummary:
             # A thread parses for each shard: the shards themselves are the other cores.
-            return asyncio.run(self._refresh(shard, lambda _: tick(), parse_processes=False, retention=False, context=context))
+            return await self._refresh(
+                shard.feeds, report, parse_processes=False, retention=False, context=context, host_limits=shard.host_limits
+            )
 
-        summary = run_shards(shards, run_shard, after_fork=self.storage.db.after_fork, on_progress=progress)
-        apply_retention(self.storage, context[0], self.clock())
+        summary = await run_shards(shards, run_shard, after_fork=self._storage.db.after_fork, on_outcome=tell)
+        await asyncio.to_thread(apply_retention, self._storage, context[0], self.clock())
         return summary
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Hold what a long-lived refresher reuses round after round, for
+        every call inside: one HTTP client (its kept-alive connections, its
+        DNS answers, the per-host limits across rounds) and one pool of
+        parse workers, started by the first round big enough to need it.
+        ``lenta serve``'s refresher and ``lenta worker`` run inside it::
+
+            async with lenta.running():
+                while ...:
+                    await lenta.refresh()
+
+        A refresh inside never forks (the process runs threads).
+        """
+        if self._http is not None:
+            raise RuntimeError("Lenta.running() is already entered")
+        pool = LazyProcessPool()
+        async with HTTPClient(self.settings) as client:
+            self._http, self._executor = client, pool
+            try:
+                yield
+            finally:
+                self._http = self._executor = None
+                await asyncio.to_thread(pool.shutdown)
 
     def _refresh_targets(self, feeds: Iterable[int | str], all_feeds: bool) -> list[Feed]:
         if feeds:
             return [self.get_feed(f) for f in feeds]
         if all_feeds:
-            return self.storage.feeds.list(item_counts=False)
-        return self.storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
+            return self._storage.feeds.list(item_counts=False)
+        return self._storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
+
+    def _shards(self, targets: Sequence[Feed]) -> list[Shard]:
+        """The round's shards, one per process, when it is to run in several."""
+        processes = self.settings.refresh_processes or cpu_count()
+        # Forking a process that runs other threads can leave a child stuck on
+        # a lock one of them held (an embedding application, a test server,
+        # a long-lived refresher's pool): then this process does the round.
+        if processes < 2 or not wants_processes(len(targets)) or self._http is not None or threading.active_count() > 1:
+            return []
+        return plan_shards(targets, processes, per_host=self.settings.per_host, interval=self.settings.host_interval)
 
     async def _refresh(
         self,
@@ -405,12 +458,13 @@ class Lenta:
         parse_processes: bool = True,
         retention: bool = True,
         context: tuple[SiteSettings, frozenset[int]] | None = None,
+        host_limits: Mapping[str, int] | None = None,
     ) -> RefreshSummary:
         count = len(targets) if parse_processes else 0
         site, pushed = context or self._round_context()
-        async with self._client() as client, self._parse_pool(count) as executor:
+        async with self._client(host_limits) as client, self._parse_pool(count) as executor:
             pipeline = Pipeline(
-                self.storage,
+                self._storage,
                 client,
                 site,
                 concurrency=self.settings.concurrency,
@@ -419,25 +473,71 @@ class Lenta:
                 pushed=pushed,
                 max_bytes=self.settings.fetch_max_bytes,
             )
-            return await pipeline.refresh(targets, progress, retention=retention)
+            summary = await pipeline.refresh(targets, progress, retention=retention)
+        if executor is not None and executor is self._executor and pipeline.executor is None:
+            # A worker died and broke the long-lived pool (the pipeline went
+            # on with threads): the next round gets a new one.
+            self._executor = LazyProcessPool()
+            await asyncio.to_thread(executor.shutdown)
+        return summary
 
     def _round_context(self) -> tuple[SiteSettings, frozenset[int]]:
         """What every feed of a round needs: the site settings, and which
         feeds a WebSub hub pushes (polled more slowly)."""
-        return self.site_settings(), frozenset(self.storage.websub.active_feed_ids(self.clock()))
+        return self.site_settings(), frozenset(self._storage.websub.active_feed_ids(self.clock()))
 
     @asynccontextmanager
     async def _parse_pool(self, feed_count: int) -> AsyncIterator[Executor | None]:
-        """The long-lived pool of a serve/worker process, else a pool for
-        this refresh if it is big enough, else None (a thread)."""
-        if self.executor is not None or not wants_processes(feed_count):
-            yield self.executor
+        """Worker processes to parse a round's bodies: the long-lived pool of
+        :meth:`running`, else a pool for this round; None (a thread of this
+        process) for a round too small to be worth processes."""
+        if not wants_processes(feed_count):
+            yield None
+            return
+        if self._executor is not None:
+            yield self._executor
             return
         pool = LazyProcessPool()
         try:
             yield pool
         finally:
             await asyncio.to_thread(pool.shutdown)
+
+    # -- operators -------------------------------------------------------
+
+    def health(self) -> Health:
+        """What ``/healthz`` reports: the database's kind, feeds by state,
+        how many are due and how far behind the most overdue one is.
+
+        Raises:
+            StorageError: the database cannot be read.
+        """
+        summary = self._storage.feeds.health_summary(self.clock())
+        return Health(
+            database=self._storage.dialect,
+            feeds_by_state={state: int(summary.get(state, 0)) for state in FEED_STATES},
+            feeds_due=int(summary.get("due", 0)),
+            queue_lag_seconds=float(summary.get("lag", 0.0)),
+        )
+
+    def operator_figures(self) -> OperatorFigures:
+        """What ``/metrics`` reports, read from the database now: the fetch
+        counters every refresher process adds to (so any process reports
+        them all), items stored, and :meth:`health`.
+
+        Raises:
+            StorageError: the database cannot be read.
+        """
+        fetches = tuple(
+            FetchFigures(
+                outcome=outcome,
+                count=int(row["count"]),
+                seconds=float(row["seconds"]),
+                buckets=tuple((bound, int(row[bucket_column(bound)])) for bound in FETCH_BUCKETS),
+            )
+            for outcome, row in sorted(self._storage.feeds.fetch_stats().items())
+        )
+        return OperatorFigures(health=self.health(), items_stored=self._storage.items.count(), fetches=fetches)
 
     # -- items -----------------------------------------------------------
 
@@ -447,42 +547,42 @@ class Lenta:
         """Items newest first; ``page`` is zero-based (Drupal's ``?page=N``)."""
         if page < 0:
             raise InvalidInputError("The page number cannot be negative.")
-        return self.storage.items.page(page, per_page, feed_id=feed_id, category_id=category_id)
+        return self._storage.items.page(page, per_page, feed_id=feed_id, category_id=category_id)
 
     def latest_items_per_feed(self, feed_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
-        return self.storage.items.latest_per_feed(feed_ids, limit)
+        return self._storage.items.latest_per_feed(feed_ids, limit)
 
     def latest_items(self, limit: int, *, category_id: int | None = None) -> list[Item]:
-        return self.storage.items.latest(limit, category_id=category_id)
+        return self._storage.items.latest(limit, category_id=category_id)
 
     # -- categories ------------------------------------------------------
 
     def list_categories(self) -> list[Category]:
-        return self.storage.categories.list()
+        return self._storage.categories.list()
 
     def get_category(self, category_id: int) -> Category:
-        return self.storage.categories.get(category_id)
+        return self._storage.categories.get(category_id)
 
     def add_category(self, title: str, description: str | None = None) -> Category:
         clean = _title(title)
         if not clean:
             raise InvalidInputError("A category needs a title.")
-        return self.storage.categories.add(clean, (description or "").strip() or None)
+        return self._storage.categories.add(clean, (description or "").strip() or None)
 
     def ensure_category(self, title: str) -> Category:
         clean = _title(title)
         if not clean:
             raise InvalidInputError("A category needs a title.")
-        return self.storage.categories.find(clean) or self.storage.categories.add(clean)
+        return self._storage.categories.find(clean) or self._storage.categories.add(clean)
 
     def change_category(self, category_id: int, title: str, description: str | None = None) -> Category:
         clean = _title(title)
         if not clean:
             raise InvalidInputError("A category needs a title.")
-        return self.storage.categories.change(category_id, title=clean, description=(description or "").strip() or None)
+        return self._storage.categories.change(category_id, title=clean, description=(description or "").strip() or None)
 
     def delete_category(self, category_id: int) -> None:
-        self.storage.categories.delete(category_id)
+        self._storage.categories.delete(category_id)
 
     # -- OPML ------------------------------------------------------------
 
@@ -512,12 +612,12 @@ class Lenta:
                 if not clean:
                     continue
                 if clean.casefold() not in categories:
-                    categories[clean.casefold()] = self.storage.categories.add(clean).id
+                    categories[clean.casefold()] = self._storage.categories.add(clean).id
                     created.append(clean)
                 category_ids.append(categories[clean.casefold()])
             title = _title(outline.title) if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None
             entries.append((url, title, category_ids, credentials))
-        added, existing = self.storage.feeds.add_many(entries, now=self.clock())
+        added, existing = self._storage.feeds.add_many(entries, now=self.clock())
         return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created))
 
     def export_opml(self) -> bytes:
@@ -547,17 +647,12 @@ class Lenta:
             result = await client.fetch(normalize_feed_url(url), accept="text/x-opml, application/xml, text/xml, */*")
         return result.body or b""
 
-    async def parse_document(self, target: str) -> ParsedFeed:
-        """Read a feed from a URL or a local file and return lenta's
-        normalized view of it (what ``lenta parse`` prints)."""
-        return await read_feed_document(target, self.settings, self.http)
-
     # -- WebSub ----------------------------------------------------------
 
     def _websub(self) -> WebSub:
         from lenta.websub import WebSub
 
-        return WebSub(self.storage, clock=self.clock)
+        return WebSub(self._storage, clock=self.clock)
 
     async def websub_maintain(self) -> MaintenanceSummary:
         """Subscribe feeds that advertise a hub, renew leases before they run
@@ -599,7 +694,7 @@ class Lenta:
     def websub_callback_exists(self, token: str) -> bool:
         """Whether ``/websub/{token}`` is one of lenta's callbacks (one being
         unsubscribed included): the web layer asks before it reads a push."""
-        return self.storage.websub.by_token(token) is not None
+        return self._storage.websub.by_token(token) is not None
 
     async def websub_deliver(self, token: str, body: bytes, *, signature: str | None, content_type: str | None) -> Delivery:
         """A body a hub pushed to ``/websub/{token}``: stored like a fetched
@@ -614,7 +709,7 @@ class Lenta:
         async def ingest(feed: Feed, data: bytes, media_type: str | None, charset: str | None) -> FeedOutcome:
             async with self._client() as client:
                 pipeline = Pipeline(
-                    self.storage,
+                    self._storage,
                     client,
                     self.site_settings(),
                     concurrency=self.settings.concurrency,
@@ -628,7 +723,7 @@ class Lenta:
     def websub_subscription(self, feed_id: int) -> Subscription | None:
         """The feed's WebSub subscription (state, lease, last error, next
         retry), or None if it has none."""
-        return self.storage.websub.for_feed(feed_id)
+        return self._storage.websub.for_feed(feed_id)
 
     # -- users -----------------------------------------------------------
 
@@ -637,7 +732,7 @@ class Lenta:
         name = name.strip()
         if not name or len(name) > 60 or any(ch.isspace() or not ch.isprintable() for ch in name):
             raise InvalidInputError("A user name is 1 to 60 characters, without spaces.")
-        return self.storage.users.add(name, self._new_password_hash(password), is_admin=is_admin, now=self.clock())
+        return self._storage.users.add(name, self._new_password_hash(password), is_admin=is_admin, now=self.clock())
 
     def _new_password_hash(self, password: str) -> str:
         from lenta import auth  # argon2 loads when a password is met
@@ -654,14 +749,14 @@ class Lenta:
         from lenta import auth
 
         try:
-            user, password_hash = self.storage.users.get_with_hash(name)
+            user, password_hash = self._storage.users.get_with_hash(name)
         except UserNotFoundError:
             auth.verify_password(auth.dummy_hash(), password)
             return None
         if not auth.verify_password(password_hash, password):
             return None
         if auth.needs_rehash(password_hash):
-            self.storage.users.set_password_hash(name, auth.hash_password(password))
+            self._storage.users.set_password_hash(name, auth.hash_password(password))
         return user
 
     def sign_in(self, name: str, password: str, *, address: str | None) -> User | None:
@@ -683,13 +778,13 @@ class Lenta:
         now = self.clock()
         if user is None:
             # Read again: other attempts may have failed while this one hashed.
-            states = self.storage.login_failures.get(keys)
-            self.storage.login_failures.put(
+            states = self._storage.login_failures.get(keys)
+            self._storage.login_failures.put(
                 {key: logins.after_failure(states.get(key), now, policy) for key, policy in policies.items()},
                 forget_before=now - logins.MEMORY,
             )
             return None
-        self.storage.login_failures.clear(keys[0])
+        self._storage.login_failures.clear(keys[0])
         return user
 
     def sign_in_wait(self, name: str, *, address: str | None) -> int | None:
@@ -697,17 +792,17 @@ class Lenta:
         or None if it may now (a cheap look, before any hashing)."""
         from lenta import logins
 
-        states = self.storage.login_failures.get(_throttle_policies(name, address))
+        states = self._storage.login_failures.get(_throttle_policies(name, address))
         return logins.retry_after(states.values(), self.clock())
 
     def get_user(self, name: str) -> User:
-        return self.storage.users.get(name)
+        return self._storage.users.get(name)
 
     def get_user_by_id(self, user_id: int) -> User:
-        return self.storage.users.get_by_id(user_id)
+        return self._storage.users.get_by_id(user_id)
 
     def list_users(self) -> list[User]:
-        return self.storage.users.list()
+        return self._storage.users.list()
 
     def change_password(self, name: str, password: str, *, keep_session: str | None = None) -> User:
         """Set a user's password and end every session of theirs (but
@@ -715,32 +810,32 @@ class Lenta:
         sign-ins are forgotten. Raises UserNotFoundError, InvalidInputError."""
         from lenta import logins
 
-        user = self.storage.users.get(name)
-        self.storage.users.set_password_hash(name, self._new_password_hash(password))
-        self.storage.sessions.delete_for_user(user.id, keep=keep_session)
-        self.storage.login_failures.clear(logins.account_key(name))
+        user = self._storage.users.get(name)
+        self._storage.users.set_password_hash(name, self._new_password_hash(password))
+        self._storage.sessions.delete_for_user(user.id, keep=keep_session)
+        self._storage.login_failures.clear(logins.account_key(name))
         return user
 
     def set_admin(self, name: str, is_admin: bool) -> User:
         """Give or take the admin role. Raises UserNotFoundError, and
         InvalidInputError when it would leave the site without an admin."""
-        user = self.storage.users.get(name)
+        user = self._storage.users.get(name)
         if user.is_admin and not is_admin:
             self._keep_an_admin()
-        self.storage.users.set_admin(name, is_admin)
-        return self.storage.users.get(name)
+        self._storage.users.set_admin(name, is_admin)
+        return self._storage.users.get(name)
 
     def delete_user(self, name: str) -> User:
         """Delete a user; every session of theirs ends with them. Raises
         UserNotFoundError, and InvalidInputError for the last admin."""
-        user = self.storage.users.get(name)
+        user = self._storage.users.get(name)
         if user.is_admin:
             self._keep_an_admin()
-        self.storage.users.delete(name)
+        self._storage.users.delete(name)
         return user
 
     def _keep_an_admin(self) -> None:
-        if self.storage.users.admin_count() <= 1:
+        if self._storage.users.admin_count() <= 1:
             raise InvalidInputError("The last administrator cannot be deleted or lose the administrator role.")
 
     # -- sessions --------------------------------------------------------
@@ -751,38 +846,38 @@ class Lenta:
         :data:`SESSION_LIFETIME` however much it is used."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
-        self.storage.sessions.delete_expired(now)
-        self.storage.sessions.add(
+        self._storage.sessions.delete_expired(now)
+        self._storage.sessions.add(
             session_id(token), user.id, secrets.token_urlsafe(32), now=now, expires_at=now + SESSION_LIFETIME
         )
         return token
 
     def session(self, token: str) -> Session | None:
         """The live session a cookie's token opens, or None."""
-        return self.storage.sessions.get(session_id(token), self.clock())
+        return self._storage.sessions.get(session_id(token), self.clock())
 
     def end_session(self, token: str) -> None:
         """Sign out: this session ends (the cookie's copies open nothing)."""
-        self.storage.sessions.delete(session_id(token))
+        self._storage.sessions.delete(session_id(token))
 
     def add_messages(self, session: Session, messages: Iterable[Mapping[str, str]]) -> None:
         """Queue messages ({"kind", "text"}) for the session's next page."""
-        self.storage.sessions.add_messages(session.id, messages)
+        self._storage.sessions.add_messages(session.id, messages)
 
     def pop_messages(self, session: Session) -> list[dict[str, str]]:
         """The session's queued messages, now taken off the queue."""
-        return self.storage.sessions.pop_messages(session.id)
+        return self._storage.sessions.pop_messages(session.id)
 
     # -- settings --------------------------------------------------------
 
     def site_settings(self) -> SiteSettings:
-        return SiteSettings.from_strings(self.storage.settings.all())
+        return SiteSettings.from_strings(self._storage.settings.all())
 
     def save_site_settings(self, values: dict[str, str]) -> SiteSettings:
         """Validate and store the admin's settings. Raises InvalidInputError."""
         merged = {**self.site_settings().to_strings(), **values}
         site = SiteSettings.from_strings(merged)
-        self.storage.settings.put(site.to_strings())
+        self._storage.settings.put(site.to_strings())
         return site
 
     def secret_key(self) -> str:
@@ -793,11 +888,11 @@ class Lenta:
             return self.settings.secret_key
         if self.settings.secret_key_file:
             return read_secret_key_file(self.settings.secret_key_file)
-        stored = self.storage.settings.all().get("secret_key")
+        stored = self._storage.settings.all().get("secret_key")
         if stored:
             return stored
         key = secrets.token_urlsafe(48)
-        self.storage.settings.put({"secret_key": key})
+        self._storage.settings.put({"secret_key": key})
         return key
 
     def rotate_secret_key(self) -> int:
@@ -810,8 +905,8 @@ class Lenta:
             raise InvalidInputError(
                 "The key comes from LENTA_SECRET_KEY or LENTA_SECRET_KEY_FILE: change it there and restart lenta."
             )
-        self.storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
-        return self.storage.sessions.delete_all()
+        self._storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
+        return self._storage.sessions.delete_all()
 
 
 def _throttle_policies(name: str, address: str | None) -> dict[str, Policy]:
@@ -845,17 +940,14 @@ def read_secret_key_file(path: str) -> str:
     return key
 
 
-async def read_feed_document(target: str, settings: Settings, client: HTTPClient | None = None) -> ParsedFeed:
+async def read_feed_document(target: str, settings: Settings) -> ParsedFeed:
     """Parse a feed from an http(s) URL (through the outbound client) or a
     local file; needs no database. Raises FetchError, ParseError,
     InvalidInputError."""
     from lenta.parse.formats import parse_feed
 
     if urlsplit(target).scheme.lower() in {"http", "https"}:
-        if client is None:
-            async with HTTPClient(settings) as own_client:
-                result = await own_client.fetch(target)
-        else:
+        async with HTTPClient(settings) as client:
             result = await client.fetch(target)
         return parse_feed(result.body or b"", url=result.url, content_type=result.content_type, charset=result.charset)
     path = Path(target)
@@ -867,6 +959,30 @@ async def read_feed_document(target: str, settings: Settings, client: HTTPClient
 
 
 def make_lenta(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Lenta:
-    """Open the configured database (migrating it) and return the facade."""
-    storage = open_storage(settings.database)
+    """Open the configured database and return the facade.
+
+    A new database is given its schema; an existing one whose schema is out
+    of date is migrated only with ``settings.migrate`` (``LENTA_MIGRATE``).
+
+    Raises:
+        SchemaVersionError: the schema is out of date (and ``settings.migrate``
+            is off), or newer than this lenta knows.
+    """
+    storage = open_storage(settings.database, migrate=True if settings.migrate else None)
     return Lenta(storage, settings, clock=clock or (lambda: datetime.now(UTC)))
+
+
+def migrate_database(settings: Settings) -> SchemaChange | None:
+    """``lenta migrate``: bring the configured database's schema to the newest,
+    under a lock so that processes migrating at once do it once.
+
+    Returns:
+        What was done (``before`` is None for a new database), or None if
+        the schema was up to date.
+
+    Raises:
+        SchemaVersionError: the schema is newer than this lenta knows.
+    """
+    storage = open_storage(settings.database, migrate=True)
+    storage.close()
+    return storage.migration

@@ -18,6 +18,7 @@
     │   └── NotAFeedError            an HTML page (or anything else) with no feed in it
     ├── OPMLError                    an OPML document we cannot read
     └── StorageError                 the database failed; wraps the driver's error
+        └── SchemaVersionError       the schema is not the one this lenta needs (`lenta migrate`)
 
 Errors that reach a user carry a message in English that the web layer
 translates by its ``message_id`` with ``args`` (see :func:`lenta.i18n.translate_error`).
@@ -172,3 +173,26 @@ class OPMLError(LentaError):
 
 class StorageError(LentaError):
     """The database failed; ``__cause__`` is the driver's exception."""
+
+
+class SchemaVersionError(StorageError):
+    """The database's schema is not at the revision this lenta needs: older
+    (an existing database is migrated only when asked, see
+    :mod:`lenta.storage.migrate`) or newer (made by a later lenta)."""
+
+    def __init__(self, current: str, head: str, *, newer: bool = False) -> None:
+        if newer:
+            message = (
+                "The database's schema (revision {current}) is newer than this lenta knows (up to {head}): "
+                "run the lenta that migrated it."
+            )
+        else:
+            message = (
+                "The database's schema is out of date (revision {current}; this lenta needs {head}): "
+                "run `lenta migrate` (after a backup), or set LENTA_MIGRATE=true "
+                "(`lenta serve --migrate`, `lenta worker --migrate`) to migrate on start."
+            )
+        super().__init__(message, current=current, head=head)
+        self.current = current
+        self.head = head
+        self.newer = newer

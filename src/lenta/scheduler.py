@@ -19,11 +19,12 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from lenta.config import Settings
 from lenta.config import settings_to_env
 from lenta.core import Lenta
-from lenta.fetch.http import HTTPClient
+from lenta.logs import log_round
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +32,24 @@ log = logging.getLogger(__name__)
 async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> None:
     """Refresh due feeds every ``settings.scheduler_tick`` seconds until ``stop`` is set."""
     stop = stop or asyncio.Event()
-    async with HTTPClient(lenta.settings) as client:
-        lenta.http = client
-        try:
-            while not stop.is_set():
-                try:
-                    summary = await lenta.refresh()
-                    if summary.ok or summary.failed or summary.not_modified:
-                        log.info("refreshed: %s", summary)
-                except Exception:  # keep the loop alive; the error is logged with its traceback
-                    log.exception("refresh failed")
-                try:  # WebSub: subscribe, renew leases, retry, unsubscribe deleted feeds
-                    websub = await lenta.websub_maintain()
-                    if websub:
-                        log.info("websub: %s", websub)
-                except Exception:
-                    log.exception("websub maintenance failed")
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
-                except TimeoutError:
-                    pass
-        finally:
-            lenta.http = None
+    # One client and one parse pool for every round (Lenta.running).
+    async with lenta.running():
+        while not stop.is_set():
+            try:
+                started = time.monotonic()
+                log_round(await lenta.refresh(), time.monotonic() - started)
+            except Exception:  # keep the loop alive; the error is logged with its traceback
+                log.exception("refresh failed")
+            try:  # WebSub: subscribe, renew leases, retry, unsubscribe deleted feeds
+                websub = await lenta.websub_maintain()
+                if websub:
+                    log.info("websub: %s", websub)
+            except Exception:
+                log.exception("websub maintenance failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
+            except TimeoutError:
+                pass
 
 
 class RefresherProcess:

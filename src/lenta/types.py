@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Generic
 from typing import TypeVar
 
+from lenta.exceptions import FetchErrorKind
 from lenta.parse.model import Enclosure
 
 T = TypeVar("T")
@@ -166,6 +167,76 @@ class RefreshSummary:
             updated_items=self.updated_items + other.updated_items,
             failures=self.failures + other.failures,
         )
+
+
+# The states /metrics counts feeds in (see Health.feeds_by_state).
+FEED_STATES: tuple[str, ...] = ("ok", "error", "gone", "never_checked")
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The database's kind and how the feeds stand (``/healthz``)."""
+
+    database: str  # "sqlite" or "postgresql"
+    feeds_by_state: dict[str, int]  # each of FEED_STATES: ok, error, gone, never_checked (not yet fetched)
+    feeds_due: int  # next check now or past
+    queue_lag_seconds: float  # how far behind schedule the most overdue feed is
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFigures:
+    """Every fetch with one outcome so far, by any refresher process."""
+
+    outcome: str  # a FetchOutcome value
+    count: int
+    seconds: float  # from request to stored result, summed
+    buckets: tuple[tuple[float, int], ...]  # (upper bound in seconds, fetches that took at most that)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorFigures:
+    """What ``/metrics`` shows: fetches by outcome, items stored, the feeds' health."""
+
+    health: Health
+    items_stored: int
+    fetches: tuple[FetchFigures, ...]
+
+
+class FetchOutcome(enum.StrEnum):
+    """How one fetch of a feed ended, as its fetch log and ``/metrics`` keep
+    it: a success, or how it failed (the values of
+    :class:`lenta.exceptions.FetchErrorKind`, one for one)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    PUSH = "push"  # a body a WebSub hub pushed
+    DNS = "dns"
+    REFUSED = "refused"
+    TLS = "tls"
+    TIMEOUT = "timeout"
+    HTTP_CLIENT = "http_4xx"
+    HTTP_SERVER = "http_5xx"
+    GONE = "gone"
+    BOT_WALL = "bot_wall"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "redirects"
+    NOT_ALLOWED = "not_allowed"
+    NETWORK = "network"
+    NOT_A_FEED = "not_a_feed"
+    PARSE = "parse"
+    INTERNAL = "internal"
+
+    @classmethod
+    def of(cls, kind: FetchErrorKind) -> FetchOutcome:
+        """The outcome of a fetch that failed with ``kind``."""
+        return cls(kind.value)
+
+    @property
+    def failed(self) -> bool:
+        return self not in _SUCCESSES
+
+
+_SUCCESSES = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED, FetchOutcome.PUSH})
 
 
 # -- WebSub (lenta as a subscriber; see lenta.websub) --------------------------

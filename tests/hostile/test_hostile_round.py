@@ -2,7 +2,7 @@
 20 good feeds in one refresh round, then each bad answer alone.
 
 The round is the one ``lenta refresh``, ``worker`` and ``serve`` run
-(:meth:`Lenta.refresh_round`). It must finish, in bounded time and memory,
+(:meth:`Lenta.refresh`). It must finish, in bounded time and memory,
 with every bad feed's exact error kind (or its facts, for the bad answers
 a careful aggregator still reads), every next check within bounds, every
 good feed's items stored, the internal service untouched and the password
@@ -274,7 +274,7 @@ def observe(
     return Observation(
         name=endpoint.name,
         feed=lenta.get_feed(feed_id),
-        items=lenta.storage.items.latest(5000, feed_id=feed_id),
+        items=list(lenta.items_page(0, 5000, feed_id=feed_id).items),
         log=lenta.fetch_history(feed_id),
         requests=[r for r in requests if r.endpoint == endpoint.name],
         server=server,
@@ -370,7 +370,7 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
         started = time.monotonic()
         with MemoryWatch() as memory:
             try:
-                summary = lenta.refresh_round(all_feeds=True)
+                summary = asyncio.run(lenta.refresh(all_feeds=True))
             except Exception as exc:  # the round must never die of one feed
                 crash, summary = exc, None
         elapsed = time.monotonic() - started
@@ -419,7 +419,7 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
             found = problems(
                 endpoint,
                 observation,
-                count=lenta.storage.items.count(feed_id=feed_id),
+                count=lenta.items_page(0, 1, feed_id=feed_id).total,
                 seconds=last.duration if last else None,
                 seconds_bound=bound,
             )
@@ -428,7 +428,7 @@ def test_one_round_of_every_bad_answer_and_twenty_good_feeds(
 
         for name, expected in GOOD.items():
             feed = lenta.get_feed(good_ids[name])
-            count = lenta.storage.items.count(feed_id=feed.id)
+            count = lenta.items_page(0, 1, feed_id=feed.id).total
             if feed.error or count != expected:
                 failures[f"good/{name}"] = [f"{count} items stored of {expected} (error: {feed.error!r})"]
 
@@ -469,7 +469,7 @@ def test_bad_answer_alone(endpoint: Endpoint, lenta: Lenta, settings: Settings, 
     started = time.monotonic()
     with MemoryWatch() as memory:
         try:
-            lenta.refresh_round(all_feeds=True)
+            asyncio.run(lenta.refresh(all_feeds=True))
         except Exception as exc:
             crash = exc
     elapsed, growth = time.monotonic() - started, memory.growth
@@ -482,7 +482,7 @@ def test_bad_answer_alone(endpoint: Endpoint, lenta: Lenta, settings: Settings, 
         outputs = web.enter_context(web_outputs(settings, lenta)) if wants_outputs(endpoint) else None
         observation = observe(lenta, hostile, endpoint, feed_id, hostile.requests_since(since), outputs)
     found += problems(
-        endpoint, observation, count=lenta.storage.items.count(feed_id=feed_id), seconds=elapsed, seconds_bound=bound
+        endpoint, observation, count=lenta.items_page(0, 1, feed_id=feed_id).total, seconds=elapsed, seconds_bound=bound
     )
     if growth > ALONE_MEMORY:
         found.append(f"this process grew by {growth / 2**20:.0f} MB (at most {ALONE_MEMORY / 2**20:.0f})")

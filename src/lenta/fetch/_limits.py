@@ -12,6 +12,7 @@ is not the address either: one CDN address fronts many unrelated sites.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _PRUNE_ABOVE = 256  # gates kept before idle ones are swept
@@ -75,11 +76,17 @@ class _Slot:
 
 class HostLimiter:
     """At most ``per_host`` requests in flight to one host, their starts at
-    least ``interval`` seconds apart. Gates of idle hosts are dropped."""
+    least ``interval`` seconds apart. Gates of idle hosts are dropped.
 
-    def __init__(self, per_host: int, interval: float) -> None:
+    ``limits`` overrides ``per_host`` for some hosts (keys as
+    :func:`host_key` makes them): the share of a host's connections a
+    process has when other processes fetch from it too
+    (:class:`lenta.update.order.Shard`)."""
+
+    def __init__(self, per_host: int, interval: float, limits: Mapping[str, int] | None = None) -> None:
         self._per_host = per_host
         self._interval = interval
+        self._limits = dict(limits or {})
         self._gates: dict[str, _Gate] = {}
 
     def slot(self, host: str) -> _Slot:
@@ -90,7 +97,7 @@ class HostLimiter:
         gate = self._gates.get(key)
         if gate is None:
             self._prune(now)
-            gate = self._gates[key] = _Gate(asyncio.Semaphore(self._per_host), asyncio.Lock())
+            gate = self._gates[key] = _Gate(asyncio.Semaphore(self._limits.get(key, self._per_host)), asyncio.Lock())
         gate.users += 1
         return gate
 

@@ -174,6 +174,9 @@ class HTTPClient:
             and host_interval are used.
         min_host_interval: least seconds between the starts of two requests
             to the same host (0: no spacing); default ``settings.host_interval``.
+        host_limits: connections this client may open to some hosts, in
+            place of ``settings.per_host`` (a process's share of a host
+            other processes fetch from too).
         resolver: how host names become addresses (default: the system
             resolver); a seam for tests and custom DNS.
 
@@ -190,10 +193,13 @@ class HTTPClient:
         *,
         min_host_interval: float | None = None,
         resolver: Resolver | None = None,
+        host_limits: Mapping[str, int] | None = None,
     ) -> None:
         self._settings = settings
         self._guard = AddressGuard(parse_allowlist(settings.fetch_allow), resolver=resolver or system_resolver)
-        self._hosts = HostLimiter(settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval)
+        self._hosts = HostLimiter(
+            settings.per_host, settings.host_interval if min_host_interval is None else min_host_interval, host_limits
+        )
         self._ca_file = os.environ.get("SSL_CERT_FILE") or certifi.where()
         self._ca_dir = os.environ.get("SSL_CERT_DIR")
         # Requests on the wire at once; taken after the host's slot, so a request

@@ -7,7 +7,7 @@ contract suite in ``tests/test_storage.py`` runs against each backend.
 
     storage = open_storage("lenta.sqlite")          # or "postgresql://…"
     storage.feeds.add(url, now=now)
-    storage.write_feed(FeedWrite(...))              # one fetch's outcome, one transaction
+    storage.feeds.change(feed.id, FeedChanges(custom_title="Mine"))
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from lenta.storage._sessions import SessionStore
 from lenta.storage._settings import SettingStore
 from lenta.storage._users import UserStore
 from lenta.storage._websub import WebSubStore
-from lenta.storage.migrate import upgrade
-from lenta.storage.records import FeedWrite
+from lenta.storage.migrate import SchemaChange
+from lenta.storage.migrate import migrate as migrate_schema
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
 
-__all__ = ["Storage", "open_storage", "FeedWrite"]
+__all__ = ["Storage", "open_storage", "FeedChanges"]
 
 
 class Storage:
@@ -47,36 +48,16 @@ class Storage:
         self.websub = WebSubStore(db)
         self.sessions = SessionStore(db)
         self.login_failures = LoginFailureStore(db)
+        self.migration: SchemaChange | None = None  # what opening it did to the schema
 
     @property
     def dialect(self) -> str:
         return self.db.dialect
 
-    def write_feed(self, write: FeedWrite, now: datetime) -> None:
-        """Apply one fetch's outcome in one short transaction: the feed's
-        columns, new and changed items, and the fetch-log row."""
-        with self.db.write() as connection:
-            self.apply_feed_write(
-                connection, write.feed_id, write.feed_changes, write.new_items, write.changed_items, write.log, now
-            )
-
-    def apply_feed_write(
-        self,
-        connection: Connection,
-        feed_id: int,
-        changes: Mapping[str, object],
-        new_items: Sequence[ItemRecord],
-        changed_items: Mapping[int, ItemRecord],
-        log: FetchLogRecord | None,
-        now: datetime,
-    ) -> None:
-        """The body of :meth:`write_feed`, inside a caller's transaction."""
-        self.apply_feed_writes(connection, [(feed_id, changes, new_items, log)], changed_items, now)
-
     def apply_feed_writes(
         self,
         connection: Connection,
-        writes: Sequence[tuple[int, Mapping[str, object], Sequence[ItemRecord], FetchLogRecord | None]],
+        writes: Sequence[tuple[int, FeedChanges, Sequence[ItemRecord], FetchLogRecord | None]],
         changed_items: Mapping[int, ItemRecord],
         now: datetime,
     ) -> None:
@@ -96,11 +77,30 @@ class Storage:
         self.db.close()
 
 
-def open_storage(target: str, *, migrate: bool = True) -> Storage:
-    """Open (and by default migrate) the database at ``target``: a file
-    path, ``sqlite:///PATH`` or ``postgresql://…``."""
+def open_storage(target: str, *, migrate: bool | None = None) -> Storage:
+    """Open the database at ``target``: a file path, ``sqlite:///PATH`` or
+    ``postgresql://…``.
+
+    Args:
+        migrate: None (the default): a new database is given the schema, an
+            existing one must be at the newest already (issue 9: migrating
+            is ``lenta migrate``'s, see :mod:`lenta.storage.migrate`); True:
+            migrate whatever is there; False: leave the schema alone (tests
+            that build an old database).
+
+    Raises:
+        SchemaVersionError: the schema is out of date (and ``migrate`` is
+            None) or newer than this lenta knows.
+    """
     db = Database(target)
-    if migrate:
-        with translate_errors():
-            upgrade(db.engine)
-    return Storage(db)
+    change = None
+    if migrate is not False:
+        try:
+            with translate_errors():
+                change = migrate_schema(db.engine, existing=migrate is True)
+        except BaseException:
+            db.close()
+            raise
+    storage = Storage(db)
+    storage.migration = change
+    return storage

@@ -40,7 +40,8 @@ def database_url(target: str) -> str:
     """Turn the --db / LENTA_DB value into a SQLAlchemy URL.
 
     A plain path is a SQLite file; ``sqlite:///…`` and ``postgresql://…``
-    URLs are taken as they are (PostgreSQL through psycopg 3).
+    URLs are taken as they are (PostgreSQL through psycopg 3, the ``postgres``
+    extra).
     """
     if "://" not in target:
         path = Path(target).expanduser().resolve()
@@ -97,7 +98,13 @@ class Database:
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
             _configure_sqlite(self.engine)
         elif self.dialect == "postgresql":
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            try:
+                self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            except ImportError as error:
+                # psycopg is an extra (`lenta[postgres]`): the SQLite default needs no driver.
+                raise InvalidInputError(
+                    "PostgreSQL needs the driver: pip install 'lenta[postgres]' ({error})", error=error
+                ) from None
         else:
             raise InvalidInputError("Unsupported database backend {name}", name=self.dialect)
 

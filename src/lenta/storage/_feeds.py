@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import enum
 import functools
 from collections.abc import Iterable
-from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from lenta.exceptions import FeedNotFoundError
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.schema import FETCH_BUCKETS
 from lenta.storage.schema import bucket_column
@@ -39,8 +40,8 @@ from lenta.storage.schema import fetch_log
 from lenta.storage.schema import fetch_stats
 from lenta.storage.schema import items
 from lenta.types import Feed
+from lenta.types import FetchOutcome
 
-FEED_COLUMNS = frozenset(feeds.c.keys())
 # How many fetch-log rows each feed keeps (its health history).
 FETCH_LOG_KEEP = 50
 _BUCKETS = tuple((bound, bucket_column(bound)) for bound in FETCH_BUCKETS)
@@ -103,6 +104,19 @@ def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
         category_ids=category_ids,
         credentials=m["credentials"],
     )
+
+
+def feed_columns(changes: FeedChanges) -> list[tuple[str, object]]:
+    """The ``feeds`` columns and values ``changes`` writes, encoded as
+    :func:`feed_from_row` reads them back."""
+    columns: list[tuple[str, object]] = []
+    for name, value in changes.changed():
+        if isinstance(value, frozenset):  # skip_hours, skip_days
+            value = ",".join(str(part) for part in sorted(value)) or None
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        columns.append((name, value))
+    return columns
 
 
 class FeedStore:
@@ -191,9 +205,6 @@ class FeedStore:
                 added.append(url)
         return added, present
 
-    def url_exists(self, connection: Connection, url: str) -> bool:
-        return connection.execute(select(feeds.c.id).where(feeds.c.url == url)).first() is not None
-
     def get(self, feed_id: int) -> Feed:
         with self.db.read() as connection:
             return self._one(connection, feeds.c.id == feed_id, feed_id)
@@ -255,21 +266,19 @@ class FeedStore:
     def change(
         self,
         feed_id: int,
-        changes: Mapping[str, object],
+        changes: FeedChanges,
         *,
         category_ids: Iterable[int] | None = None,
     ) -> Feed:
         """Update columns of one feed (and, if given, replace its categories)."""
-        unknown = set(changes) - FEED_COLUMNS
-        if unknown:
-            raise ValueError(f"unknown feed columns: {sorted(unknown)}")
+        values = dict(feed_columns(changes))
         with self.db.write() as connection:
-            if changes:
+            if values:
                 try:
                     with connection.begin_nested():
-                        result = connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**changes))
+                        result = connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
                 except IntegrityError:
-                    raise FeedExistsError(str(changes.get("url"))) from None
+                    raise FeedExistsError(str(values.get("url"))) from None
                 if result.rowcount == 0:
                     raise FeedNotFoundError(feed_id)
             if category_ids is not None:
@@ -291,23 +300,18 @@ class FeedStore:
 
     # -- fetch log -------------------------------------------------------
 
-    def change_many(self, connection: Connection, changes: Iterable[tuple[int, Mapping[str, object]]]) -> None:
+    def change_many(self, connection: Connection, changes: Iterable[tuple[int, FeedChanges]]) -> None:
         """Update many feeds in few statements: rows changing the same
-        columns go in one executemany."""
+        columns go in one executemany (a round of 304s is a few shapes)."""
         groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
-        for feed_id, values in changes:
-            if not values:
+        for feed_id, change in changes:
+            columns = feed_columns(change)
+            if not columns:
                 continue
-            columns = tuple(sorted(values))
-            rows = groups.get(columns)
-            if rows is None:
-                unknown = set(columns) - FEED_COLUMNS
-                if unknown:
-                    raise ValueError(f"unknown feed columns: {sorted(unknown)}")
-                rows = groups[columns] = []
-            rows.append((*(values[name] for name in columns), feed_id))
-        for columns, rows in groups.items():
-            bulk_update(connection, feeds, "id", columns, rows)
+            names = tuple(name for name, _ in columns)
+            groups.setdefault(names, []).append((*(value for _, value in columns), feed_id))
+        for names, rows in groups.items():
+            bulk_update(connection, feeds, "id", names, rows)
 
     def log_fetches(self, connection: Connection, records: Iterable[tuple[int, FetchLogRecord]]) -> None:
         """Append fetch-log rows (trimmed later by :meth:`trim_fetch_log`)."""
@@ -316,7 +320,7 @@ class FeedStore:
                 feed_id,
                 r.at,
                 r.status,
-                r.outcome,
+                r.outcome.value,
                 r.duration,
                 r.bytes,
                 r.new_items,
@@ -328,9 +332,6 @@ class FeedStore:
             for feed_id, r in records
         ]
         bulk_insert(connection, fetch_log, _LOG_COLUMNS, rows)
-
-    def log_fetch(self, connection: Connection, feed_id: int, record: FetchLogRecord) -> None:
-        self.log_fetches(connection, [(feed_id, record)])
 
     def trim_fetch_log(self, keep: int = FETCH_LOG_KEEP) -> int:
         """Keep each feed's newest ``keep`` fetch-log rows; one statement
@@ -353,7 +354,7 @@ class FeedStore:
             return [
                 FetchLogRecord(
                     at=row.at,
-                    outcome=row.outcome,
+                    outcome=FetchOutcome(row.outcome),
                     duration=row.duration,
                     status=row.status,
                     bytes=row.bytes,
@@ -388,10 +389,10 @@ class FeedStore:
 
     # -- fetch statistics (for /metrics) ---------------------------------------
 
-    def count_fetches(self, connection: Connection, fetches: Iterable[tuple[str, float]]) -> None:
+    def count_fetches(self, connection: Connection, fetches: Iterable[tuple[FetchOutcome, float]]) -> None:
         """Add (outcome, seconds) fetches to the cumulative counters, one
         upsert per outcome."""
-        totals: dict[str, dict[str, float]] = {}
+        totals: dict[FetchOutcome, dict[str, float]] = {}
         for outcome, seconds in fetches:
             row = totals.get(outcome)
             if row is None:
@@ -403,7 +404,7 @@ class FeedStore:
                     row[name] += 1
         if not totals:
             return
-        rows = [{"outcome": outcome, **values} for outcome, values in totals.items()]
+        rows = [{"outcome": outcome.value, **values} for outcome, values in totals.items()]
         connection.execute(self._count_statement, rows)
 
     @functools.cached_property

@@ -8,7 +8,7 @@ tests/test_storage.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +21,13 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from lenta.storage._base import Database
+from lenta.storage.records import SubscriptionChanges
 from lenta.storage.schema import feeds
 from lenta.storage.schema import websub_subscriptions as subs
 from lenta.types import HubFeed
 from lenta.types import Subscription
 from lenta.types import SubscriptionMode
 from lenta.types import SubscriptionState
-
-SUBSCRIPTION_COLUMNS = frozenset(subs.c.keys()) - {"id"}
 
 
 def subscription_from_row(row: Row[Any]) -> Subscription:
@@ -123,20 +122,16 @@ class WebSubStore:
             row = connection.execute(select(subs).where(where)).first()
         return None if row is None else subscription_from_row(row)
 
-    def change(self, sub_id: int, changes: Mapping[str, object], *, if_state: SubscriptionState | None = None) -> bool:
+    def change(self, sub_id: int, changes: SubscriptionChanges, *, if_state: SubscriptionState | None = None) -> bool:
         """Update columns of one subscription; with ``if_state``, only if it
         is still in that state (a verification may have come in meanwhile).
         Returns whether a row changed."""
-        unknown = set(changes) - SUBSCRIPTION_COLUMNS
-        if unknown:
-            raise ValueError(f"unknown subscription columns: {sorted(unknown)}")
         where = subs.c.id == sub_id
         if if_state is not None:
             where = and_(where, subs.c.state == if_state.value)
-        values = {
-            name: str(value) if isinstance(value, (SubscriptionMode, SubscriptionState)) else value
-            for name, value in changes.items()
-        }
+        values = {name: value.value if isinstance(value, enum.Enum) else value for name, value in changes.changed()}
+        if not values:
+            return False
         with self.db.write() as connection:
             return bool(connection.execute(update(subs).where(where).values(**values)).rowcount)
 

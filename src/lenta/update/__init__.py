@@ -6,18 +6,20 @@
       │
       ▼
     HTTPClient.fetch ── conditional GET, per-host limits, one client for all
-      │        │ 304 ─────────► changes_after_fetch ──┐
-      │        └ FetchError ──► error changes ────────┤
+      │        │ 304 ─────────► after_not_modified ───┐
+      │        └ FetchError ──► after_error ──────────┤
       ▼ body (still compressed)                       ▼
     process_body ── in a worker process       BatchWriter ── many feeds per
       or a thread: decode, parse,  ─records─►   short transaction, one
-      sanitize                                  batch at a time; items
+      sanitize, then after_body                 batch at a time; items
       (schedule.next_check_at:                  planned against what is
        when to look again)                      stored, inside it
 
 Every decision is in :mod:`lenta.update.decide` (items),
 :mod:`lenta.update.schedule` (time) and :mod:`lenta.update.store` (feed
-columns); this module only moves data between the engines. For big refreshes
+columns and the fetch log, as typed :class:`~lenta.update.store.FeedUpdate`
+values, for a body and a failure alike); this module only moves data
+between the engines. For big refreshes
 the executor is a process pool, so every core works and the event loop only
 moves bytes. A failing feed becomes a stored per-feed error, never an
 exception out of :meth:`Pipeline.refresh`.
@@ -40,40 +42,31 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from lenta.credentials import masked
 from lenta.credentials import redact
 from lenta.credentials import with_userinfo
 from lenta.exceptions import FetchError
-from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
-from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.fetch import FetchResult
 from lenta.fetch import Validators
 from lenta.fetch.http import HTTPClient
 from lenta.site_settings import SiteSettings
 from lenta.storage import Storage
-from lenta.storage.records import FetchLogRecord
 from lenta.types import Feed
+from lenta.types import FetchOutcome
 from lenta.types import RefreshSummary
-from lenta.update import schedule
+from lenta.update import store
 from lenta.update.decide import Limits
 from lenta.update.order import fetch_order
 from lenta.update.process import Processed
 from lenta.update.process import process_body
 from lenta.update.store import StoreContext
-from lenta.update.store import changes_after_body
-from lenta.update.store import changes_after_error
-from lenta.update.store import changes_after_fetch
-from lenta.update.store import discard_cutoff
-from lenta.update.store import error_text
-from lenta.update.store import internal_error
-from lenta.update.store import next_check
-from lenta.update.store import stored_hints
 from lenta.update.workers import LazyProcessPool
 from lenta.update.writer import BatchWriter
 from lenta.update.writer import WriteJob
 
-__all__ = ["Pipeline", "FeedOutcome", "Processed", "apply_retention", "process_body", "utcnow"]
+__all__ = ["Pipeline", "FeedOutcome", "Processed", "RefreshProgress", "apply_retention", "process_body", "utcnow"]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +85,7 @@ class FeedOutcome:
 
     feed_id: int
     url: str
-    outcome: str  # "ok", "not_modified" or a FetchErrorKind value
+    outcome: FetchOutcome
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
@@ -100,30 +93,47 @@ class FeedOutcome:
 
     @property
     def failed(self) -> bool:
-        return self.outcome not in {"ok", "not_modified", "push"}
-
-    def summary(self) -> RefreshSummary:
-        if self.failed:
-            return RefreshSummary(failed=1, failures=((self.url, self.error or self.outcome),))
-        if self.outcome == "not_modified":
-            return RefreshSummary(not_modified=1)
-        return RefreshSummary(ok=1, new_items=self.new_items, updated_items=self.updated_items)
+        return self.outcome.failed
 
 
 def summarize(outcomes: Iterable[FeedOutcome]) -> RefreshSummary:
-    """The round's summary: what :meth:`FeedOutcome.summary` gives, added up in one pass."""
+    """The round's summary: the outcomes counted, in one pass."""
     counts = {"ok": 0, "not_modified": 0, "new_items": 0, "updated_items": 0}
     failures: list[tuple[str, str]] = []
     for outcome in outcomes:
         if outcome.failed:
-            failures.append((outcome.url, outcome.error or outcome.outcome))
-        elif outcome.outcome == "not_modified":
+            failures.append((outcome.url, outcome.error or outcome.outcome.value))
+        elif outcome.outcome == FetchOutcome.NOT_MODIFIED:
             counts["not_modified"] += 1
         else:
             counts["ok"] += 1
             counts["new_items"] += outcome.new_items
             counts["updated_items"] += outcome.updated_items
     return RefreshSummary(failed=len(failures), failures=tuple(failures), **counts)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshProgress:
+    """Where a refresh round is, as its progress callback hears it: once
+    when it starts (``done`` 0, no ``outcome``), then once per feed as it
+    finishes, in whichever process it ran."""
+
+    total: int  # feeds in the round
+    done: int  # feeds finished so far, this one included
+    outcome: FeedOutcome | None = None  # the feed that just finished
+
+
+def log_feed_error(feed: Feed, kind: str, status: int | None, error: str | None) -> None:
+    """The warning of a feed that failed (:mod:`lenta.logs`): its URL as an
+    admin sees it (credentials as ``***``), the error already redacted."""
+    url = masked(feed.url, feed.credentials)
+    log.warning(
+        "feed %d failed: %s: %s",
+        feed.id,
+        url,
+        error or kind,
+        extra={"event": "feed_error", "feed_id": feed.id, "url": url, "kind": kind, "status": status, "error": error},
+    )
 
 
 def apply_retention(storage: Storage, site: SiteSettings, now: datetime) -> None:
@@ -276,12 +286,14 @@ class Pipeline:
         # The traceback as text, credentials in any URL it quotes masked.
         trace = redact("".join(traceback.format_exception(exc)))
         log.error("feed %s: lenta failed while handling it\n%s", feed.url, trace)
-        error = internal_error(exc)
+        error = store.internal_error(exc)
         try:
             return await self._store_error(feed, error, started)
         except Exception:  # not even the error could be stored (the database is down): report it all the same
             log.exception("feed %s: its error could not be stored", feed.url)
-            return FeedOutcome(feed.id, feed.url, str(error.kind), error=str(error), seconds=time.monotonic() - started)
+            return FeedOutcome(
+                feed.id, feed.url, FetchOutcome.of(error.kind), error=str(error), seconds=time.monotonic() - started
+            )
 
     async def _store_body(self, feed: Feed, result: FetchResult, started: float, *, pushed: bool = False) -> FeedOutcome:
         context = self._context(feed, pushed=pushed)
@@ -295,23 +307,10 @@ class Pipeline:
                 log.warning("the parse worker pool broke; working on threads for the rest of this refresh")
                 self.executor = None
                 return await self._store_body(feed, result, started, pushed=pushed)
-        except NotAFeedError as error:
-            return await self._store_error(
-                feed,
-                FetchError(str(error), kind=FetchErrorKind.NOT_A_FEED, status=result.status),
-                started,
-                result=result,
-            )
-        except ParseError as error:
-            return await self._store_error(
-                feed,
-                FetchError(str(error), kind=FetchErrorKind.PARSE, status=result.status),
-                started,
-                result=result,
-            )
-        except FetchError as error:  # the body did not decode, or is over the cap once decoded
-            return await self._store_error(feed, error, started, result=result)
-        return FeedOutcome(feed.id, feed.url, "push" if pushed else "ok", new, updated, seconds=time.monotonic() - started)
+        except (ParseError, FetchError) as error:  # not a feed, unparsable, undecodable, over the cap once decoded
+            return await self._store_error(feed, store.body_error(error, result.status), started, result=result)
+        outcome = FetchOutcome.PUSH if pushed else FetchOutcome.OK
+        return FeedOutcome(feed.id, feed.url, outcome, new, updated, seconds=time.monotonic() - started)
 
     async def _parse_then_write(self, feed: Feed, result: FetchResult, context: StoreContext, elapsed: float) -> tuple[int, int]:
         """Decode, parse and sanitize in a worker process (or, without a pool,
@@ -338,18 +337,11 @@ class Pipeline:
                 context.limits,
             ),
         )
-        changes = changes_after_body(feed, result, processed, context, self._url_taken)
-        log_record = FetchLogRecord(
-            at=context.now,
-            outcome="push" if context.pushed else "ok",
-            duration=elapsed + time.monotonic() - started,
-            status=result.status,
-            bytes=len(result.body),
-            dropped_items=processed.dropped_items,
-            cut_fields=processed.cut_fields,
+        update = store.after_body(
+            feed, result, processed, context, self._url_taken, duration=elapsed + time.monotonic() - started
         )
         return await self._write(
-            WriteJob(feed.id, changes, log_record, context.now, records=processed.records, discard_before=discard_cutoff(context))
+            WriteJob(feed.id, update, context.now, records=processed.records, discard_before=store.discard_cutoff(context))
         )
 
     async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:
@@ -370,24 +362,22 @@ class Pipeline:
 
     async def _store_not_modified(self, feed: Feed, result: FetchResult, started: float) -> FeedOutcome:
         now = self.clock()
-        changes = changes_after_fetch(feed, result, now, self._url_taken)
-        hints = stored_hints(feed, schedule.cache_seconds(result.headers, now))
-        changes["next_check_at"] = next_check(feed, now, hints, hub_pushes=feed.id in self.pushed)
-        log_record = FetchLogRecord(at=now, outcome="not_modified", duration=time.monotonic() - started, status=result.status)
-        await self._write(WriteJob(feed.id, changes, log_record, now))
-        return FeedOutcome(feed.id, feed.url, "not_modified", seconds=time.monotonic() - started)
+        update = store.after_not_modified(
+            feed, result, now, self._url_taken, hub_pushes=feed.id in self.pushed, duration=time.monotonic() - started
+        )
+        await self._write(WriteJob(feed.id, update, now))
+        return FeedOutcome(feed.id, feed.url, update.outcome, seconds=time.monotonic() - started)
 
     async def _store_error(self, feed: Feed, error: FetchError, started: float, result: FetchResult | None = None) -> FeedOutcome:
         now = self.clock()
-        changes = changes_after_error(feed, error, now, hub_pushes=feed.id in self.pushed)
-        log_record = FetchLogRecord(
-            at=now,
-            outcome=str(error.kind),
+        update = store.after_error(
+            feed,
+            error,
+            now,
+            hub_pushes=feed.id in self.pushed,
             duration=time.monotonic() - started,
-            status=changes["http_status"],  # type: ignore[arg-type]
-            bytes=len(result.body or b"") if result else 0,
-            error=error_text(error),
+            body_bytes=len(result.body or b"") if result else 0,
         )
-        await self._write(WriteJob(feed.id, changes, log_record, now))
-        log.info("feed %s failed: %s", feed.url, log_record.error)
-        return FeedOutcome(feed.id, feed.url, str(error.kind), error=log_record.error, seconds=time.monotonic() - started)
+        await self._write(WriteJob(feed.id, update, now))
+        log_feed_error(feed, str(error.kind), update.log.status, update.log.error)
+        return FeedOutcome(feed.id, feed.url, update.outcome, error=update.log.error, seconds=time.monotonic() - started)

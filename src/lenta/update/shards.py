@@ -1,76 +1,85 @@
-"""A big ``lenta refresh`` on every core: one process per shard of hosts.
+"""A big ``lenta refresh`` on every core: one process per shard of the round.
 
 A round of hundreds of feeds is CPU work in Python (request bookkeeping,
 parsing, sanitizing, writing) and one process holds one core, so
-:func:`run_shards` forks a child for every shard but the first (hosts split
-by :func:`lenta.update.order.shard_by_host`), runs the first itself and
-waits for the others. Each runs a whole refresh of its shard: its own event
-loop, HTTP client, parse thread and database connections; the database is
-all they share, each writing in short transactions of its own. The calling
-process works rather than waits: an idle parent would hold its memory (the
-interpreter and every module, some 50 MB) for nothing.
+:func:`run_shards` forks a child for every shard but the first (planned by
+:func:`lenta.update.order.plan_shards`), runs the first itself on the
+caller's event loop and hears from the children meanwhile. Each runs a
+whole refresh of its shard: its own event loop, HTTP client, parse thread
+and database connections; the database is all they share, each writing in
+short transactions of its own. The calling process works rather than
+waits: an idle parent would hold its memory (the interpreter and every
+module, some 50 MB) for nothing.
 
 Forked, a child starts with every module already imported, where a new
 interpreter would spend half a second importing them again. Forking is
-safe because it happens before the round starts: the caller has no event
-loop running, no thread, no libcurl handle (see
-:meth:`lenta.core.Lenta.refresh_round`), and ``after_fork`` lets the child
-drop the database connections it inherited. Only once every child exists
-does the caller start a thread, to hear from them while it works.
+safe because it happens before the round starts: the caller runs no other
+thread and holds no libcurl handle (:meth:`lenta.core.Lenta.refresh` forks
+only then); the child leaves the parent's event loop alone (asyncio
+forgets a running loop across a fork) and runs one of its own, and
+``after_fork`` lets it drop the database connections it inherited.
 
-A child reports through a pipe: a byte per finished feed (for a progress
-bar), then its summary, or the error that stopped it, pickled. A child that
-dies without a word (killed, out of memory) counts as failed for each feed
-it had not finished; those stay claimed until their lease runs out, then
-are due again.
+A child reports through a pipe: each feed's outcome as it finishes, then
+its summary, or the error that stopped it, each pickled. A child that dies
+without a word (killed, out of memory) counts as failed for each feed it
+had not finished; those stay claimed until their lease runs out, then are
+due again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
-import selectors
 import signal
 import struct
-import threading
 from collections.abc import Callable
+from collections.abc import Coroutine
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
-from lenta.types import Feed
 from lenta.types import RefreshSummary
+from lenta.update import FeedOutcome
+from lenta.update.order import Shard
 
-_TICK = b"."
+_OUTCOME = b"O"
 _SUMMARY = b"S"
 _ERROR = b"E"
-_LENGTH = struct.Struct("!Q")
+_HEADER = struct.Struct("!cQ")  # kind, length of the pickle that follows
 
-# Runs one shard in the calling process: (feeds, tick per finished feed) -> summary.
-ShardRun = Callable[[Sequence[Feed], Callable[[], None]], RefreshSummary]
+# Runs one shard: (shard, report per finished feed) -> summary.
+ShardRun = Callable[[Shard, Callable[[FeedOutcome], None]], Coroutine[Any, Any, RefreshSummary]]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Child:
     pid: int
     fd: int
-    feeds: Sequence[Feed]
+    shard: Shard
+    done: asyncio.Future[None]
     buffer: bytearray = field(default_factory=bytearray)
-    ticks: int = 0
-    done: bool = False
+    finished: int = 0
+    summary: RefreshSummary | None = None
+    error: BaseException | None = None
+    reaped: bool = False
 
 
-def run_shards(
-    shards: Sequence[Sequence[Feed]],
+async def run_shards(
+    shards: Sequence[Shard],
     run: ShardRun,
     *,
     after_fork: Callable[[], None] = lambda: None,
-    on_progress: Callable[[int], None] | None = None,
+    on_outcome: Callable[[FeedOutcome], None] | None = None,
 ) -> RefreshSummary:
-    """Run ``run(shard, tick)`` for every shard, the first in this process
-    and each other in a forked child, and add up their summaries.
-    ``on_progress(n)`` hears of every ``n`` feeds finished, as they finish
-    (from two threads of this process, never at once).
+    """Run ``run(shard, report)`` for every shard, the first on this event
+    loop and each other in a forked child, and add up their summaries.
+    ``on_outcome`` hears of every feed as it finishes, whichever process
+    it was in (on this loop's thread).
+
+    Call it before this process starts any thread (forking a threaded
+    process can leave the child stuck on a lock another thread held).
 
     Raises:
         The first error a shard raised (a LentaError such as StorageError),
@@ -78,56 +87,48 @@ def run_shards(
     """
     if not shards:
         return RefreshSummary()
+    loop = asyncio.get_running_loop()
+
+    def report(outcome: FeedOutcome) -> None:
+        if on_outcome is not None:
+            on_outcome(outcome)
+
     children: list[_Child] = []
-    lock = threading.Lock()
-
-    def progress(count: int) -> None:
-        if on_progress is not None:
-            with lock:
-                on_progress(count)
-
     try:
         for shard in shards[1:]:
-            children.append(_fork(shard, run, after_fork))
-        # Threads only now that every fork is done.
-        collected: list[tuple[RefreshSummary, BaseException | None]] = []
-        collector = threading.Thread(
-            target=lambda: collected.append(_collect(children, progress)), name="lenta-shards", daemon=True
-        )
-        collector.start()
+            children.append(_fork(shard, run, after_fork, loop))
+        for child in children:
+            loop.add_reader(child.fd, _read, loop, child, report)
         error: BaseException | None = None
         try:
-            summary = run(shards[0], lambda: progress(1))
+            summary = await run(shards[0], report)
         except Exception as own_error:  # as a child's: raised once the others have ended
             summary, error = RefreshSummary(), own_error
-        collector.join()
+        await asyncio.gather(*(child.done for child in children))
     except BaseException:
         for child in children:  # interrupted: take the children down with us
-            if not child.done:
-                _kill(child.pid)
+            _abandon(loop, child)
         raise
-    if not collected:  # the collector itself failed; its error went to threading.excepthook
-        raise RuntimeError("lost track of the refresher processes")
-    theirs, their_error = collected[0]
-    error = error or their_error
+    for child in children:
+        summary += child.summary or RefreshSummary()
+        error = error or child.error
     if error is not None:
         raise error
-    return summary + theirs
+    return summary
 
 
-def _fork(shard: Sequence[Feed], run: ShardRun, after_fork: Callable[[], None]) -> _Child:
+def _fork(shard: Shard, run: ShardRun, after_fork: Callable[[], None], loop: asyncio.AbstractEventLoop) -> _Child:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
         code = 0
         try:
+            # Ctrl-C stops the child's own round, not the parent's (whose
+            # handler the fork copied).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             after_fork()
-
-            def tick() -> None:
-                os.write(write_fd, _TICK)
-
-            summary = run(shard, tick)
+            summary = asyncio.run(run(shard, lambda outcome: _send(write_fd, _OUTCOME, outcome)))
             _send(write_fd, _SUMMARY, summary)
         except BaseException as error:  # reported to the parent, which raises it
             code = 1
@@ -138,78 +139,86 @@ def _fork(shard: Sequence[Feed], run: ShardRun, after_fork: Callable[[], None]) 
         finally:
             os._exit(code)
     os.close(write_fd)
-    return _Child(pid, read_fd, shard)
+    return _Child(pid, read_fd, shard, loop.create_future())
 
 
 def _send(fd: int, kind: bytes, value: object) -> None:
     payload = pickle.dumps(value)
-    data = kind + _LENGTH.pack(len(payload)) + payload
+    data = _HEADER.pack(kind, len(payload)) + payload
     while data:
         data = data[os.write(fd, data) :]
 
 
-def _collect(children: list[_Child], on_progress: Callable[[int], None] | None) -> tuple[RefreshSummary, BaseException | None]:
-    summary = RefreshSummary()
-    error: BaseException | None = None
-    with selectors.DefaultSelector() as selector:
-        for child in children:
-            selector.register(child.fd, selectors.EVENT_READ, child)
-        while selector.get_map():
-            for key, _ in selector.select():
-                child = key.data
-                chunk = os.read(child.fd, 65536)
-                if chunk:
-                    ticks = _take_ticks(child, chunk)
-                    if ticks and on_progress is not None:
-                        on_progress(ticks)
-                    continue
-                selector.unregister(child.fd)
-                os.close(child.fd)
-                result, child_error = _finish(child)
-                summary += result
-                error = error or child_error
-    return summary, error
+def _read(loop: asyncio.AbstractEventLoop, child: _Child, report: Callable[[FeedOutcome], None]) -> None:
+    """The child's pipe is readable: take its messages, or its end."""
+    try:
+        chunk = os.read(child.fd, 65536)
+        if chunk:
+            child.buffer += chunk
+            for kind, value in _messages(child.buffer):
+                if kind == _OUTCOME and isinstance(value, FeedOutcome):
+                    child.finished += 1
+                    report(value)
+                elif kind == _SUMMARY and isinstance(value, RefreshSummary):
+                    child.summary = value
+                elif kind == _ERROR and isinstance(value, BaseException):
+                    child.error = value
+            return
+        loop.remove_reader(child.fd)
+        os.close(child.fd)
+        _reap(child)
+    except BaseException as error:  # a progress callback failed: the round fails with it
+        _abandon(loop, child)
+        if not child.done.done():
+            child.done.set_exception(error)
+        return
+    if not child.done.done():
+        child.done.set_result(None)
 
 
-def _take_ticks(child: _Child, chunk: bytes) -> int:
-    """Count the progress bytes of ``chunk``; keep what follows them (the report)."""
-    if child.buffer:  # the report has begun: everything else is part of it
-        child.buffer += chunk
-        return 0
-    ticks = len(chunk) - len(chunk.lstrip(_TICK))
-    child.buffer += chunk[ticks:]
-    child.ticks += ticks
-    return ticks
+def _messages(buffer: bytearray) -> list[tuple[bytes, object]]:
+    """The whole messages at the start of ``buffer``, taken off it."""
+    found: list[tuple[bytes, object]] = []
+    while len(buffer) >= _HEADER.size:
+        kind, length = _HEADER.unpack_from(buffer)
+        end = _HEADER.size + length
+        if len(buffer) < end:
+            break
+        found.append((kind, pickle.loads(bytes(buffer[_HEADER.size : end]))))
+        del buffer[:end]
+    return found
 
 
-def _finish(child: _Child) -> tuple[RefreshSummary, BaseException | None]:
-    """Reap the child and read its report."""
+def _reap(child: _Child) -> None:
+    """Wait for the child (it closed its pipe: it is exiting); one that
+    ended without a summary or an error was killed or crashed."""
     _, status = os.waitpid(child.pid, 0)
-    child.done = True
-    report = bytes(child.buffer)
-    header = 1 + _LENGTH.size
-    if len(report) >= header:
-        (length,) = _LENGTH.unpack(report[1:header])
-        if len(report) == header + length:
-            value = pickle.loads(report[header:])
-            if report[:1] == _SUMMARY and isinstance(value, RefreshSummary):
-                return value, None
-            if report[:1] == _ERROR and isinstance(value, BaseException):
-                return RefreshSummary(), value
-    # No report: the child was killed or crashed before it could say anything.
-    # Which feeds it finished is not known (they finish in any order), only how many.
+    child.reaped = True
+    if child.summary is not None or child.error is not None:
+        return
+    # Which feeds it finished is known only from the outcomes it sent.
     why = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
-    unfinished = max(0, len(child.feeds) - child.ticks)
+    total = len(child.shard.feeds)
+    unfinished = max(0, total - child.finished)
     message = (
-        f"the refresher process stopped ({why}) with {unfinished} of its {len(child.feeds)} feeds "
+        f"the refresher process stopped ({why}) with {unfinished} of its {total} feeds "
         "not done; they will be tried again when their claim runs out"
     )
-    return RefreshSummary(failed=unfinished, failures=((f"refresher process {child.pid}", message),)), None
+    child.summary = RefreshSummary(failed=unfinished, failures=((f"refresher process {child.pid}", message),))
 
 
-def _kill(pid: int) -> None:
+def _abandon(loop: asyncio.AbstractEventLoop, child: _Child) -> None:
+    """Stop listening to the child and end it, if it has not ended."""
+    if child.reaped:
+        return
+    child.reaped = True
+    loop.remove_reader(child.fd)
     try:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
+        os.close(child.fd)
+    except OSError:
+        pass
+    try:
+        os.kill(child.pid, signal.SIGTERM)
+        os.waitpid(child.pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass

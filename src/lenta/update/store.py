@@ -1,12 +1,19 @@
-"""What a fetch changes on a feed's row: pure decisions.
+"""What a fetch changes on a feed's row and in its fetch log: pure decisions.
 
-:func:`changes_after_fetch` (any good answer), :func:`changes_after_body`
-(a parsed body: the feed's own fields, its hints, its next check) and
-:func:`redirect_changes` (a permanent redirect, confirmed on the second
-sight) take the feed, the answer and the time and return column values;
-the pipeline hands them to the batch writer with the items. Parsing a body
-happens in :func:`lenta.update.process.process_body`, in a worker process
-or a thread.
+Each answer has its function, taking the feed, the answer and the time and
+returning a :class:`FeedUpdate` (typed column changes and the fetch-log
+row) for the batch writer:
+
+- :func:`after_body`: a parsed body (the feed's own fields, its hints, its
+  next check), items to be planned by the writer, then :func:`after_items`;
+- :func:`after_not_modified`: a 304;
+- :func:`after_error`: any failure, a body that would not parse included
+  (:func:`body_error` says which kind).
+
+:func:`changes_after_fetch` (any good answer) and :func:`redirect_changes`
+(a permanent redirect, confirmed on the second sight) are their shared
+parts. Parsing a body happens in :func:`lenta.update.process.process_body`,
+in a worker process or a thread.
 
 Where the items are written was measured (1,000 feeds, 2 cores): parse
 workers that each wrote their own feed spent 6.6 s of a round waiting on
@@ -16,6 +23,7 @@ commits many feeds at once does not wait while anything else could work.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,9 +35,15 @@ from lenta.credentials import redact
 from lenta.credentials import same_origin
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
+from lenta.exceptions import NotAFeedError
+from lenta.exceptions import ParseError
 from lenta.fetch import FetchResult
+from lenta.storage.records import FeedChanges
+from lenta.storage.records import FetchLogRecord
 from lenta.types import Feed
+from lenta.types import FetchOutcome
 from lenta.update import schedule
+from lenta.update.decide import ItemPlan
 from lenta.update.decide import Limits
 from lenta.update.process import Processed
 
@@ -49,6 +63,18 @@ class StoreContext:
     pushed: bool = False  # a WebSub delivery: validators and schedule untouched
     hub_pushes: bool = False  # a hub pushes this feed: poll it more slowly
     limits: Limits = Limits()  # what one body may store
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """What one answer changes: the feed's columns and its fetch-log row."""
+
+    changes: FeedChanges
+    log: FetchLogRecord
+
+    @property
+    def outcome(self) -> FetchOutcome:
+        return self.log.outcome
 
 
 def stored_hints(feed: Feed, cache_seconds: float | None = None) -> schedule.Hints:
@@ -85,34 +111,44 @@ def next_check(
     )
 
 
-def redirect_changes(feed: Feed, result: FetchResult, url_taken: Callable[[str], bool]) -> dict[str, object]:
+def redirect_changes(feed: Feed, result: FetchResult, url_taken: Callable[[str], bool]) -> FeedChanges | None:
     """A permanent redirect moves the feed once it is seen twice in a row
-    (and only if no other feed has the new URL)."""
+    (and only if no other feed has the new URL). None: nothing to change,
+    the answer of almost every fetch."""
     target = result.permanent_redirect
     if target is None or target == feed.url:
-        return {"pending_url": None} if feed.pending_url else {}
+        return FeedChanges(pending_url=None) if feed.pending_url else None
     if feed.pending_url != target:
-        return {"pending_url": target}
+        return FeedChanges(pending_url=target)
     if url_taken(target):
-        return {"pending_url": None}
-    moved: dict[str, object] = {"url": target, "pending_url": None}
+        return FeedChanges(pending_url=None)
     if feed.credentials and not same_origin(feed.url, target):
-        moved["credentials"] = None  # they were given for the old origin, not this one
-    return moved
+        # They were given for the old origin, not this one.
+        return FeedChanges(url=target, pending_url=None, credentials=None)
+    return FeedChanges(url=target, pending_url=None)
 
 
-def changes_after_fetch(feed: Feed, result: FetchResult, now: datetime, url_taken: Callable[[str], bool]) -> dict[str, object]:
+def changes_after_fetch(
+    feed: Feed, result: FetchResult, now: datetime, url_taken: Callable[[str], bool], *, next_check_at: datetime | None
+) -> FeedChanges:
     """The feed columns any good answer (200 or 304) changes; the error
     columns only when there is an error to clear (most rounds, most feeds
-    had none: fewer columns to write)."""
-    changes: dict[str, object] = {"checked_at": now, "http_status": result.status}
+    had none: fewer columns to write). A round of 304s makes one value per
+    feed here, and no more: each costs the construction of every field."""
+    if result.status == 304:
+        changes = FeedChanges(checked_at=now, http_status=result.status, next_check_at=next_check_at)
+    else:
+        changes = FeedChanges(
+            checked_at=now,
+            http_status=result.status,
+            next_check_at=next_check_at,
+            etag=_validator(result.validators.etag),
+            last_modified=_validator(result.validators.last_modified),
+        )
     if feed.error is not None or feed.error_kind is not None or feed.error_count or feed.gone:
-        changes.update(error=None, error_kind=None, error_count=0, gone=False)
-    if result.status != 304:
-        changes["etag"] = _validator(result.validators.etag)
-        changes["last_modified"] = _validator(result.validators.last_modified)
-    changes.update(redirect_changes(feed, result, url_taken))
-    return changes
+        changes = dataclasses.replace(changes, error=None, error_kind=None, error_count=0, gone=False)
+    redirect = redirect_changes(feed, result, url_taken)
+    return changes if redirect is None else changes | redirect
 
 
 def _validator(value: str | None) -> str | None:
@@ -122,60 +158,131 @@ def _validator(value: str | None) -> str | None:
     return value if value is None or len(value) <= MAX_VALIDATOR_LENGTH else None
 
 
+def after_not_modified(
+    feed: Feed, result: FetchResult, now: datetime, url_taken: Callable[[str], bool], *, hub_pushes: bool, duration: float
+) -> FeedUpdate:
+    """A 304: the feed was checked, and is checked next by the hints its
+    last body gave and the freshness this answer gives."""
+    hints = stored_hints(feed, schedule.cache_seconds(result.headers, now))
+    next_check_at = next_check(feed, now, hints, hub_pushes=hub_pushes)
+    changes = changes_after_fetch(feed, result, now, url_taken, next_check_at=next_check_at)
+    return FeedUpdate(changes, FetchLogRecord(at=now, outcome=FetchOutcome.NOT_MODIFIED, duration=duration, status=result.status))
+
+
 def changes_after_body(
     feed: Feed, result: FetchResult, processed: Processed, ctx: StoreContext, url_taken: Callable[[str], bool]
-) -> dict[str, object]:
+) -> FeedChanges:
     """Everything a parsed body changes on the feed row."""
     parsed = processed.feed
     publish_interval = schedule.estimate_publish_interval((r.date for r in processed.records), feed.publish_interval)
-    changes: dict[str, object] = {
-        "feed_title": parsed.title,
-        "site_url": parsed.link,
-        "description": parsed.description,
-        "image_url": parsed.image_url,
-        "format": parsed.format,
-        "hub_url": parsed.hub_url,
-        "self_url": parsed.self_url,
-        "ttl_minutes": parsed.ttl_minutes,
-        "update_period": parsed.update_period,
-        "update_frequency": parsed.update_frequency,
-        "skip_hours": ",".join(str(h) for h in sorted(parsed.skip_hours)) or None,
-        "skip_days": ",".join(sorted(parsed.skip_days)) or None,
-        "publish_interval": publish_interval,
-    }
-    if not ctx.pushed:
-        hints = schedule.Hints(
-            ttl_minutes=parsed.ttl_minutes,
-            update_period=parsed.update_period,
-            update_frequency=parsed.update_frequency,
-            skip_hours=parsed.skip_hours,
-            skip_days=parsed.skip_days,
-            cache_seconds=schedule.cache_seconds(result.headers, ctx.now),
-        )
-        changes.update(changes_after_fetch(feed, result, ctx.now, url_taken))
-        changes["next_check_at"] = next_check(feed, ctx.now, hints, hub_pushes=ctx.hub_pushes, publish_interval=publish_interval)
-    return changes
+    changes = FeedChanges(
+        feed_title=parsed.title,
+        site_url=parsed.link,
+        description=parsed.description,
+        image_url=parsed.image_url,
+        format=parsed.format,
+        hub_url=parsed.hub_url,
+        self_url=parsed.self_url,
+        ttl_minutes=parsed.ttl_minutes,
+        update_period=parsed.update_period,
+        update_frequency=parsed.update_frequency,
+        skip_hours=parsed.skip_hours,
+        skip_days=parsed.skip_days,
+        publish_interval=publish_interval,
+    )
+    if ctx.pushed:  # validators and schedule are the polling's
+        return changes
+    hints = schedule.Hints(
+        ttl_minutes=parsed.ttl_minutes,
+        update_period=parsed.update_period,
+        update_frequency=parsed.update_frequency,
+        skip_hours=parsed.skip_hours,
+        skip_days=parsed.skip_days,
+        cache_seconds=schedule.cache_seconds(result.headers, ctx.now),
+    )
+    next_check_at = next_check(feed, ctx.now, hints, hub_pushes=ctx.hub_pushes, publish_interval=publish_interval)
+    return changes | changes_after_fetch(feed, result, ctx.now, url_taken, next_check_at=next_check_at)
 
 
-def changes_after_error(feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool) -> dict[str, object]:
+def after_body(
+    feed: Feed,
+    result: FetchResult,
+    processed: Processed,
+    ctx: StoreContext,
+    url_taken: Callable[[str], bool],
+    *,
+    duration: float,
+) -> FeedUpdate:
+    """A parsed body, before its items are planned (:func:`after_items`)."""
+    log = FetchLogRecord(
+        at=ctx.now,
+        outcome=FetchOutcome.PUSH if ctx.pushed else FetchOutcome.OK,
+        duration=duration,
+        status=result.status,
+        bytes=len(result.body or b""),
+        dropped_items=processed.dropped_items,
+        cut_fields=processed.cut_fields,
+    )
+    return FeedUpdate(changes_after_body(feed, result, processed, ctx, url_taken), log)
+
+
+def after_items(update: FeedUpdate, plan: ItemPlan, now: datetime) -> FeedUpdate:
+    """A body's update once its items are planned against what is stored:
+    new or changed items move the feed's ``modified_at``, and the log
+    counts them."""
+    changes = update.changes
+    if plan.new or plan.changed:
+        changes = changes | FeedChanges(modified_at=now)
+    log = dataclasses.replace(update.log, new_items=len(plan.new), updated_items=len(plan.changed))
+    return FeedUpdate(changes, log)
+
+
+def changes_after_error(feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool) -> FeedChanges:
     """Everything a failed fetch changes on the feed row: the error (its
     text made fit for storage), the streak, and when to try again (backoff
     and Retry-After); a 410 stops polling."""
     error_count = feed.error_count + 1
     gone = error.kind == FetchErrorKind.GONE
-    return {
-        "checked_at": now,
-        "http_status": clamp_int(error.status, 0, MAX_STATUS),
-        "error": error_text(error),
-        "error_kind": str(error.kind),
-        "error_count": error_count,
-        "gone": gone,
-        "next_check_at": None
+    return FeedChanges(
+        checked_at=now,
+        http_status=clamp_int(error.status, 0, MAX_STATUS),
+        error=error_text(error),
+        error_kind=error.kind,
+        error_count=error_count,
+        gone=gone,
+        next_check_at=None
         if gone
         else next_check(
             feed, now, stored_hints(feed), hub_pushes=hub_pushes, error_count=error_count, retry_after=error.retry_after
         ),
-    }
+    )
+
+
+def after_error(
+    feed: Feed, error: FetchError, now: datetime, *, hub_pushes: bool, duration: float, body_bytes: int = 0
+) -> FeedUpdate:
+    """A failed fetch, or a body that could not be used (``body_bytes`` of
+    it came)."""
+    changes = changes_after_error(feed, error, now, hub_pushes=hub_pushes)
+    log = FetchLogRecord(
+        at=now,
+        outcome=FetchOutcome.of(error.kind),
+        duration=duration,
+        status=clamp_int(error.status, 0, MAX_STATUS),
+        bytes=body_bytes,
+        error=error_text(error),
+    )
+    return FeedUpdate(changes, log)
+
+
+def body_error(error: ParseError | FetchError, status: int) -> FetchError:
+    """The fetch error a body that came but could not be used is stored as:
+    not a feed, unparsable, or (already a FetchError) undecodable or over
+    the cap once decoded."""
+    if isinstance(error, FetchError):
+        return error
+    kind = FetchErrorKind.NOT_A_FEED if isinstance(error, NotAFeedError) else FetchErrorKind.PARSE
+    return FetchError(str(error), kind=kind, status=status)
 
 
 def error_text(error: Exception) -> str:

@@ -13,24 +13,26 @@ fetch slot back first. A batch holds the write lock for milliseconds:
 readers never wait (WAL), and an admin's form write waits at most one batch.
 
 Item planning happens inside the transaction, against the rows it will
-change: :func:`lenta.update.decide.plan_items` is pure, the writer only
-feeds it what is stored.
+change: :func:`lenta.update.decide.plan_items` and
+:func:`lenta.update.store.after_items` are pure, the writer only feeds them
+what is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
 from lenta.storage import Storage
+from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
 from lenta.update import decide
+from lenta.update import store
 
 MAX_BATCH = 256  # a batch of 304s is a few milliseconds of writing
 MAX_BATCH_ITEMS = 500  # items of parsed bodies in one batch: some tens of milliseconds
@@ -43,8 +45,7 @@ class WriteJob:
     (304, error); then only the feed's columns and the log change."""
 
     feed_id: int
-    changes: dict[str, object]
-    log: FetchLogRecord
+    update: store.FeedUpdate
     now: datetime
     records: tuple[ItemRecord, ...] | None = None
     discard_before: datetime | None = None
@@ -151,20 +152,19 @@ class BatchWriter:
 
     def _apply(self, batch: list[WriteJob]) -> list[tuple[int, int]]:
         results = []
-        writes = []
+        writes: list[tuple[int, FeedChanges, tuple[ItemRecord, ...], FetchLogRecord]] = []
         changed_all: dict[int, ItemRecord] = {}
         with self.storage.db.write() as connection:
             for job in batch:
+                update = job.update
                 new: tuple[ItemRecord, ...] = ()
                 changed: Mapping[int, ItemRecord] = {}
                 if job.records is not None:
                     existing = self.storage.items.existing(connection, job.feed_id, (r.key for r in job.records))
                     plan = decide.plan_items(job.records, existing, discard_before=job.discard_before)
+                    update = store.after_items(update, plan, job.now)
                     new, changed = plan.new, plan.changed
-                    if new or changed:
-                        job.changes["modified_at"] = job.now
-                log = dataclasses.replace(job.log, new_items=len(new), updated_items=len(changed))
-                writes.append((job.feed_id, job.changes, new, log))
+                writes.append((job.feed_id, update.changes, new, update.log))
                 changed_all.update(changed)
                 results.append((len(new), len(changed)))
             self.storage.apply_feed_writes(connection, writes, changed_all, batch[0].now)

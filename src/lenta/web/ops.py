@@ -18,21 +18,19 @@ def _lenta(request: Request) -> Lenta:
 
 
 def healthz(request: Request) -> Response:
-    lenta = _lenta(request)
     try:
-        summary = lenta.storage.feeds.health_summary(lenta.clock())
+        health = _lenta(request).health()
     except StorageError as error:
         return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
     return JSONResponse(
         {
             "status": "ok",
-            "database": lenta.storage.dialect,
-            "feeds_due": int(summary.get("due", 0)),
-            "queue_lag_seconds": round(summary.get("lag", 0.0), 1),
+            "database": health.database,
+            "feeds_due": health.feeds_due,
+            "queue_lag_seconds": round(health.queue_lag_seconds, 1),
         }
     )
 
 
 def metrics_page(request: Request) -> Response:
-    lenta = _lenta(request)
-    return Response(metrics.render(lenta.storage, lenta.clock()), media_type=metrics.CONTENT_TYPE)
+    return Response(metrics.render(_lenta(request).operator_figures()), media_type=metrics.CONTENT_TYPE)

@@ -14,6 +14,10 @@ sees the answer. ``LENTA_MAX_CONNECTIONS`` bounds the
 connections served at once (uvicorn's ``limit_concurrency``): a request
 beyond it is answered 503 at once. Request lines and headers together are
 bounded by h11 (16 KiB).
+
+Logs go through lenta's own handler (:mod:`lenta.logs`): uvicorn is told
+not to set up its own, and its access log is replaced by lenta's
+(:mod:`lenta.web.accesslog`, ``LENTA_ACCESS_LOG``), which keeps secrets out.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from lenta.config import Settings
+from lenta.web.accesslog import AccessLogMiddleware
 
 
 class HeaderTimeoutH11(H11Protocol):
@@ -96,7 +101,10 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
         app,
         host=settings.host,
         port=settings.port,
+        # lenta.logs has set up the root logger; uvicorn's own messages at warning and above go there.
+        log_config=None,
         log_level="warning",
+        access_log=False,
         proxy_headers=False,
         http=protocol_class(settings.header_timeout),
         # uvicorn counts the connection asking too: one more lets exactly max_connections be served.
@@ -109,4 +117,6 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
 
 def serve(app: Any, settings: Settings) -> None:
     """Run ``app`` until SIGINT or SIGTERM."""
+    if settings.access_log:
+        app = AccessLogMiddleware(app)
     uvicorn.Server(server_config(app, settings)).run()

@@ -46,6 +46,7 @@ from lenta.fetch.http import HTTPClient
 from lenta.fetch.http import retry_after_seconds
 from lenta.fetch.http import split_content_type
 from lenta.storage import Storage
+from lenta.storage.records import SubscriptionChanges
 from lenta.types import Feed
 from lenta.types import HubFeed
 from lenta.types import Subscription
@@ -176,7 +177,7 @@ class WebSub:
             data["hub.lease_seconds"] = str(decide.LEASE_SECONDS)
         # Written before the POST: the hub may verify before it answers.
         await asyncio.to_thread(
-            self.storage.websub.change, sub.id, {"state": SubscriptionState.REQUESTED, "requested_at": self.clock()}
+            self.storage.websub.change, sub.id, SubscriptionChanges(state=SubscriptionState.REQUESTED, requested_at=self.clock())
         )
         try:
             result = await client.post(sub.hub_url, data)
@@ -200,7 +201,7 @@ class WebSub:
         retry_at = self.clock() + decide.retry_delay(attempts, retry_after)
         changed = self.storage.websub.change(
             sub.id,
-            {"state": SubscriptionState.FAILED, "attempts": attempts, "error": error, "retry_at": retry_at},
+            SubscriptionChanges(state=SubscriptionState.FAILED, attempts=attempts, error=error, retry_at=retry_at),
             if_state=SubscriptionState.REQUESTED,
         )
         if changed:
@@ -229,14 +230,14 @@ class WebSub:
             self.storage.websub.delete(sub.id)
             return None
         now = self.clock()
-        changes: dict[str, object] = {
-            "feed_id": None,
-            "mode": SubscriptionMode.UNSUBSCRIBE,
-            "state": SubscriptionState.PENDING,
-            "retry_at": now,
-            "attempts": 0,
-            "error": None,
-        }
+        changes = SubscriptionChanges(
+            feed_id=None,
+            mode=SubscriptionMode.UNSUBSCRIBE,
+            state=SubscriptionState.PENDING,
+            retry_at=now,
+            attempts=0,
+            error=None,
+        )
         self.storage.websub.change(sub.id, changes)
         return self.storage.websub.get(sub.id)
 
@@ -264,15 +265,15 @@ class WebSub:
             assert verdict.lease_seconds is not None
             self.storage.websub.change(
                 sub.id,
-                {
-                    "state": SubscriptionState.ACTIVE,
-                    "verified_at": now,
-                    "lease_seconds": verdict.lease_seconds,
-                    "expires_at": now + timedelta(seconds=verdict.lease_seconds),
-                    "attempts": 0,
-                    "error": None,
-                    "retry_at": None,
-                },
+                SubscriptionChanges(
+                    state=SubscriptionState.ACTIVE,
+                    verified_at=now,
+                    lease_seconds=verdict.lease_seconds,
+                    expires_at=now + timedelta(seconds=verdict.lease_seconds),
+                    attempts=0,
+                    error=None,
+                    retry_at=None,
+                ),
             )
             log.info("websub: subscribed to %s at %s for %d s", sub.topic, sub.hub_url, verdict.lease_seconds)
         elif verdict.kind == VerdictKind.UNSUBSCRIBED or sub.mode == SubscriptionMode.UNSUBSCRIBE:
@@ -283,13 +284,13 @@ class WebSub:
             error = N_("The hub denied the subscription: {reason}").format(reason=verdict.reason or "-")
             self.storage.websub.change(
                 sub.id,
-                {
-                    "state": SubscriptionState.FAILED,
-                    "attempts": attempts,
-                    "error": error,
-                    "expires_at": None,
-                    "retry_at": now + decide.retry_delay(attempts),
-                },
+                SubscriptionChanges(
+                    state=SubscriptionState.FAILED,
+                    attempts=attempts,
+                    error=error,
+                    expires_at=None,
+                    retry_at=now + decide.retry_delay(attempts),
+                ),
             )
             log.warning("websub: %s at %s: %s", sub.topic, sub.hub_url, error)
         return verdict

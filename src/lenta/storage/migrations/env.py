@@ -13,7 +13,9 @@ context.configure(
     target_metadata=metadata,
     # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
     render_as_batch=True,
-    # Each migration commits together with its version row.
+    # Each migration commits together with its version row. lenta.storage.migrate
+    # hands over a connection already in its (locked) transaction: then alembic opens
+    # none and every migration commits with that one.
     transaction_per_migration=True,
 )
 with context.begin_transaction():
