@@ -43,12 +43,16 @@ def compile_lenta() -> str:
 def lenta_env(db: Path, host_names: bool) -> dict[str, str]:
     """lenta's environment; with every feed on one host (``host_names``
     False), the per-host limits lifted, count and spacing, as reader has
-    none: as many connections to the host as lenta has requests on the wire."""
+    none: as many connections to the host as lenta has requests on the wire
+    in all its refresh processes together (a round split among processes
+    shares the host's connections among them)."""
     from lenta.config import load_settings
+    from lenta.update.workers import cpu_count
 
     env = dict(os.environ, LENTA_DB=str(db), LENTA_FETCH_ALLOW="127.0.0.1")
     if not host_names:
-        env["LENTA_PER_HOST"] = str(load_settings(env).concurrency)
+        settings = load_settings(env)
+        env["LENTA_PER_HOST"] = str(settings.concurrency * (settings.refresh_processes or cpu_count()))
         env["LENTA_HOST_INTERVAL"] = "0"
     return env
 

@@ -340,7 +340,7 @@ def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds:
         if ONE in mixes:
             print(
                 f"lenta URLs, {ONE}: http://127.0.0.1:{server.port}/fNNNNN.xml, LENTA_PER_HOST raised to "
-                "LENTA_CONCURRENCY and LENTA_HOST_INTERVAL=0",
+                "LENTA_CONCURRENCY times the refresh processes, LENTA_HOST_INTERVAL=0",
                 flush=True,
             )
         for round_ in range(1, rounds + 1):

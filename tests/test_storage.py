@@ -148,6 +148,15 @@ def test_list_counts_items_and_sorts_by_title(storage: Storage) -> None:
     assert listed[0].id == a.id
 
 
+def test_every_feed_for_a_refresh_is_by_id_gone_ones_included(storage: Storage) -> None:
+    b = storage.feeds.add("https://b.example/feed", now=NOW, custom_title="beta")
+    a = storage.feeds.add("https://a.example/feed", now=NOW, custom_title="Alpha")
+    storage.feeds.change(b.id, FeedChanges(gone=True, etag='"v1"'))
+    everything = storage.feeds.every()
+    assert [f.id for f in everything] == [b.id, a.id]
+    assert everything[0].gone and everything[0].etag == '"v1"' and everything[0].url == "https://b.example/feed"
+
+
 def test_deleting_a_feed_deletes_its_items(storage: Storage) -> None:
     feed = storage.feeds.add("https://example.com/feed", now=NOW)
     other = storage.feeds.add("https://example.com/other", now=NOW)

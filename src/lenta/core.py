@@ -437,7 +437,7 @@ class Lenta:
         if feeds:
             return [self.get_feed(f) for f in feeds]
         if all_feeds:
-            return self._storage.feeds.list(item_counts=False)
+            return self._storage.feeds.every()
         return self._storage.feeds.claim_due(self.clock(), limit=100_000, lease=CLAIM_LEASE)
 
     def _shards(self, targets: Sequence[Feed]) -> list[Shard]:

@@ -213,10 +213,9 @@ class FeedStore:
         with self.db.read() as connection:
             return self._one(connection, feeds.c.url == url, url)
 
-    def list(self, *, category_id: int | None = None, item_counts: bool = True) -> list[Feed]:
-        """Every feed (of a category), by title; without ``item_counts``
-        each ``item_count`` is 0, for callers that do not show it (a refresh)."""
-        query = self._select(item_counts=item_counts).order_by(
+    def list(self, *, category_id: int | None = None) -> list[Feed]:
+        """Every feed (of a category), by title, with its item count and categories."""
+        query = self._select().order_by(
             func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url)), feeds.c.id
         )
         if category_id is not None:
@@ -227,6 +226,12 @@ class FeedStore:
             rows = connection.execute(query).all()
             cats = self._categories_of(connection, [row.id for row in rows])
         return [feed_from_row(row, cats.get(row.id, ())) for row in rows]
+
+    def every(self) -> builtins.list[Feed]:
+        """Every feed, by id, as a refresh needs them: without item counts
+        or categories (reading those is most of a listing's cost)."""
+        with self.db.read() as connection:
+            return [feed_from_row(row) for row in connection.execute(select(feeds).order_by(feeds.c.id))]
 
     def due(self, now: datetime, limit: int) -> builtins.list[Feed]:
         """Feeds whose next check is at or before ``now``, most overdue first."""
