@@ -88,12 +88,14 @@ def test_plan_items_new_changed_unchanged_and_retention() -> None:
     )
     records = decide.build_records(feed, sanitize, NOW).records
     by_key = {r.key: r for r in records}
-    existing = {"same": (1, by_key["same"].hash), "changed": (2, "different")}
-    plan = decide.plan_items(records, existing, discard_before=NOW - timedelta(days=30))
+    existing = {"same": (1, by_key["same"].hash, NOW), "changed": (2, "different", NOW)}
+    plan = decide.plan_items(
+        records, existing, now=NOW, previous_check=NOW - timedelta(hours=1), discard_before=NOW - timedelta(days=30)
+    )
     assert [r.key for r in plan.new] == ["new"]
     assert list(plan.changed) == [2]
     assert plan.unchanged == 1
-    keep_all = decide.plan_items(records, existing)
+    keep_all = decide.plan_items(records, existing, now=NOW)
     assert [r.key for r in keep_all.new] == ["new", "old"]
 
 

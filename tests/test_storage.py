@@ -348,13 +348,13 @@ def test_existing_and_replace_update_in_place(storage: Storage) -> None:
     add_items(storage, feed.id, record("a", NOW), record("b", NOW))
     existing = storage.items.read_existing(feed.id, ["a", "b", "c"])
     assert set(existing) == {"a", "b"}
-    item_id, stored_hash = existing["a"]
-    assert stored_hash == "hash-a"
+    item_id, stored_hash, stored_date = existing["a"]
+    assert (stored_hash, stored_date) == ("hash-a", NOW)
     changed = record("a", NOW, title="New title", hash="hash-a2")
     write(storage, feed.id, changed={item_id: changed})
     assert storage.items.count() == 2
     assert storage.items.get(item_id).title == "New title"  # type: ignore[union-attr]
-    assert storage.items.read_existing(feed.id, ["a"])["a"] == (item_id, "hash-a2")
+    assert storage.items.read_existing(feed.id, ["a"])["a"] == (item_id, "hash-a2", NOW)
 
 
 def test_existing_handles_many_keys(storage: Storage) -> None:

@@ -47,7 +47,7 @@ def _enclosures_from_json(text: str | None) -> tuple[Enclosure, ...]:
 
 # Built once: a refresh runs these for every feed, and building a statement
 # (then its cache key) costs more than SQLite's part of a small insert.
-_EXISTING = select(items.c.key, items.c.id, items.c.hash).where(
+_EXISTING = select(items.c.key, items.c.id, items.c.hash, items.c.date).where(
     and_(items.c.feed_id == bindparam("feed_id"), items.c.key.in_(bindparam("keys", expanding=True)))
 )
 # The stored fields of an ItemRecord, in _record_row's order.
@@ -180,18 +180,18 @@ class ItemStore:
                 result[row.feed_id].append(item_from_row(row))
         return result
 
-    def existing(self, connection: Connection, feed_id: int, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
-        """key → (item id, hash) for those of ``keys`` already stored for the feed."""
-        found: dict[str, tuple[int, str]] = {}
+    def existing(self, connection: Connection, feed_id: int, keys: Iterable[str]) -> dict[str, tuple[int, str, datetime]]:
+        """key → (item id, hash, sort date) for those of ``keys`` already stored for the feed."""
+        found: dict[str, tuple[int, str, datetime]] = {}
         key_list = list(dict.fromkeys(keys))
         for start in range(0, len(key_list), _CHUNK):
             chunk = key_list[start : start + _CHUNK]
             rows = connection.execute(_EXISTING, {"feed_id": feed_id, "keys": chunk})
-            for key, item_id, item_hash in rows:
-                found[key] = (item_id, item_hash)
+            for key, item_id, item_hash, date in rows:
+                found[key] = (item_id, item_hash, date)
         return found
 
-    def read_existing(self, feed_id: int, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    def read_existing(self, feed_id: int, keys: Iterable[str]) -> dict[str, tuple[int, str, datetime]]:
         with self.db.read() as connection:
             return self.existing(connection, feed_id, keys)
 

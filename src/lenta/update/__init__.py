@@ -341,7 +341,14 @@ class Pipeline:
             feed, result, processed, context, self._url_taken, duration=elapsed + time.monotonic() - started
         )
         return await self._write(
-            WriteJob(feed.id, update, context.now, records=processed.records, discard_before=store.discard_cutoff(context))
+            WriteJob(
+                feed.id,
+                update,
+                context.now,
+                records=processed.records,
+                discard_before=store.discard_cutoff(context),
+                previous_check=feed.checked_at,
+            )
         )
 
     async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:

@@ -5,6 +5,9 @@ clock passed in.
   (:func:`build_records`);
 - which parsed items are new, which changed upstream, which are unchanged
   (:func:`plan_items`), by identity key and content hash;
+- the sort date of items the feed gives no date (:func:`date_undated`):
+  the first time lenta saw them, never above what is known to be newer,
+  in the document's order, and never changed once given;
 
 When to check a feed next is :mod:`lenta.update.schedule`.
 """
@@ -16,6 +19,7 @@ import hashlib
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -55,7 +59,8 @@ def _record_hash(parts: Iterable[object]) -> str:
 
 
 def sort_date(item: ParsedItem, now: datetime) -> datetime:
-    """Published, else updated, else now; never in the future."""
+    """Published, else updated, else now; never in the future. (An undated
+    item's "now" is provisional: :func:`date_undated` gives its date.)"""
     date = item.published or item.updated or now
     return now if date > now + FUTURE_TOLERANCE else date
 
@@ -221,6 +226,89 @@ def bounded_feed(
     return feed, cuts.count
 
 
+# How far below the item listed before it an undated item is put when
+# nothing below bounds it: a backlog of undated items is spread as if the
+# feed had published once an hour, so one fetch of it does not take pages
+# of the river at once.
+UNDATED_STEP = timedelta(hours=1)
+
+
+def is_undated(record: ItemRecord) -> bool:
+    """Whether the feed gave the item no date (its sort date is lenta's)."""
+    return record.published_at is None and record.updated_at is None
+
+
+def date_undated(
+    records: Sequence[ItemRecord],
+    stored: Mapping[str, datetime],
+    *,
+    now: datetime,
+    previous_check: datetime | None,
+    step: timedelta = UNDATED_STEP,
+) -> list[ItemRecord]:
+    """``records`` (in document order) with the sort dates of undated items decided.
+
+    An undated item already stored keeps its stored date (``stored``: key →
+    sort date), changed or not: a date once given never moves, unless the
+    feed later gives the item a date of its own. A new undated item is dated
+    the first time lenta sees it (``now``), but never newer than
+
+    - the previous check of the feed (``previous_check``): it appeared
+      since then, and dated items published since must not sink below it;
+    - on the first check, the newest dated item of the document, if it has
+      any: everything a first fetch brings is a backlog, no newer than that;
+    - the item listed before it, whose date is known (dated, or stored):
+      feeds list their newest first, so the document's order is kept.
+
+    Each run of new undated items goes one ``step`` below the other, or,
+    when the item listed after the run has a known date, evenly between its
+    neighbours (equal dates are told apart by id: the item listed first is
+    inserted last).
+    """
+    if not any(is_undated(record) for record in records):
+        return list(records)
+    ceiling = now
+    if previous_check is not None:
+        ceiling = min(ceiling, previous_check)
+    else:
+        dated = [record.date for record in records if not is_undated(record)]
+        if dated:
+            ceiling = min(ceiling, max(dated))
+    known: list[datetime | None] = [record.date if not is_undated(record) else stored.get(record.key) for record in records]
+    result = list(records)
+    start = 0
+    while start < len(records):
+        date = known[start]
+        if date is not None:
+            if is_undated(records[start]) and records[start].date != date:
+                result[start] = dataclasses.replace(records[start], date=date)
+            start += 1
+            continue
+        end = start
+        while end < len(records) and known[end] is None:
+            end += 1
+        above = known[start - 1] if start > 0 else None
+        below = known[end] if end < len(records) else None
+        for offset, date in enumerate(_spread(end - start, ceiling, above, below, step)):
+            result[start + offset] = dataclasses.replace(records[start + offset], date=date)
+        start = end
+    return result
+
+
+def _spread(count: int, ceiling: datetime, above: datetime | None, below: datetime | None, step: timedelta) -> list[datetime]:
+    """Dates for ``count`` undated items listed between items dated ``above``
+    and ``below`` (None: none listed there), newest first, none above ``ceiling``."""
+    top = ceiling if above is None else min(ceiling, above)
+    skip = 1 if above is not None and top >= above else 0  # strictly below an older-id item of that date
+    if below is None:
+        gap = step
+    elif below >= top:
+        gap = timedelta(0)  # no room: one date, the ids keep the order
+    else:
+        gap = min(step, (top - below) / (count + skip))
+    return [top - (index + skip) * gap for index in range(count)]
+
+
 @dataclass(frozen=True, slots=True)
 class ItemPlan:
     new: tuple[ItemRecord, ...]
@@ -229,26 +317,31 @@ class ItemPlan:
 
 
 def plan_items(
-    records: Iterable[ItemRecord],
-    existing: Mapping[str, tuple[int, str]],
+    records: Sequence[ItemRecord],
+    existing: Mapping[str, tuple[int, str, datetime]],
     *,
+    now: datetime,
+    previous_check: datetime | None = None,
     discard_before: datetime | None = None,
 ) -> ItemPlan:
-    """Split records into new and changed (by key and hash).
+    """Split records into new and changed (by key and hash), undated ones
+    dated first (:func:`date_undated`; ``existing``: key → (item id, hash,
+    sort date) of those already stored).
 
     With retention on (``discard_before``), new items already older than
     the cutoff are not stored at all: they would be discarded at once.
     """
+    stored_dates = {key: date for key, (_, _, date) in existing.items()}
     new: list[ItemRecord] = []
     changed: dict[int, ItemRecord] = {}
     unchanged = 0
-    for record in records:
+    for record in date_undated(records, stored_dates, now=now, previous_check=previous_check):
         stored = existing.get(record.key)
         if stored is None:
             if discard_before is None or record.date >= discard_before:
                 new.append(record)
             continue
-        item_id, stored_hash = stored
+        item_id, stored_hash, _ = stored
         if stored_hash == record.hash:
             unchanged += 1
         else:

@@ -49,6 +49,7 @@ class WriteJob:
     now: datetime
     records: tuple[ItemRecord, ...] | None = None
     discard_before: datetime | None = None
+    previous_check: datetime | None = None  # the feed's check before this one: undated items are not newer
     future: asyncio.Future[tuple[int, int]] = field(init=False)
 
 
@@ -161,7 +162,13 @@ class BatchWriter:
                 changed: Mapping[int, ItemRecord] = {}
                 if job.records is not None:
                     existing = self.storage.items.existing(connection, job.feed_id, (r.key for r in job.records))
-                    plan = decide.plan_items(job.records, existing, discard_before=job.discard_before)
+                    plan = decide.plan_items(
+                        job.records,
+                        existing,
+                        now=job.now,
+                        previous_check=job.previous_check,
+                        discard_before=job.discard_before,
+                    )
                     update = store.after_items(update, plan, job.now)
                     new, changed = plan.new, plan.changed
                 writes.append((job.feed_id, update.changes, new, update.log))
