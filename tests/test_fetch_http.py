@@ -872,6 +872,23 @@ async def test_per_host_limit(server: LocalServer) -> None:
     assert server.peak_in_flight == 2
 
 
+async def test_a_slow_answer_does_not_hold_back_the_next_request_to_its_plain_http_host(server: LocalServer) -> None:
+    # libcurl's PIPEWAIT made a request wait for a connection still being
+    # set up to the same host, to see whether it multiplexes, which plain
+    # HTTP never does: a slow feed held back the other feeds of its host.
+    server.routes["/slow"] = Reply(body=RSS, delay=3)
+    server.routes["/feed"] = Reply(body=RSS)
+    async with HTTPClient(make_settings(per_host=2, host_interval=0.0, fetch_timeout=10.0)) as client:
+        started = time.monotonic()
+        slow = asyncio.ensure_future(client.fetch(server.url("/slow")))
+        await asyncio.sleep(0)  # the slow one's connection is on its way when the next request comes
+        quick = await client.fetch(server.url("/feed"))
+        waited = time.monotonic() - started
+        await slow
+    assert quick.body == RSS
+    assert waited < 2.0, f"the second request waited {waited:.1f} s for the slow one"
+
+
 async def test_per_host_limit_is_per_host(server: LocalServer) -> None:
     server.routes["/feed"] = Reply(body=RSS, delay=0.2)
     urls = [server.url("/feed"), f"http://localhost:{server.port}/feed"] * 2

@@ -361,7 +361,6 @@ class HTTPClient:
             template.setopt(pycurl.USERAGENT, self._settings.user_agent)
             template.setopt(pycurl.HTTP_CONTENT_DECODING, 0)  # bodies are decoded here, bounded (_decode)
             template.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
-            template.setopt(pycurl.PIPEWAIT, 1)  # rather multiplex on an HTTP/2 connection than open another
             template.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self._settings.fetch_timeout * 1000)))
             template.setopt(pycurl.CAINFO, self._ca_file)
             if self._ca_dir:
@@ -396,6 +395,11 @@ class HTTPClient:
             return socket.socket(family, kind, protocol).detach()
 
         handle.setopt(pycurl.URL, wire)
+        # Over TLS, rather wait for a connection being set up to the host and
+        # multiplex on it (HTTP/2) than open another. Plain HTTP never
+        # multiplexes here, and waiting would hold this request behind a
+        # slow answer on that connection.
+        handle.setopt(pycurl.PIPEWAIT, int(target.scheme == "https"))
         handle.setopt(pycurl.HTTPHEADER, lines)
         if ip_literal(target.host) is None:  # a name: libcurl must not look it up itself
             handle.setopt(pycurl.RESOLVE, _resolve_entry(target.host, target.port, tuple(addresses)))
