@@ -544,16 +544,50 @@ class Lenta:
     def items_page(
         self, page: int = 0, per_page: int = 20, *, feed_id: int | None = None, category_id: int | None = None
     ) -> Page[Item]:
-        """Items newest first; ``page`` is zero-based (Drupal's ``?page=N``)."""
+        """Items newest first (date, then id), of the site, one feed or one
+        category; ``page`` is zero-based (Drupal's ``?page=N``). Any page
+        costs about what the first does: it is found from item counts kept
+        as items are written (:mod:`lenta.storage._counts`).
+
+        Raises:
+            InvalidInputError: a negative page.
+        """
         if page < 0:
             raise InvalidInputError("The page number cannot be negative.")
         return self._storage.items.page(page, per_page, feed_id=feed_id, category_id=category_id)
 
     def latest_items_per_feed(self, feed_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
+        """The ``limit`` newest items of each of ``feed_ids`` (only those
+        feeds' newest items are read)."""
         return self._storage.items.latest_per_feed(feed_ids, limit)
 
     def latest_items(self, limit: int, *, category_id: int | None = None) -> list[Item]:
+        """The site's (or a category's) ``limit`` newest items."""
         return self._storage.items.latest(limit, category_id=category_id)
+
+    def latest_items_per_category(self, category_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
+        """The ``limit`` newest items of each of ``category_ids``."""
+        return self._storage.items.latest_per_category(category_ids, limit)
+
+    def sources_page(self, page: int = 0, per_page: int = 20) -> Page[Feed]:
+        """Feeds by title, zero-based ``page`` of them (``/aggregator/sources``).
+
+        Raises:
+            InvalidInputError: a negative page.
+        """
+        if page < 0:
+            raise InvalidInputError("The page number cannot be negative.")
+        return self._storage.feeds.page(page, per_page)
+
+    def categories_page(self, page: int = 0, per_page: int = 20) -> Page[Category]:
+        """Categories by title, zero-based ``page`` of them (``/aggregator/categories``).
+
+        Raises:
+            InvalidInputError: a negative page.
+        """
+        if page < 0:
+            raise InvalidInputError("The page number cannot be negative.")
+        return self._storage.categories.page(page, per_page)
 
     # -- categories ------------------------------------------------------
 

@@ -18,6 +18,7 @@ from lenta.storage._base import Database
 from lenta.storage.schema import categories
 from lenta.storage.schema import feed_categories
 from lenta.types import Category
+from lenta.types import Page
 
 
 class CategoryStore:
@@ -58,6 +59,15 @@ class CategoryStore:
         with self.db.read() as connection:
             rows = connection.execute(self._select().order_by(func.lower(categories.c.title), categories.c.id))
             return [Category(id=r.id, title=r.title, description=r.description, feed_count=r.n or 0) for r in rows]
+
+    def page(self, page: int, per_page: int) -> Page[Category]:
+        """Categories by title, Drupal's ``?page=N`` slicing (``/aggregator/categories``)."""
+        query = self._select().order_by(func.lower(categories.c.title), categories.c.id).limit(per_page).offset(page * per_page)
+        with self.db.read() as connection:
+            total = connection.execute(select(func.count()).select_from(categories)).scalar_one()
+            rows = connection.execute(query).all()
+        found = tuple(Category(id=r.id, title=r.title, description=r.description, feed_count=r.n or 0) for r in rows)
+        return Page(items=found, page=page, per_page=per_page, total=total)
 
     def change(self, category_id: int, *, title: str, description: str | None) -> Category:
         with self.db.write() as connection:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
+from lenta.storage import _counts
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
@@ -35,12 +36,13 @@ from lenta.storage.records import FetchLogRecord
 from lenta.storage.schema import FETCH_BUCKETS
 from lenta.storage.schema import bucket_column
 from lenta.storage.schema import feed_categories
+from lenta.storage.schema import feed_item_counts
 from lenta.storage.schema import feeds
 from lenta.storage.schema import fetch_log
 from lenta.storage.schema import fetch_stats
-from lenta.storage.schema import items
 from lenta.types import Feed
 from lenta.types import FetchOutcome
+from lenta.types import Page
 
 # How many fetch-log rows each feed keeps (its health history).
 FETCH_LOG_KEEP = 50
@@ -49,7 +51,9 @@ _BUCKET_NAMES = tuple(name for _, name in _BUCKETS)
 
 
 def _item_counts() -> Subquery:
-    return select(items.c.feed_id, func.count().label("n")).group_by(items.c.feed_id).subquery("item_counts")
+    """Each feed's item total, kept as its items are written (lenta.storage._counts)."""
+    c = feed_item_counts.c
+    return select(c.feed_id, c.n).where(c.level == _counts.TOTAL, c.bucket == 0).subquery("item_counts")
 
 
 _LOG_COLUMNS = (
@@ -227,6 +231,19 @@ class FeedStore:
             cats = self._categories_of(connection, [row.id for row in rows])
         return [feed_from_row(row, cats.get(row.id, ())) for row in rows]
 
+    def page(self, page: int, per_page: int) -> Page[Feed]:
+        """Feeds by title, Drupal's ``?page=N`` slicing (``/aggregator/sources``),
+        with their item counts and categories: the page's feeds are chosen
+        first, then only theirs are read."""
+        title = func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url))
+        chosen = select(feeds.c.id).order_by(title, feeds.c.id).limit(per_page).offset(page * per_page)
+        with self.db.read() as connection:
+            total = connection.execute(select(func.count()).select_from(feeds)).scalar_one()
+            rows = connection.execute(self._select().where(feeds.c.id.in_(chosen)).order_by(title, feeds.c.id)).all()
+            cats = self._categories_of(connection, [row.id for row in rows])
+        found = tuple(feed_from_row(row, cats.get(row.id, ())) for row in rows)
+        return Page(items=found, page=page, per_page=per_page, total=total)
+
     def every(self) -> builtins.list[Feed]:
         """Every feed, by id, as a refresh needs them: without item counts
         or categories (reading those is most of a listing's cost)."""
@@ -293,13 +310,17 @@ class FeedStore:
 
     def delete(self, feed_id: int) -> None:
         with self.db.write() as connection:
+            _counts.forget_feed(connection, feed_id)  # the items go with the feed
             result = connection.execute(delete(feeds).where(feeds.c.id == feed_id))
             if result.rowcount == 0:
                 raise FeedNotFoundError(feed_id)
 
     def _set_categories(self, connection: Connection, feed_id: int, category_ids: Iterable[int]) -> None:
+        wanted = builtins.list(dict.fromkeys(category_ids))
+        had = set(_counts.categories_of(connection, [feed_id], lock="update").get(feed_id, ()))
+        _counts.move_feed(connection, feed_id, set(wanted) - had, had - set(wanted))  # its items, counted in theirs
         connection.execute(delete(feed_categories).where(feed_categories.c.feed_id == feed_id))
-        rows = [{"feed_id": feed_id, "category_id": cid} for cid in dict.fromkeys(category_ids)]
+        rows = [{"feed_id": feed_id, "category_id": cid} for cid in wanted]
         if rows:
             connection.execute(insert(feed_categories), rows)
 

@@ -1,24 +1,37 @@
-"""Items: listing pages, identity lookups for updates, retention."""
+"""Items: listing pages, identity lookups for updates, retention.
+
+Listing pages are found from the item counts (:mod:`lenta.storage._counts`),
+which every write here keeps in step in its own transaction.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import CompoundSelect
 from sqlalchemy import Connection
+from sqlalchemy import Integer
 from sqlalchemy import Row
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import delete
-from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import true
+from sqlalchemy import union_all
 
 from lenta.parse.model import Enclosure
+from lenta.storage import _counts
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
@@ -67,6 +80,12 @@ _RECORD_COLUMNS = (
     "categories",
 )
 _INSERT_COLUMNS = (*_RECORD_COLUMNS, "feed_id", "first_seen_at")
+_DATE = _INSERT_COLUMNS.index("date")
+_FEED = _INSERT_COLUMNS.index("feed_id")
+# Feeds whose newest items one statement reads (a UNION ALL of a LIMIT per
+# feed: SQLite allows 500 terms in a compound SELECT).
+_FEEDS_PER_UNION = 100
+_CATEGORIES_PER_UNION = 50
 
 
 def _record_row(record: ItemRecord) -> tuple[Any, ...]:
@@ -85,6 +104,88 @@ def _record_row(record: ItemRecord) -> tuple[Any, ...]:
         _enclosures_json(record.enclosures),
         json.dumps(list(record.categories)) if record.categories else None,
     )
+
+
+# Statements built once: building one (and its cache key) costs more than
+# SQLite's part of running it, and a page runs several.
+_ITEM_ROWS = select(items, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url.label("feed_url")).select_from(
+    items.join(feeds, feeds.c.id == items.c.feed_id)
+)
+_NEWEST_FIRST = (items.c.date.desc(), items.c.id.desc())
+_REPEATABLE_READ = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
+def _in_scope(kind: _counts.Kind) -> ColumnElement[bool]:
+    """The items of a scope, its id the ``owner`` parameter."""
+    if kind == "feed":
+        return items.c.feed_id == bindparam("owner")
+    if kind == "category":
+        # Through the (feed_id, date, id) index, one seek per feed of the category.
+        return items.c.feed_id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == bindparam("owner")))
+    return true()
+
+
+@functools.cache
+def _window_statement(kind: _counts.Kind, after: bool, before: bool) -> Select[Any]:
+    bounds = []
+    if after:
+        bounds.append(items.c.date >= bindparam("start", type_=items.c.date.type))
+    if before:
+        bounds.append(items.c.date < bindparam("end", type_=items.c.date.type))
+    # The ids first, from the index alone; then only the page's rows are read whole.
+    ids = (
+        select(items.c.id)
+        .where(_in_scope(kind), *bounds)
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("limit"))
+        .offset(bindparam("skip"))
+    )
+    return _ITEM_ROWS.where(items.c.id.in_(ids)).order_by(*_NEWEST_FIRST)
+
+
+def _window_query(scope: _counts.Scope, window: _counts.Window, limit: int) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement and parameters that read a window's items."""
+    statement = _window_statement(scope.kind, window.start is not None, window.end is not None)
+    values = {"owner": scope.owner, "start": window.start, "end": window.end, "limit": limit, "skip": window.skip}
+    return statement, values
+
+
+@functools.lru_cache(maxsize=_FEEDS_PER_UNION)
+def _newest_of_feeds(count: int) -> CompoundSelect[Any]:
+    """The ``limit`` newest items of each of ``count`` feeds (parameters
+    ``feed_0`` …): a LIMIT per feed, each a subquery, as SQLite takes ORDER
+    BY and LIMIT in a compound SELECT only there."""
+    return union_all(
+        *(
+            select(
+                _ITEM_ROWS.where(items.c.feed_id == bindparam(f"feed_{n}"))
+                .order_by(*_NEWEST_FIRST)
+                .limit(bindparam("limit"))
+                .subquery()
+            )
+            for n in range(count)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=_CATEGORIES_PER_UNION)
+def _newest_of_categories(count: int) -> CompoundSelect[Any]:
+    """The ``limit`` newest items of each of ``count`` categories
+    (parameters ``owner_0`` …), each from its ``start_0`` … on (from
+    :func:`lenta.storage._counts.newest_windows`), with the category's id as
+    ``category``."""
+    branches = []
+    for n in range(count):
+        owner = bindparam(f"owner_{n}", type_=Integer)
+        members = select(feed_categories.c.feed_id).where(feed_categories.c.category_id == owner)
+        newest = (
+            select(items.c.id)
+            .where(items.c.feed_id.in_(members), items.c.date >= bindparam(f"start_{n}", type_=items.c.date.type))
+            .order_by(*_NEWEST_FIRST)
+            .limit(bindparam("limit"))
+        )
+        branches.append(_ITEM_ROWS.add_columns(cast(owner, Integer).label("category")).where(items.c.id.in_(newest)))
+    return union_all(*branches)
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -116,23 +217,28 @@ class ItemStore:
         self.db = db
 
     def _select(self) -> Select[Any]:
-        return select(
-            items,
-            feeds.c.custom_title,
-            feeds.c.feed_title,
-            feeds.c.url.label("feed_url"),
-        ).select_from(items.join(feeds, feeds.c.id == items.c.feed_id))
+        return _ITEM_ROWS
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one state of the database throughout,
+        so that a page agrees with the counts that found it: SQLite's read
+        transactions are that already; PostgreSQL's default takes a new
+        snapshot for each statement."""
+        with self.db.read() as connection:
+            if not self.db.is_sqlite:
+                connection.execute(_REPEATABLE_READ)
+            yield connection
 
     @staticmethod
-    def _filter(feed_id: int | None, category_id: int | None) -> Any:
-        conditions = []
+    def _scope(feed_id: int | None, category_id: int | None) -> _counts.Scope:
+        if feed_id is not None and category_id is not None:
+            raise ValueError("a listing is of one feed or of one category, not both")
         if feed_id is not None:
-            conditions.append(items.c.feed_id == feed_id)
+            return _counts.Scope("feed", feed_id)
         if category_id is not None:
-            conditions.append(
-                items.c.feed_id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == category_id))
-            )
-        return and_(true(), *conditions)
+            return _counts.Scope("category", category_id)
+        return _counts.SITE
 
     def page(
         self,
@@ -142,42 +248,56 @@ class ItemStore:
         feed_id: int | None = None,
         category_id: int | None = None,
     ) -> Page[Item]:
-        """Items newest first (item date, then id), Drupal's ``?page=N`` slicing."""
-        where = self._filter(feed_id, category_id)
-        with self.db.read() as connection:
-            total = connection.execute(select(func.count()).select_from(items).where(where)).scalar_one()
-            rows = connection.execute(
-                self._select()
-                .where(where)
-                .order_by(items.c.date.desc(), items.c.id.desc())
-                .limit(per_page)
-                .offset(page * per_page)
-            ).all()
+        """Items newest first (item date, then id), Drupal's ``?page=N``
+        slicing, found from the item counts: a seek to the page's bucket and a
+        scan of less than one bucket (see :mod:`lenta.storage._counts`), not a
+        walk over the items before it."""
+        scope = self._scope(feed_id, category_id)
+        with self._snapshot() as connection:
+            total, window = _counts.locate(connection, scope, page * per_page, per_page)
+            rows = [] if window is None else connection.execute(*_window_query(scope, window, per_page)).all()
         return Page(items=tuple(item_from_row(row) for row in rows), page=page, per_page=per_page, total=total)
 
     def latest(self, limit: int, *, feed_id: int | None = None, category_id: int | None = None) -> list[Item]:
         return list(self.page(0, limit, feed_id=feed_id, category_id=category_id).items)
 
     def latest_per_feed(self, feed_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
-        """The ``limit`` newest items of each feed (for /aggregator/sources)."""
-        ids = list(feed_ids)
+        """The ``limit`` newest items of each feed (for /aggregator/sources):
+        a UNION ALL of one LIMIT per feed down its (feed_id, date, id)
+        index, so no other item is read."""
+        ids = list(dict.fromkeys(feed_ids))
         result: dict[int, list[Item]] = {feed_id: [] for feed_id in ids}
         if not ids or limit <= 0:
             return result
-        ranked = (
-            self._select()
-            .add_columns(
-                func.row_number()
-                .over(partition_by=items.c.feed_id, order_by=(items.c.date.desc(), items.c.id.desc()))
-                .label("rank")
-            )
-            .where(items.c.feed_id.in_(ids))
-            .subquery()
-        )
-        query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.feed_id, ranked.c.rank)
         with self.db.read() as connection:
-            for row in connection.execute(query):
-                result[row.feed_id].append(item_from_row(row))
+            for start in range(0, len(ids), _FEEDS_PER_UNION):
+                chunk = ids[start : start + _FEEDS_PER_UNION]
+                values = {"limit": limit, **{f"feed_{n}": feed_id for n, feed_id in enumerate(chunk)}}
+                for row in connection.execute(_newest_of_feeds(len(chunk)), values):
+                    result[row.feed_id].append(item_from_row(row))
+        return result
+
+    def latest_per_category(self, category_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
+        """The ``limit`` newest items of each category (for
+        /aggregator/categories), newest first: for them all, one statement
+        finds from the counts where each one's newest items start, and one
+        reads them."""
+        ids = list(dict.fromkeys(category_ids))
+        result: dict[int, list[Item]] = {category_id: [] for category_id in ids}
+        if not ids or limit <= 0:
+            return result
+        with self._snapshot() as connection:
+            for start in range(0, len(ids), _CATEGORIES_PER_UNION):
+                starts = _counts.newest_windows(connection, "category", ids[start : start + _CATEGORIES_PER_UNION], limit)
+                if not starts:
+                    continue
+                values: dict[str, Any] = {"limit": limit}
+                for n, (category_id, moment) in enumerate(starts.items()):
+                    values[f"owner_{n}"], values[f"start_{n}"] = category_id, moment
+                for row in connection.execute(_newest_of_categories(len(starts)), values):
+                    result[row.category].append(item_from_row(row))
+        for found in result.values():
+            found.sort(key=lambda item: (item.date, item.id), reverse=True)
         return result
 
     def existing(self, connection: Connection, feed_id: int, keys: Iterable[str]) -> dict[str, tuple[int, str, datetime]]:
@@ -199,28 +319,72 @@ class ItemStore:
         return self.insert_many(connection, [(feed_id, records)], now)
 
     def insert_many(self, connection: Connection, batches: Iterable[tuple[int, Iterable[ItemRecord]]], now: datetime) -> int:
-        """Insert several feeds' new items with one statement (executemany)."""
+        """Insert several feeds' new items with one statement (executemany),
+        and count them."""
         rows = [(*_record_row(r), feed_id, now) for feed_id, records in batches for r in records]
-        return bulk_insert(connection, items, _INSERT_COLUMNS, rows)
+        inserted = bulk_insert(connection, items, _INSERT_COLUMNS, rows)
+        tally = _counts.Tally()
+        for row in rows:
+            tally.add(row[_FEED], row[_DATE])
+        _counts.apply(connection, tally)
+        return inserted
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:
+        """Store new versions of items (item id → record); an item whose
+        date moves to another bucket is counted there instead."""
         if not changed:
             return 0
+        tally = _counts.Tally()
+        for item_id, (feed_id, before) in self._dates(connection, changed.keys()).items():
+            after = changed[item_id].date
+            if _counts.fine_bucket(before) != _counts.fine_bucket(after):
+                tally.add(feed_id, before, -1)
+                tally.add(feed_id, after)
         # Every stored field but the key (the item's identity in its feed).
         rows = [(*_record_row(record)[1:], item_id) for item_id, record in changed.items()]
-        return bulk_update(connection, items, "id", _RECORD_COLUMNS[1:], rows)
+        replaced = bulk_update(connection, items, "id", _RECORD_COLUMNS[1:], rows)
+        _counts.apply(connection, tally)
+        return replaced
+
+    @staticmethod
+    def _dates(connection: Connection, item_ids: Iterable[int]) -> dict[int, tuple[int, datetime]]:
+        """item id → (feed id, stored date), the rows locked until the
+        caller's transaction ends (PostgreSQL; SQLite has one writer)."""
+        ids = list(item_ids)
+        found: dict[int, tuple[int, datetime]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            query = (
+                select(items.c.id, items.c.feed_id, items.c.date)
+                .where(items.c.id.in_(ids[start : start + _CHUNK]))
+                .with_for_update()
+            )
+            for item_id, feed_id, date in connection.execute(query):
+                found[item_id] = (feed_id, date)
+        return found
 
     def delete_for_feed(self, feed_id: int) -> int:
         with self.db.write() as connection:
+            _counts.forget_feed(connection, feed_id)
             return connection.execute(delete(items).where(items.c.feed_id == feed_id)).rowcount
 
     def delete_older_than(self, cutoff: datetime) -> int:
+        """Retention: delete the items dated before ``cutoff``, and count
+        out exactly those this transaction deleted."""
+        tally = _counts.Tally()
+        deleted = 0
         with self.db.write() as connection:
-            return connection.execute(delete(items).where(items.c.date < cutoff)).rowcount
+            gone = connection.execute(delete(items).where(items.c.date < cutoff).returning(items.c.feed_id, items.c.date))
+            for feed_id, date in gone:
+                tally.add(feed_id, date, -1)
+                deleted += 1
+            _counts.apply(connection, tally)
+        return deleted
 
     def count(self, *, feed_id: int | None = None) -> int:
+        """How many items the site (or a feed) has, from the counts."""
+        scope = _counts.SITE if feed_id is None else _counts.Scope("feed", feed_id)
         with self.db.read() as connection:
-            return connection.execute(select(func.count()).select_from(items).where(self._filter(feed_id, None))).scalar_one()
+            return _counts.total(connection, scope)
 
     def get(self, item_id: int) -> Item | None:
         with self.db.read() as connection:

@@ -150,6 +150,41 @@ feed_categories = Table(
     Index(None, "category_id"),
 )
 
+# -- item counts (migration 0005) ------------------------------------------------
+
+# How many items each time bucket of their sort date (``items.date``) holds,
+# for the whole site, per feed and per category: what turns a page number
+# into a seek instead of a walk over every item before it
+# (lenta.storage._counts). ``level`` 0 is the total (bucket 0), 1 the
+# coarse buckets, 2 the fine ones; ``bucket`` is floor(seconds since 1970
+# / 2**shift) of the level. Written in the transaction that changes the items or
+# the categories' feeds; rows at zero are deleted.
+item_counts = Table(
+    "item_counts",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+feed_item_counts = Table(
+    "feed_item_counts",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+category_item_counts = Table(
+    "category_item_counts",
+    metadata,
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 users = Table(
     "users",
     metadata,

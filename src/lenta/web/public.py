@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Any
+from typing import TypeVar
 
 from lxml import etree
 from starlette.requests import Request
@@ -29,6 +31,13 @@ from lenta.web.params import path_id
 from lenta.web.render import render
 
 RSS_ITEMS = 20
+# Feeds a page of /aggregator/sources shows, categories a page of
+# /aggregator/categories, each with its latest items: a site of 2,000 feeds
+# cannot render every one of them fast (Drupal 7 shows them all).
+SOURCES_PER_PAGE = 20
+CATEGORIES_PER_PAGE = 20
+
+T = TypeVar("T")
 
 
 def _lenta(request: Request) -> Lenta:
@@ -36,14 +45,18 @@ def _lenta(request: Request) -> Lenta:
     return lenta
 
 
-def _items_page(request: Request, *, feed_id: int | None = None, category_id: int | None = None) -> Page[Item]:
+def _paged(request: Request, listing: Callable[[int], Page[T]]) -> Page[T]:
     """The ``?page=N`` of a listing; a page past the end is the last page,
     as Drupal 7's pager has it (its pager already marks the last as current)."""
-    lenta = _lenta(request)
-    page = lenta.items_page(page_number(request), ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id)
+    page = listing(page_number(request))
     if page.page >= page.page_count:
-        page = lenta.items_page(page.page_count - 1, ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id)
+        page = listing(page.page_count - 1)
     return page
+
+
+def _items_page(request: Request, *, feed_id: int | None = None, category_id: int | None = None) -> Page[Item]:
+    lenta = _lenta(request)
+    return _paged(request, lambda n: lenta.items_page(n, ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id))
 
 
 def home(request: Request) -> Response:
@@ -57,10 +70,10 @@ def aggregator(request: Request) -> Response:
 
 def sources(request: Request) -> Response:
     lenta = _lenta(request)
-    feeds = lenta.list_feeds()
+    page = _paged(request, lambda n: lenta.sources_page(n, SOURCES_PER_PAGE))
     per_source = lenta.site_settings().source_items
-    latest = lenta.latest_items_per_feed([f.id for f in feeds], per_source)
-    return render(request, "aggregator/sources.html", {"feeds": feeds, "latest": latest})
+    latest = lenta.latest_items_per_feed([f.id for f in page.items], per_source)
+    return render(request, "aggregator/sources.html", {"page": page, "latest": latest})
 
 
 def source(request: Request) -> Response:
@@ -72,10 +85,10 @@ def source(request: Request) -> Response:
 
 def categories(request: Request) -> Response:
     lenta = _lenta(request)
+    page = _paged(request, lambda n: lenta.categories_page(n, CATEGORIES_PER_PAGE))
     per_source = lenta.site_settings().source_items
-    found = lenta.list_categories()
-    latest = {c.id: lenta.latest_items(per_source, category_id=c.id) if per_source else [] for c in found}
-    return render(request, "aggregator/categories.html", {"categories": found, "latest": latest})
+    latest = lenta.latest_items_per_category([c.id for c in page.items], per_source)
+    return render(request, "aggregator/categories.html", {"page": page, "latest": latest})
 
 
 def category(request: Request) -> Response:
