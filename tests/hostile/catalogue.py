@@ -64,6 +64,12 @@ HINTED_DAY = DAY * 0.95 - timedelta(minutes=2)  # a feed or cache hint of a day 
 USER, PASSWORD = "user", "secret"
 
 
+# The time bound of an endpoint with huge counts, run alone: it catches work
+# that grows faster than the input (a quadratic walk takes minutes here), not
+# a speed figure (bench/ measures speed), so it leaves room for a busy machine.
+HUGE_SECONDS = 20.0
+
+
 @dataclass(frozen=True)
 class Observation:
     """What lenta stored for one endpoint's feed, and what the servers saw."""
@@ -1045,42 +1051,42 @@ def build() -> list[Endpoint]:
             "items_100000",
             "counts",
             reply(200, RSS, f.items_100000_rss),
-            ok(items=f.NEWEST_KEPT, checks=(newest_kept,), seconds=10),
+            ok(items=f.NEWEST_KEPT, checks=(newest_kept,), seconds=HUGE_SECONDS),
             "100,000 items (11 MB)",
         ),
         E(
             "items_100000_json",
             "counts",
             reply(200, f.JSON, f.items_100000_json),
-            ok(items=f.NEWEST_KEPT, checks=(newest_kept,), seconds=10),
+            ok(items=f.NEWEST_KEPT, checks=(newest_kept,), seconds=HUGE_SECONDS),
             "100,000 JSON Feed items",
         ),
         E(
             "items_100000_same_guid",
             "counts",
             reply(200, RSS, f.items_100000_same_guid),
-            ok(items=1, seconds=10),
+            ok(items=1, seconds=HUGE_SECONDS),
             "100,000 items with one guid",
         ),
         E(
             "items_600000_minimal",
             "counts",
             reply(200, RSS, f.items_minimal),
-            ok(items=f.NEWEST_KEPT, seconds=10),
+            ok(items=f.NEWEST_KEPT, seconds=HUGE_SECONDS),
             "600,000 one-guid items in 18 MB (under the body cap): the most items a body can hold",
         ),
         E(
             "item_content_10mb",
             "counts",
             reply(200, RSS, f.content_10mb),
-            ok(items=1, checks=(capped,), seconds=10),
+            ok(items=1, checks=(capped,), seconds=HUGE_SECONDS),
             "an item with 10 MB of content",
         ),
         E(
             "item_title_10mb",
             "counts",
             reply(200, RSS, f.title_10mb),
-            ok(items=1, checks=(capped,), seconds=10),
+            ok(items=1, checks=(capped,), seconds=HUGE_SECONDS),
             "an item with a 10 MB title",
         ),
         E(
@@ -1101,7 +1107,7 @@ def build() -> list[Endpoint]:
             "channel_description_10mb",
             "counts",
             reply(200, RSS, f.description_10mb),
-            ok(items=1, checks=(capped,), seconds=10),
+            ok(items=1, checks=(capped,), seconds=HUGE_SECONDS),
             "a channel description of 10 MB",
         ),
         # --- deep nesting -----------------------------------------------------------------------------------
