@@ -65,7 +65,7 @@ USER, PASSWORD = "user", "secret"
 
 
 # The time bound of an endpoint with huge counts, run alone: it catches work
-# that grows faster than the input (a quadratic walk takes minutes here), not
+# that grows faster than the input (work quadratic in 100,000 items), not
 # a speed figure (bench/ measures speed), so it leaves room for a busy machine.
 HUGE_SECONDS = 20.0
 
