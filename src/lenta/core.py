@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 
 from lenta.config import Settings
 from lenta.credentials import MASK
-from lenta.credentials import redact
 from lenta.credentials import same_origin
 from lenta.credentials import split_userinfo
 from lenta.credentials import with_userinfo
@@ -79,6 +78,7 @@ from lenta.update import utcnow
 from lenta.update.order import Shard
 from lenta.update.order import plan_shards
 from lenta.update.shards import run_shards
+from lenta.update.store import error_changes
 from lenta.update.workers import LazyProcessPool
 from lenta.update.workers import cpu_count
 from lenta.update.workers import wants_processes
@@ -262,10 +262,7 @@ class Lenta:
             url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids, credentials=credentials
         )
         if error is not None:
-            feed = self._storage.feeds.change(
-                feed.id,
-                FeedChanges(error=redact(str(error)), error_kind=error.kind, http_status=error.status, checked_at=self.clock()),
-            )
+            feed = self._storage.feeds.change(feed.id, error_changes(error, self.clock()))
         return feed
 
     def _ensure_new(self, url: str) -> None:

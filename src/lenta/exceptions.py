@@ -22,21 +22,34 @@
 
 Errors that reach a user carry a message in English that the web layer
 translates by its ``message_id`` with ``args`` (see :func:`lenta.i18n.translate_error`).
+A message that quotes outside words (a server's reason phrase, libcurl's or
+a parser's explanation: English, or any language) also has a ``brief``: the
+message without them, which is what other languages show. A fetch error is
+stored as its kind and its :class:`ErrorMessage` (the brief, or the message,
+and the arguments it names), so each reader sees it in their language.
 """
 
 from __future__ import annotations
 
 import enum
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 
 from lenta._marks import N_
+
+ArgValue = str | int | float
 
 
 class LentaError(Exception):
     """Base class of every error lenta raises on purpose."""
 
-    def __init__(self, message: str = "", **args: object) -> None:
+    def __init__(self, message: str = "", *, brief: str | None = None, **args: object) -> None:
         self.message_id = message
         self.args_for_message = args
+        # The message without its outside words, for languages they are not in; None: the message has none.
+        self.brief_id = brief
         super().__init__(message.format(**args) if args else message)
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -50,6 +63,29 @@ def _restore(cls: type[LentaError], args: tuple[object, ...], state: dict[str, o
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMessage:
+    """An error as stored beside its kind: a catalog message (English, the
+    key of every translation) and the arguments it names (an HTTP status,
+    a host, a URL, a limit, a line and column), never a sentence already
+    rendered in one language."""
+
+    message: str
+    args: Mapping[str, ArgValue] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: LentaError) -> ErrorMessage:
+        """What ``error`` is stored as: its brief if it has one (so that no
+        outside words need translating), with only the arguments it names."""
+        message = error.brief_id or error.message_id
+        names = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+        args: dict[str, ArgValue] = {}
+        for name, value in error.args_for_message.items():
+            if name in names:
+                args[name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+        return cls(message, args)
 
 
 class InvalidInputError(LentaError):
@@ -135,9 +171,10 @@ class FetchError(LentaError):
         kind: FetchErrorKind = FetchErrorKind.NETWORK,
         status: int | None = None,
         retry_after: float | None = None,
+        brief: str | None = None,
         **args: object,
     ) -> None:
-        super().__init__(message, **args)
+        super().__init__(message, brief=brief, **args)
         self.kind = kind
         self.status = status
         # seconds to wait, from a Retry-After header on 429/503
@@ -154,9 +191,10 @@ class AddressNotAllowedError(FetchError):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        brief: str | None = None,
         **args: object,
     ) -> None:
-        super().__init__(message, kind=FetchErrorKind.NOT_ALLOWED, status=status, retry_after=retry_after, **args)
+        super().__init__(message, kind=FetchErrorKind.NOT_ALLOWED, status=status, retry_after=retry_after, brief=brief, **args)
 
 
 class ParseError(LentaError):

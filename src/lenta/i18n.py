@@ -17,6 +17,7 @@ import io
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -32,15 +33,30 @@ DEFAULT_LANGUAGE = "en"
 
 
 @functools.cache
-def translations(language: str) -> Translations:
-    """The compiled catalog of ``language`` (cached per process)."""
+def _catalog(language: str) -> Catalog:
     path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=language)
+        return read_po(po_file, locale=language)
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    """The compiled catalog of ``language`` (cached per process)."""
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, _catalog(language))
     buffer.seek(0)
     return Translations(buffer, domain="messages")
+
+
+@functools.cache
+def translated_messages(language: str) -> frozenset[str]:
+    """The message ids ``language`` has a translation of: a stored message
+    (an error's, kept from an older lenta) may be one no catalog knows now."""
+    return frozenset(
+        message.id if isinstance(message.id, str) else message.id[0]
+        for message in _catalog(language)
+        if message.id and message.string and not message.fuzzy
+    )
 
 
 @functools.cache
@@ -85,8 +101,13 @@ def negotiate(header: str | None, forced: str = "") -> str:
 
 def translate_error(error: LentaError, language: str) -> str:
     """An error's message in ``language`` (its English message id translated,
-    then its arguments filled in)."""
-    text = translations(language).gettext(error.message_id) if error.message_id else str(error)
+    then its arguments filled in). Outside of English an error that quotes
+    outside words (a server's, a library's) shows its brief, without them."""
+    if language != DEFAULT_LANGUAGE and error.brief_id:
+        message: str = error.brief_id
+    else:
+        message = error.message_id
+    text = translations(language).gettext(message) if message else str(error)
     try:
         return text.format(**error.args_for_message) if error.args_for_message else text
     except (KeyError, IndexError, ValueError):

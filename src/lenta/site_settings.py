@@ -2,17 +2,23 @@
 database (unlike deployment settings in :mod:`lenta.config`).
 
 Like Drupal's aggregator settings: allowed HTML tags, discard items older
-than, items shown per source on /aggregator/sources.
+than, items shown per source on /aggregator/sources; and the site's time
+zone (Drupal's "default time zone"), which pages show times in.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import zoneinfo
 from dataclasses import dataclass
 from dataclasses import fields
+from pathlib import Path
 
 from lenta.exceptions import InvalidInputError
 from lenta.parse.sanitize import DEFAULT_ALLOWED_TAGS
 from lenta.parse.sanitize import parse_allowed_tags
+from lenta.types import User
 
 # Drupal's "Discard items older than" choices, in seconds; 0 = never.
 DISCARD_CHOICES: tuple[int, ...] = (
@@ -37,6 +43,51 @@ SOURCE_ITEMS_CHOICES: tuple[int, ...] = (0, 3, 5, 10, 15, 20, 25)
 ITEMS_PER_PAGE = 20
 DEFAULT_ITEMS_PER_FETCH = 1000
 MAX_ITEMS_PER_FETCH = 100_000
+SERVER_ZONE = ""  # the time_zone value that means "whatever zone the server is in"
+_ZONEINFO_DIRS = ("/usr/share/zoneinfo/", "/usr/lib/zoneinfo/", "/usr/share/lib/zoneinfo/")
+# Files of a system's zoneinfo directory that zoneinfo lists but that are no
+# zone: the server's own link, the POSIX default rules, and "Factory" (zone "-00").
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name this system knows, sorted (the admin's choices)."""
+    return tuple(sorted(zoneinfo.available_timezones() - _NOT_ZONES))
+
+
+@functools.cache
+def _zone_set() -> frozenset[str]:
+    return frozenset(time_zones())
+
+
+def valid_time_zone(name: str) -> bool:
+    # A name from the list only: ZoneInfo would also open any file under the
+    # zoneinfo directory, and those three.
+    return name in _zone_set()
+
+
+def server_time_zone(environ: dict[str, str] | None = None, localtime: Path = Path("/etc/localtime")) -> str:
+    """The zone the server runs in: ``TZ`` if it names a zone, else what
+    /etc/localtime links to (or /etc/timezone says), else UTC."""
+    environ = dict(os.environ) if environ is None else environ
+    names = [environ.get("TZ", "").removeprefix(":")]
+    try:
+        target = str(localtime.resolve(strict=True))
+        names += [target[len(prefix) :] for prefix in _ZONEINFO_DIRS if target.startswith(prefix)]
+    except (OSError, RuntimeError):
+        pass
+    try:
+        names.append(localtime.with_name("timezone").read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        pass
+    return next((name for name in names if valid_time_zone(name)), "UTC")
+
+
+@functools.cache
+def _server_zone() -> zoneinfo.ZoneInfo:
+    # Read once a process: the zone of a running server does not change under it.
+    return zoneinfo.ZoneInfo(server_time_zone())
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +97,16 @@ class SiteSettings:
     source_items: int = 3
     site_name: str = "lenta"
     items_per_fetch: int = DEFAULT_ITEMS_PER_FETCH  # at most this many items stored from one fetch, newest kept
+    time_zone: str = SERVER_ZONE  # an IANA name; SERVER_ZONE follows the server's own zone
 
     @property
     def allowed_tags(self) -> frozenset[str]:
         return parse_allowed_tags(self.allowed_html)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The site's time zone (the server's, unless the admin chose one)."""
+        return zoneinfo.ZoneInfo(self.time_zone) if self.time_zone else _server_zone()
 
     def to_strings(self) -> dict[str, str]:
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
@@ -73,10 +130,21 @@ class SiteSettings:
         allowed_html = values.get("allowed_html", defaults.allowed_html).strip()
         parse_allowed_tags(allowed_html)  # raises InvalidInputError on junk
         site_name = values.get("site_name", defaults.site_name).strip() or defaults.site_name
+        time_zone = values.get("time_zone", defaults.time_zone).strip()
+        if time_zone != SERVER_ZONE and not valid_time_zone(time_zone):
+            raise InvalidInputError("Unknown time zone: {value}", value=time_zone)
         return cls(
             allowed_html=allowed_html,
             discard_after=discard,
             source_items=source_items,
             site_name=site_name,
             items_per_fetch=items_per_fetch,
+            time_zone=time_zone,
         )
+
+
+def zone_for(user: User | None, site: SiteSettings) -> zoneinfo.ZoneInfo:
+    """The zone ``user`` (the request's, or None) sees times in. The site's
+    zone for everyone until users have a zone of their own: then theirs wins
+    here, and every page follows (the templates ask only this)."""
+    return site.zone

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Generic
 from typing import TypeVar
 
+from lenta.exceptions import ErrorMessage
 from lenta.exceptions import FetchErrorKind
 from lenta.parse.model import Enclosure
 
@@ -77,6 +78,10 @@ class Feed:
     # The URL's userinfo ("user:password") for HTTP Basic auth, kept apart
     # from ``url`` (lenta.credentials); only the fetcher ever uses it.
     credentials: str | None = field(default=None, repr=False)
+    # The error as its message and arguments, for every language (``error``
+    # is its English text); None before a fetch failed, or for a row stored
+    # before errors kept them (migration 0006).
+    error_params: ErrorMessage | None = None
 
     @property
     def display_url(self) -> str:
@@ -284,7 +289,8 @@ class Subscription:
     expires_at: datetime | None = None
     retry_at: datetime | None = None
     attempts: int = 0  # failures in a row
-    error: str | None = None
+    error: str | None = None  # in English
+    error_params: ErrorMessage | None = None  # the error for every language (None: from before migration 0006)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ lenta's own errors (:class:`~lenta.exceptions.AddressNotAllowedError` from the
 guard, worded in :mod:`lenta.fetch.guard`) pass through unchanged.
 
 Every message here is a catalog key (``make messages``): change one, and
-the catalogs must change with it.
+the catalogs must change with it. A message that quotes outside words
+(a reason phrase, libcurl's explanation, a page's marker) has a ``brief``
+without them: what a feed's error shows in languages other than English.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from datetime import datetime
 
 import pycurl
 
+from lenta._marks import N_
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import LentaError
@@ -154,6 +157,7 @@ def _status_error(response: Response, head: bytes) -> FetchError:
     if marker is not None:
         return FetchError(
             "HTTP {code}: a bot-protection challenge page instead of the feed ({marker})",
+            brief=N_("HTTP {code}: a bot-protection challenge page instead of the feed"),
             kind=FetchErrorKind.BOT_WALL,
             status=status,
             retry_after=retry_after,
@@ -170,7 +174,15 @@ def _status_error(response: Response, head: bytes) -> FetchError:
         kind = FetchErrorKind.NETWORK
     if not reason:
         return FetchError("HTTP {code}", kind=kind, status=status, retry_after=retry_after, code=status)
-    return FetchError("HTTP {code} {reason}", kind=kind, status=status, retry_after=retry_after, code=status, reason=reason)
+    return FetchError(
+        "HTTP {code} {reason}",
+        brief=N_("HTTP {code}"),
+        kind=kind,
+        status=status,
+        retry_after=retry_after,
+        code=status,
+        reason=reason,
+    )
 
 
 # libcurl's failures, by code: the TLS family, and what a reset looks like.
@@ -207,7 +219,13 @@ def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
             return FetchError("timed out connecting to {address}", kind=FetchErrorKind.TIMEOUT, address=address)
         return FetchError("timed out waiting for {address}", kind=FetchErrorKind.TIMEOUT, address=address)
     if code in _TLS_CODES:
-        return FetchError("TLS error with {address}: {reason}", kind=FetchErrorKind.TLS, address=address, reason=message)
+        return FetchError(
+            "TLS error with {address}: {reason}",
+            brief=N_("TLS error with {address}"),
+            kind=FetchErrorKind.TLS,
+            address=address,
+            reason=message,
+        )
     if code == _E_TOO_LARGE:
         return FetchError(
             "the response's headers from {address} are larger than lenta accepts", kind=FetchErrorKind.TOO_LARGE, address=address
@@ -215,7 +233,7 @@ def _curl_error(exc: CurlError, target: Target, address: str) -> FetchError:
     if code in _TRANSFER_CODES and "reset" in message.lower():
         return FetchError("connection reset by {address}", kind=FetchErrorKind.REFUSED, address=address)
     reason = message or "libcurl error " + str(code)
-    return FetchError("network error with {address}: {reason}", address=address, reason=reason)
+    return network_error(address, reason)
 
 
 def fetch_errors(target: Target, deadline: float) -> _FetchErrors:
@@ -271,7 +289,7 @@ def _translate(exc: Exception, target: Target, deadline: float) -> tuple[FetchEr
     if isinstance(exc, CurlError):
         return _curl_error(exc, target, address), True
     if isinstance(exc, (OSError, ValueError)):
-        return FetchError("network error with {address}: {reason}", address=address, reason=str(exc) or type(exc).__name__), True
+        return network_error(address, str(exc) or type(exc).__name__), True
     return None, False
 
 
@@ -284,4 +302,13 @@ def body_error(exc: TooLarge | Undecodable) -> FetchError:
             kind=FetchErrorKind.TOO_LARGE,
             limit=exc.limit,
         )
-    return FetchError("could not decode the response body ({reason})", reason=str(exc))
+    return FetchError(
+        "could not decode the response body ({reason})", brief=N_("could not decode the response body"), reason=str(exc)
+    )
+
+
+def network_error(address: str, reason: str) -> FetchError:
+    """A transport failure none of the kinds names; ``reason`` is libcurl's or the system's."""
+    return FetchError(
+        "network error with {address}: {reason}", brief=N_("network error with {address}"), address=address, reason=reason
+    )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from lenta._marks import N_
 from lenta.exceptions import AddressNotAllowedError
 from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
@@ -311,13 +312,19 @@ def not_allowed_error(host: str, port: int, addresses: Iterable[IPAddress]) -> A
         return AddressNotAllowedError(
             "{target} resolves to {addresses}, which lenta does not fetch from; "
             "to allow it, add {host} or the address to {setting}",
+            # The reasons ("loopback"...) are the ipaddress module's terms, left out in other languages.
+            brief=N_(
+                "{target} resolves to {ips}, which lenta does not fetch from; to allow it, add {host} or the address to {setting}"
+            ),
             target=target,
             addresses=found,
+            ips=", ".join(str(ip) for ip in addresses),
             host=host,
             setting=SETTING,
         )
     return AddressNotAllowedError(
         "{target} is not a public address ({reason}); to allow it, add it to {setting}",
+        brief=N_("{target} is not a public address; to allow it, add it to {setting}"),
         target=target,
         reason=", ".join(why_not_public(ip) or "not allowed" for ip in addresses),
         setting=SETTING,

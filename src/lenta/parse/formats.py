@@ -27,6 +27,7 @@ from typing import Final
 
 from lxml import etree
 
+from lenta._marks import N_
 from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.parse import atom
@@ -89,6 +90,7 @@ def parse_feed(
     except Exception as exc:  # the choke point: no library exception escapes
         raise ParseError(
             "The feed could not be read ({error_type}: {error}).",
+            brief=N_("The feed could not be read."),
             error_type=type(exc).__name__,
             error=str(exc)[:200],
         ) from exc

@@ -19,6 +19,7 @@ import re
 from typing import Any
 from typing import Final
 
+from lenta._marks import N_
 from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.parse.dates import parse_date
@@ -76,6 +77,7 @@ def load(body: bytes, charset: str | None = None) -> Any:
     except json.JSONDecodeError as exc:
         raise ParseError(
             "The JSON document is invalid at line {line}, column {column}: {error}.",
+            brief=N_("The JSON document is invalid at line {line}, column {column}."),
             line=exc.lineno,
             column=exc.colno,
             error=exc.msg,

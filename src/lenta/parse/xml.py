@@ -34,6 +34,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from lenta._marks import N_
 from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 
@@ -352,7 +353,14 @@ def parse_xml(data: bytes, *, max_items: int | None = None) -> tuple[etree._Elem
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise ParseError("The XML document is broken beyond repair: {error}", error=str(exc)) from exc
+        line, column = exc.position
+        raise ParseError(
+            "The XML document is broken beyond repair: {error}",
+            brief=N_("The XML document is broken beyond repair at line {line}, column {column}."),
+            error=str(exc),
+            line=line,
+            column=column,
+        ) from exc
     if root is None:
         raise ParseError("The XML document is broken beyond repair: no element could be read.")
     return root, skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import enum
 import functools
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from datetime import timedelta
@@ -25,6 +26,8 @@ from sqlalchemy import true
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from lenta.exceptions import ArgValue
+from lenta.exceptions import ErrorMessage
 from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.storage import _counts
@@ -68,7 +71,33 @@ _LOG_COLUMNS = (
     "error",
     "dropped_items",
     "cut_fields",
+    "error_params",
 )
+
+
+def error_params_json(message: ErrorMessage) -> str:
+    """How an :class:`ErrorMessage` is kept in an ``error_params`` column."""
+    return json.dumps({"message": message.message, "args": dict(message.args)}, ensure_ascii=False)
+
+
+def error_params_from_json(text: str | None) -> ErrorMessage | None:
+    """The :class:`ErrorMessage` of an ``error_params`` column; None for NULL
+    (a row from before migration 0006) or for anything not written by
+    :func:`error_params_json`, which the pages then show as such a row."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("message"), str) or not isinstance(value.get("args"), dict):
+        return None
+    args: dict[str, ArgValue] = {}
+    for name, arg in value["args"].items():
+        if not isinstance(arg, (str, int, float)) or isinstance(arg, bool):
+            return None
+        args[name] = arg
+    return ErrorMessage(value["message"], args)
 
 
 def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
@@ -107,6 +136,7 @@ def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
         item_count=m.get("n") or 0,
         category_ids=category_ids,
         credentials=m["credentials"],
+        error_params=error_params_from_json(m.get("error_params")),
     )
 
 
@@ -119,6 +149,8 @@ def feed_columns(changes: FeedChanges) -> list[tuple[str, object]]:
             value = ",".join(str(part) for part in sorted(value)) or None
         elif isinstance(value, enum.Enum):
             value = value.value
+        elif isinstance(value, ErrorMessage):
+            value = error_params_json(value)
         columns.append((name, value))
     return columns
 
@@ -354,6 +386,7 @@ class FeedStore:
                 r.error,
                 r.dropped_items,
                 r.cut_fields,
+                None if r.error_params is None else error_params_json(r.error_params),
             )
             for feed_id, r in records
         ]
@@ -389,6 +422,7 @@ class FeedStore:
                     error=row.error,
                     dropped_items=row.dropped_items,
                     cut_fields=row.cut_fields,
+                    error_params=error_params_from_json(row.error_params),
                 )
                 for row in connection.execute(query)
             ]

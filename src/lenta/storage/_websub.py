@@ -20,7 +20,10 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
+from lenta.exceptions import ErrorMessage
 from lenta.storage._base import Database
+from lenta.storage._feeds import error_params_from_json
+from lenta.storage._feeds import error_params_json
 from lenta.storage.records import SubscriptionChanges
 from lenta.storage.schema import feeds
 from lenta.storage.schema import websub_subscriptions as subs
@@ -50,7 +53,14 @@ def subscription_from_row(row: Row[Any]) -> Subscription:
         retry_at=m["retry_at"],
         attempts=m["attempts"],
         error=m["error"],
+        error_params=error_params_from_json(m["error_params"]),
     )
+
+
+def _column_value(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    return error_params_json(value) if isinstance(value, ErrorMessage) else value
 
 
 class WebSubStore:
@@ -129,7 +139,7 @@ class WebSubStore:
         where = subs.c.id == sub_id
         if if_state is not None:
             where = and_(where, subs.c.state == if_state.value)
-        values = {name: value.value if isinstance(value, enum.Enum) else value for name, value in changes.changed()}
+        values = {name: _column_value(value) for name, value in changes.changed()}
         if not values:
             return False
         with self.db.write() as connection:

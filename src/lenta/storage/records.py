@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from typing import Final
 
+from lenta.exceptions import ErrorMessage
 from lenta.exceptions import FetchErrorKind
 from lenta.parse.model import Enclosure
 from lenta.types import FetchOutcome
@@ -66,9 +67,10 @@ class FetchLogRecord:
     bytes: int = 0
     new_items: int = 0
     updated_items: int = 0
-    error: str | None = None
+    error: str | None = None  # in English
     dropped_items: int = 0  # items over the per-fetch cap, not stored
     cut_fields: int = 0  # fields shortened or dropped by the bounds
+    error_params: ErrorMessage | None = None  # the error for every language (lenta.exceptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +90,9 @@ class FeedChanges:
     # What the last answer said.
     checked_at: datetime | Unchanged = UNCHANGED
     http_status: int | None | Unchanged = UNCHANGED
-    error: str | None | Unchanged = UNCHANGED
+    error: str | None | Unchanged = UNCHANGED  # in English
     error_kind: FetchErrorKind | None | Unchanged = UNCHANGED
+    error_params: ErrorMessage | None | Unchanged = UNCHANGED  # the error for every language
     error_count: int | Unchanged = UNCHANGED
     gone: bool | Unchanged = UNCHANGED
     etag: str | None | Unchanged = UNCHANGED
@@ -136,7 +139,8 @@ class SubscriptionChanges:
     expires_at: datetime | None | Unchanged = UNCHANGED
     retry_at: datetime | None | Unchanged = UNCHANGED
     attempts: int | Unchanged = UNCHANGED
-    error: str | None | Unchanged = UNCHANGED
+    error: str | None | Unchanged = UNCHANGED  # in English
+    error_params: ErrorMessage | None | Unchanged = UNCHANGED  # the error for every language
 
     def changed(self) -> Iterator[tuple[str, object]]:
         """(field, value) of each column to write, in the fields' order."""

@@ -107,6 +107,9 @@ feeds = Table(
     # The URL's userinfo ("user:password"), kept apart from ``url`` so that
     # no page, export or log shows it (migration 0004; lenta.credentials).
     Column("credentials", Text),
+    # The error's catalog message and arguments, JSON (migration 0006;
+    # lenta.exceptions.ErrorMessage): ``error`` is its English text.
+    Column("error_params", Text),
     Index(None, "next_check_at"),
 )
 
@@ -219,6 +222,7 @@ fetch_log = Table(
     # per-fetch cap (oldest first), and fields shortened or dropped.
     Column("dropped_items", Integer, nullable=False, server_default="0"),
     Column("cut_fields", Integer, nullable=False, server_default="0"),
+    Column("error_params", Text),  # as feeds.error_params (migration 0006)
     Index(None, "feed_id", "at"),
 )
 
@@ -276,6 +280,7 @@ websub_subscriptions = Table(
     Column("retry_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("error", Text),
+    Column("error_params", Text),  # as feeds.error_params (migration 0006)
 )
 
 # Upper bounds (seconds) of the fetch-duration histogram, one column each.

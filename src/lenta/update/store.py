@@ -28,13 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from lenta._bounds import clamp_int
 from lenta._bounds import clean_text
+from lenta._marks import N_
 from lenta.credentials import redact
 from lenta.credentials import same_origin
+from lenta.exceptions import ArgValue
+from lenta.exceptions import ErrorMessage
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
+from lenta.exceptions import LentaError
 from lenta.exceptions import NotAFeedError
 from lenta.exceptions import ParseError
 from lenta.fetch import FetchResult
@@ -48,6 +53,8 @@ from lenta.update.decide import Limits
 from lenta.update.process import Processed
 
 MAX_ERROR_LENGTH = 2000  # characters of an error kept on the feed and in its fetch log
+MAX_ERROR_ARG_LENGTH = 500  # characters of each text argument of a stored error (a URL, a host)
+MAX_ERROR_ARGS = 8  # a message names a few (status, host, line, column...)
 MAX_STATUS = 999  # HTTP status codes are three digits; a server's "99999" is not stored as such
 MAX_VALIDATOR_LENGTH = 1024
 
@@ -146,7 +153,7 @@ def changes_after_fetch(
             last_modified=_validator(result.validators.last_modified),
         )
     if feed.error is not None or feed.error_kind is not None or feed.error_count or feed.gone:
-        changes = dataclasses.replace(changes, error=None, error_kind=None, error_count=0, gone=False)
+        changes = dataclasses.replace(changes, error=None, error_kind=None, error_params=None, error_count=0, gone=False)
     redirect = redirect_changes(feed, result, url_taken)
     return changes if redirect is None else changes | redirect
 
@@ -248,6 +255,7 @@ def changes_after_error(feed: Feed, error: FetchError, now: datetime, *, hub_pus
         http_status=clamp_int(error.status, 0, MAX_STATUS),
         error=error_text(error),
         error_kind=error.kind,
+        error_params=error_params(error),
         error_count=error_count,
         gone=gone,
         next_check_at=None
@@ -271,6 +279,7 @@ def after_error(
         status=clamp_int(error.status, 0, MAX_STATUS),
         bytes=body_bytes,
         error=error_text(error),
+        error_params=error_params(error),
     )
     return FeedUpdate(changes, log)
 
@@ -282,7 +291,9 @@ def body_error(error: ParseError | FetchError, status: int) -> FetchError:
     if isinstance(error, FetchError):
         return error
     kind = FetchErrorKind.NOT_A_FEED if isinstance(error, NotAFeedError) else FetchErrorKind.PARSE
-    return FetchError(str(error), kind=kind, status=status)
+    # The parser's message and arguments, not its English text: they are what is stored.
+    args: dict[str, Any] = dict(error.args_for_message)  # Any: none of them is named like a keyword of FetchError
+    return FetchError(error.message_id, brief=error.brief_id, kind=kind, status=status, **args)
 
 
 def error_text(error: Exception) -> str:
@@ -291,11 +302,39 @@ def error_text(error: Exception) -> str:
     return clean_text(redact(str(error)), MAX_ERROR_LENGTH)
 
 
+def error_params(error: LentaError) -> ErrorMessage:
+    """An error as stored for every language (:class:`ErrorMessage`), each
+    argument made fit for storage as :func:`error_text` makes the text."""
+    message = ErrorMessage.of(error)
+    args: dict[str, ArgValue] = {}
+    for name, value in list(message.args.items())[:MAX_ERROR_ARGS]:
+        args[name] = clean_text(redact(value), MAX_ERROR_ARG_LENGTH) if isinstance(value, str) else value
+    return ErrorMessage(message.message, args)
+
+
+def error_changes(error: FetchError, now: datetime) -> FeedChanges:
+    """The error columns of a feed whose first fetch failed (adding a feed):
+    the error as :func:`changes_after_error` stores it, without a streak or
+    a schedule."""
+    return FeedChanges(
+        checked_at=now,
+        http_status=clamp_int(error.status, 0, MAX_STATUS),
+        error=error_text(error),
+        error_kind=error.kind,
+        error_params=error_params(error),
+    )
+
+
 def internal_error(exc: Exception) -> FetchError:
     """What a feed's record says when lenta itself failed while handling it
     (a bug, or the database refusing its data); the traceback goes to the log."""
     reason = clean_text(redact(f"{type(exc).__name__}: {exc}"), MAX_ERROR_LENGTH // 2)
-    return FetchError("lenta failed while handling this feed: {reason}", kind=FetchErrorKind.INTERNAL, reason=reason)
+    return FetchError(
+        "lenta failed while handling this feed: {reason}",
+        brief=N_("lenta failed while handling this feed."),
+        kind=FetchErrorKind.INTERNAL,
+        reason=reason,
+    )
 
 
 def discard_cutoff(ctx: StoreContext) -> datetime | None:

@@ -23,9 +23,12 @@ from lenta.exceptions import LentaError
 from lenta.i18n import N_
 from lenta.site_settings import DISCARD_CHOICES
 from lenta.site_settings import SOURCE_ITEMS_CHOICES
+from lenta.site_settings import server_time_zone
+from lenta.site_settings import time_zones
 from lenta.types import REFRESH_CHOICES
 from lenta.web.params import form_ids
 from lenta.web.params import path_id
+from lenta.web.render import error_summary
 from lenta.web.render import flash
 from lenta.web.render import flash_all
 from lenta.web.render import gettext_for
@@ -214,11 +217,9 @@ async def feed_update_items(request: Request) -> Response:
     feed = lenta.get_feed(_id(request, "feed_id"))
     summary = await lenta.refresh([feed.id])
     if summary.failed:
-        flash(
-            request,
-            gettext_for(request, "The feed from {title} failed: {error}", title=feed.title, error=summary.failures[0][1]),
-            "error",
-        )
+        failed = lenta.get_feed(feed.id)  # its error as stored: in the reader's language, not the summary's English
+        error = error_summary(failed.error_kind, failed.error, failed.error_params, request.state.language)
+        flash(request, gettext_for(request, "The feed from {title} failed: {error}", title=feed.title, error=error), "error")
         return _back()
     return _back(
         gettext_for(request, "There is new syndicated content from {title}.", title=feed.title)
@@ -390,6 +391,8 @@ def settings_form(request: Request) -> Response:
             "error": None,
             "discard_choices": DISCARD_CHOICES,
             "source_items_choices": SOURCE_ITEMS_CHOICES,
+            "time_zones": time_zones(),
+            "server_time_zone": server_time_zone(),
         },
     )
 
@@ -400,7 +403,14 @@ async def settings_save(request: Request) -> Response:
     # A field the form did not send keeps its value (an older form, a script posting one setting).
     values = {
         name: _field(form, name)
-        for name in ("allowed_html", "discard_after", "source_items", "site_name", "items_per_fetch")
+        for name in (
+            "allowed_html",
+            "discard_after",
+            "source_items",
+            "site_name",
+            "items_per_fetch",
+            "time_zone",
+        )
         if name in form
     }
     try:
@@ -414,6 +424,8 @@ async def settings_save(request: Request) -> Response:
                 "error": _error_text(request, error),
                 "discard_choices": DISCARD_CHOICES,
                 "source_items_choices": SOURCE_ITEMS_CHOICES,
+                "time_zones": time_zones(),
+                "server_time_zone": server_time_zone(),
             },
             status_code=400,
         )

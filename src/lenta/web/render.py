@@ -3,28 +3,47 @@
 Handlers call :func:`render`; templates get ``_``/``gettext``/``ngettext``
 in the request's language, ``url_for``, ``format_date``, the signed-in
 user, the CSRF token and flashed messages.
+
+Times are shown in the reader's zone (:func:`lenta.site_settings.zone_for`),
+"3 hours ago" decided on that zone's day, each in a ``<time>`` whose
+``datetime`` is UTC and whose ``title`` names the zone; numbers, sizes and
+durations go through Babel in the page's language (the ``number``,
+``size`` and ``duration`` filters, and every number a template gives
+``_()`` or ``ngettext``). A stored fetch error is shown from its message
+and arguments in the page's language (:func:`error_text`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import re
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from typing import cast
 
 from babel.dates import format_datetime
 from babel.dates import format_timedelta
+from babel.numbers import format_decimal
+from babel.units import format_unit
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
+from jinja2 import pass_context
 from jinja2 import select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lenta import i18n
+from lenta.exceptions import ErrorMessage
+from lenta.i18n import N_
 from lenta.links import safe_url
+from lenta.site_settings import zone_for
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
 from lenta.web.labels import WEBSUB_STATE_LABELS
@@ -37,6 +56,10 @@ from lenta.web.security import set_csrf_cookie
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=i18n.DEFAULT_LANGUAGE)
+DATE_PATTERN = "EEE, dd.MM.yyyy - HH:mm"  # Drupal's medium date, as the aggregator shows it
+FULL_DATE_PATTERN = "d MMMM y, HH:mm"  # in the title of a time: the date whole, and the zone
+_FORMAT_SPEC = re.compile(r"\{(\w+):[^{}]*\}")
+_SIZE_UNITS = ((1000, "digital-kilobyte"), (1000**2, "digital-megabyte"), (1000**3, "digital-gigabyte"))
 
 
 def _gettext(message: str) -> str:
@@ -58,6 +81,49 @@ def error_label(kind: str | None) -> str:
     return _gettext(ERROR_LABELS.get(kind, kind))
 
 
+def error_text(text: str | None, params: ErrorMessage | None, language: str | None = None) -> str:
+    """A stored fetch error's words in ``language`` (the page's): in English
+    the stored text, with any outside words it quotes; in another language
+    its message translated, its numbers written as the language writes them.
+    "" when there is nothing to say in that language beyond the kind's label:
+    a row stored before errors kept their parameters, or whose message no
+    catalog knows any more."""
+    language = language or _language.get()
+    if language == i18n.DEFAULT_LANGUAGE:
+        return text or ""
+    if params is None or params.message not in i18n.translated_messages(language):
+        return ""
+    locale = i18n.locale(language)
+    args = {
+        name: format_decimal(value, locale=locale) if isinstance(value, (int, float)) else value
+        for name, value in params.args.items()
+    }
+    # Every argument is text now: a format spec ("{seconds:g}") would refuse it.
+    template = _FORMAT_SPEC.sub(r"{\1}", i18n.translations(language).gettext(params.message))
+    try:
+        return template.format(**args) if args else template
+    except (KeyError, IndexError, ValueError):
+        return ""
+
+
+def fetch_error(kind: str | None, text: str | None, params: ErrorMessage | None) -> Markup:
+    """``<span class="error-kind">(label)</span>: (error_text)`` in the page's language."""
+    label = Markup('<span class="error-kind">{}</span>').format(error_label(kind))
+    detail = error_text(text, params)
+    return Markup("{}: {}").format(label, detail) if detail else label
+
+
+def error_summary(kind: str | None, text: str | None, params: ErrorMessage | None, language: str) -> str:
+    """:func:`fetch_error` as plain text ("(label): (error_text)"), for a
+    flashed message in ``language``."""
+    token = _language.set(language)
+    try:
+        label, detail = error_label(kind), error_text(text, params)
+    finally:
+        _language.reset(token)
+    return f"{label}: {detail}" if detail else label
+
+
 def outcome_label(outcome: str) -> str:
     """A fetch-log outcome: ok, not modified, pushed, or an error kind."""
     if outcome in OUTCOME_LABELS:
@@ -67,6 +133,50 @@ def outcome_label(outcome: str) -> str:
 
 def websub_state_label(state: str) -> str:
     return _gettext(WEBSUB_STATE_LABELS.get(state, state))
+
+
+def format_number(value: float, language: str | None = None) -> str:
+    """A count as the language writes it: "1,234" in English, "1 234" in Russian."""
+    return format_decimal(value, locale=i18n.locale(language or _language.get()))
+
+
+def format_size(size: float, language: str | None = None) -> str:
+    """Bytes as "512 B", "1.5 kB", "20 MB" (decimal units, as CLDR names them)."""
+    locale = i18n.locale(language or _language.get())
+    if size < 1000:
+        return format_unit(size, "digital-byte", length="short", format="#,##0", locale=locale)
+    # The first unit whose figure stays under 1,000 once rounded: never "1,000 kB".
+    factor, unit = next(((f, u) for f, u in _SIZE_UNITS if round(size / f, 1) < 1000), _SIZE_UNITS[-1])
+    return format_unit(size / factor, unit, length="short", format="#,##0.#", locale=locale)
+
+
+def format_duration(seconds: float, language: str | None = None) -> str:
+    """Seconds with two decimals: "1.92 sec", "1,92 с"."""
+    locale = i18n.locale(language or _language.get())
+    return format_unit(seconds, "duration-second", length="short", format="#,##0.00", locale=locale)
+
+
+def _numbers(variables: dict[str, object]) -> dict[str, object]:
+    # jinja2's gettext fills %(n)s with a bare int; the language writes it
+    # through Babel ("1 234" in Russian). bool is an int, but no number.
+    return {
+        name: format_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        for name, value in variables.items()
+    }
+
+
+@pass_context
+def _gettext_numbers(context: Context, message: str, **variables: object) -> str:
+    installed = cast(Callable[..., str], context.environment.globals["_gettext_installed"])
+    return installed(context, message, **_numbers(variables))
+
+
+@pass_context
+def _ngettext_numbers(context: Context, singular: str, plural: str, num: int, **variables: object) -> str:
+    # The plural form is still chosen by the int.
+    variables.setdefault("num", num)
+    installed = cast(Callable[..., str], context.environment.globals["_ngettext_installed"])
+    return installed(context, singular, plural, num, **_numbers(variables))
 
 
 def make_environment() -> Environment:
@@ -79,24 +189,67 @@ def make_environment() -> Environment:
     )
     # jinja2.ext.i18n adds this method to the environment at run time; Environment does not declare it.
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_gettext_installed"] = env.globals["gettext"]
+    env.globals["_ngettext_installed"] = env.globals["ngettext"]
+    env.globals["gettext"] = _gettext_numbers  # "_" looks "gettext" up
+    env.globals["ngettext"] = _ngettext_numbers
     env.globals["drupal_pager"] = drupal_pager
     env.globals["interval_label"] = interval_label
     env.globals["error_label"] = error_label
+    env.globals["error_text"] = error_text
+    env.globals["fetch_error"] = fetch_error
     env.globals["outcome_label"] = outcome_label
     env.globals["websub_state_label"] = websub_state_label
     env.filters["safe_url"] = safe_url
+    env.filters["number"] = format_number
+    env.filters["size"] = format_size
+    env.filters["duration"] = format_duration
     return env
 
 
-def format_date(value: datetime | None, language: str, now: datetime | None = None) -> str:
-    """Drupal's aggregator date: "3 hours ago" today, else a medium date and time."""
+def format_date(value: datetime | None, language: str, zone: tzinfo = UTC, now: datetime | None = None) -> str:
+    """Drupal's aggregator date in ``zone``: "3 hours ago" on the zone's
+    today (not UTC's), else a medium date and time."""
     if value is None:
         return ""
-    now = now or datetime.now(UTC)
-    local = value.astimezone(UTC)
+    now = (now or datetime.now(UTC)).astimezone(zone)
+    local = value.astimezone(zone)
     if local.date() == now.date() and local <= now:
-        return format_timedelta(local - now, add_direction=True, locale=i18n.locale(language))
-    return format_datetime(local, "EEE, dd.MM.yyyy - HH:mm", tzinfo=UTC, locale=i18n.locale(language))
+        # At least a second ago: Babel reads a zero as the future ("in 0 seconds").
+        ago = min(local - now, -timedelta(seconds=1))
+        return format_timedelta(ago, add_direction=True, locale=i18n.locale(language))
+    return format_datetime(local, DATE_PATTERN, tzinfo=zone, locale=i18n.locale(language))
+
+
+def utc_offset(value: datetime) -> str:
+    """ "UTC+03:00", "UTC-04:30", "UTC" for an aware datetime."""
+    offset = value.utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes > 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def time_element(
+    value: datetime | None, language: str, zone: tzinfo = UTC, now: datetime | None = None, css_class: str = ""
+) -> Markup:
+    """``value`` as ``<time datetime="(UTC)" title="(the date whole, the zone)">(format_date)</time>``."""
+    if value is None:
+        return Markup("")
+    local = value.astimezone(zone)
+    title = i18n.translations(language).gettext(N_("{time}, time zone {zone} ({offset})"))
+    title = title.format(
+        time=format_datetime(local, FULL_DATE_PATTERN, tzinfo=zone, locale=i18n.locale(language)),
+        zone=str(zone),
+        offset=utc_offset(local),
+    )
+    utc = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    class_attribute = Markup(' class="{}"').format(css_class) if css_class else Markup("")
+    return Markup('<time{} datetime="{}" title="{}">{}</time>').format(
+        class_attribute, utc, title, format_date(value, language, zone, now)
+    )
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
@@ -106,15 +259,22 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     try:
         env: Environment = request.app.state.templates
         session = current_session(request)
+        user = current_user(request)
+        lenta = request.app.state.lenta
+        site = lenta.site_settings()
+        zone = zone_for(user, site)
+        now = lenta.clock()  # one "now" for the page (lenta's clock), so every "… ago" on it agrees
         values: dict[str, Any] = {
             "request": request,
             "language": language,
-            "user": current_user(request),
+            "user": user,
             "csrf_token": lambda: csrf_token(request),
-            "messages": request.app.state.lenta.pop_messages(session) if session else [],
-            "site_name": request.app.state.lenta.site_settings().site_name,
+            "messages": lenta.pop_messages(session) if session else [],
+            "site_name": site.site_name,
             "url_for": request.url_for,
-            "format_date": lambda value: format_date(value, language),
+            "time_zone": zone,
+            # A <time> element: the text in the reader's zone, UTC in its datetime, the zone in its title.
+            "format_date": lambda value, css_class="": time_element(value, language, zone, now, css_class),
             "safe_html": lambda html: Markup(html or ""),  # only for already-sanitized HTML
             # For an inline <script nonce="…">: the Content-Security-Policy allows only these (web/headers.py).
             "csp_nonce": getattr(request.state, "csp_nonce", ""),

@@ -52,6 +52,8 @@ from lenta.types import HubFeed
 from lenta.types import Subscription
 from lenta.types import SubscriptionMode
 from lenta.types import SubscriptionState
+from lenta.update.store import error_params
+from lenta.update.store import error_text
 from lenta.websub import decide
 from lenta.websub.decide import Delivery
 from lenta.websub.decide import DeliveryKind
@@ -143,7 +145,7 @@ class WebSub:
             return await self._request(sub, client)
         if step.kind == StepKind.TIMEOUT:
             minutes = int(decide.VERIFY_TIMEOUT.total_seconds() // 60)
-            error = N_("The hub did not confirm the request within {minutes} minutes.").format(minutes=minutes)
+            error = LentaError(N_("The hub did not confirm the request within {minutes} minutes."), minutes=minutes)
             await asyncio.to_thread(self._fail, sub, error)
             return MaintenanceSummary(failures=1)
         assert step.kind == StepKind.FORGET
@@ -182,26 +184,32 @@ class WebSub:
         try:
             result = await client.post(sub.hub_url, data)
         except FetchError as error:
-            await asyncio.to_thread(self._fail, sub, str(error), error.retry_after)
+            await asyncio.to_thread(self._fail, sub, error, error.retry_after)
             return MaintenanceSummary(requests=1, failures=1)
         except InvalidInputError as error:  # a hub URL that is not one
-            await asyncio.to_thread(self._fail, sub, str(error))
+            await asyncio.to_thread(self._fail, sub, error)
             return MaintenanceSummary(requests=1, failures=1)
         if not 200 <= result.status < 300:
             retry_after = retry_after_seconds(result.headers.get("retry-after"))
-            error_text = N_("The hub answered {status}.").format(status=result.status)
-            await asyncio.to_thread(self._fail, sub, error_text, retry_after)
+            answered = LentaError(N_("The hub answered {status}."), status=result.status)
+            await asyncio.to_thread(self._fail, sub, answered, retry_after)
             return MaintenanceSummary(requests=1, failures=1)
         log.info("websub: %s of %s accepted by %s", sub.mode, sub.topic, sub.hub_url)
         return MaintenanceSummary(requests=1)
 
-    def _fail(self, sub: Subscription, error: str, retry_after: float | None = None) -> None:
+    def _fail(self, sub: Subscription, error: LentaError, retry_after: float | None = None) -> None:
         """Record a failed request (if still waiting) with its retry time."""
         attempts = sub.attempts + 1
         retry_at = self.clock() + decide.retry_delay(attempts, retry_after)
         changed = self.storage.websub.change(
             sub.id,
-            SubscriptionChanges(state=SubscriptionState.FAILED, attempts=attempts, error=error, retry_at=retry_at),
+            SubscriptionChanges(
+                state=SubscriptionState.FAILED,
+                attempts=attempts,
+                error=error_text(error),
+                error_params=error_params(error),
+                retry_at=retry_at,
+            ),
             if_state=SubscriptionState.REQUESTED,
         )
         if changed:
@@ -281,13 +289,18 @@ class WebSub:
             log.info("websub: unsubscribed from %s at %s", sub.topic, sub.hub_url)
         else:
             attempts = sub.attempts + 1
-            error = N_("The hub denied the subscription: {reason}").format(reason=verdict.reason or "-")
+            error = LentaError(
+                N_("The hub denied the subscription: {reason}"),
+                brief=N_("The hub denied the subscription."),  # the reason is the hub's words
+                reason=verdict.reason or "-",
+            )
             self.storage.websub.change(
                 sub.id,
                 SubscriptionChanges(
                     state=SubscriptionState.FAILED,
                     attempts=attempts,
-                    error=error,
+                    error=error_text(error),
+                    error_params=error_params(error),
                     expires_at=None,
                     retry_at=now + decide.retry_delay(attempts),
                 ),
