@@ -283,4 +283,13 @@ RU: dict[str, str | tuple[str, ...]] = {
     "subscription requested, waiting for the hub": "подписка запрошена, ожидается ответ хаба",
     "subscribed, the hub pushes updates": "подписка активна, хаб присылает обновления",
     "subscription failed": "подписка не удалась",
+    # Attachments, teasers and icons (issue 10).
+    "Download %(name)s": "Скачать %(name)s",
+    "Read more": "Подробнее",
+    "about %(title)s": "о «%(title)s»",
+    "Length of trimmed items": "Длина сокращённых записей",
+    "Unlimited (whole items)": "Без ограничений (записи целиком)",
+    "%(num)s character": ("%(num)s символ", "%(num)s символа", "%(num)s символов"),
+    "Items on the aggregator's pages (all items, a source, a category) are cut to about this many characters of text, with a “Read more” link to the original.": "Записи на страницах сборщика (все записи, источник, категория) сокращаются примерно до этого числа символов текста, со ссылкой «Подробнее» на оригинал.",
+    "Unsupported length of trimmed items: {value}": "Неподдерживаемая длина сокращённых записей: {value}",
 }

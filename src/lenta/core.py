@@ -47,6 +47,8 @@ from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LoginThrottledError
 from lenta.exceptions import UserNotFoundError
 from lenta.fetch.http import HTTPClient
+from lenta.icons import ICONS_PER_ROUND
+from lenta.icons import FeedIcon
 from lenta.links import safe_url
 from lenta.parse.model import ParsedFeed
 from lenta.site_settings import SiteSettings
@@ -75,6 +77,8 @@ from lenta.update import Pipeline
 from lenta.update import RefreshProgress
 from lenta.update import apply_retention
 from lenta.update import utcnow
+from lenta.update.icons import IconSummary
+from lenta.update.icons import refresh_icons
 from lenta.update.order import Shard
 from lenta.update.order import plan_shards
 from lenta.update.shards import run_shards
@@ -677,6 +681,30 @@ class Lenta:
         async with self._client() as client:
             result = await client.fetch(normalize_feed_url(url), accept="text/x-opml, application/xml, text/xml, */*")
         return result.body or b""
+
+    # -- icons -----------------------------------------------------------
+
+    async def refresh_icons(self, *, limit: int = ICONS_PER_ROUND) -> IconSummary:
+        """Fetch the feed icons that are due (the feeds whose last refresh
+        succeeded and that have no icon yet, or one a week old; a day after
+        a try that found none), at most ``limit``, and store them. The
+        refresher calls this after each round (see :mod:`lenta.update.icons`
+        for where an icon comes from and its bounds). A feed without an
+        icon is no error: it shows none.
+
+        Raises:
+            StorageError: the database failed.
+        """
+        return await refresh_icons(self._storage, self.settings, self.clock(), limit=limit)
+
+    def feed_icon(self, feed_id: int) -> FeedIcon | None:
+        """The feed's icon (bytes, media type, digest), or None if it has none yet."""
+        return self._storage.icons.get(feed_id)
+
+    def icon_versions(self, feed_ids: Iterable[int]) -> dict[int, str]:
+        """Of ``feed_ids``, the feeds that have an icon, each with its
+        digest: pages link ``/aggregator/sources/{id}/icon?v={digest}``."""
+        return self._storage.icons.versions(feed_ids)
 
     # -- WebSub ----------------------------------------------------------
 

@@ -8,7 +8,8 @@ web pages.
 It decides nothing itself: which feeds are due is in the database
 (``next_check_at``, computed by :mod:`lenta.update.decide`), and the
 refresh is :meth:`lenta.core.Lenta.refresh`. Each tick also runs the
-WebSub maintenance step (:meth:`lenta.core.Lenta.websub_maintain`).
+WebSub maintenance step (:meth:`lenta.core.Lenta.websub_maintain`) and
+fetches a few feed icons that are due (:meth:`lenta.core.Lenta.refresh_icons`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
                     log.info("websub: %s", websub)
             except Exception:
                 log.exception("websub maintenance failed")
+            try:  # feed icons: a few a round, bounded in time (lenta.update.icons)
+                icons = await lenta.refresh_icons()
+                if icons.tried:
+                    log.debug("icons: %s", icons)
+            except Exception:
+                log.exception("the icon step failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
             except TimeoutError:

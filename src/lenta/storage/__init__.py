@@ -1,7 +1,7 @@
 """Storage: the one interface to the database, SQLite or PostgreSQL.
 
 ``Storage`` groups the per-domain stores (``feeds``, ``items``,
-``categories``, ``users``, ``settings``, ``websub``), each in its own
+``categories``, ``users``, ``settings``, ``websub``, ``icons``), each in its own
 module, written once against SQLAlchemy Core so both backends run the same queries; the
 contract suite in ``tests/test_storage.py`` runs against each backend.
 
@@ -22,6 +22,7 @@ from lenta.storage._base import Database
 from lenta.storage._base import translate_errors
 from lenta.storage._categories import CategoryStore
 from lenta.storage._feeds import FeedStore
+from lenta.storage._icons import IconStore
 from lenta.storage._items import ItemStore
 from lenta.storage._sessions import LoginFailureStore
 from lenta.storage._sessions import SessionStore
@@ -46,6 +47,7 @@ class Storage:
         self.users = UserStore(db)
         self.settings = SettingStore(db)
         self.websub = WebSubStore(db)
+        self.icons = IconStore(db)
         self.sessions = SessionStore(db)
         self.login_failures = LoginFailureStore(db)
         self.migration: SchemaChange | None = None  # what opening it did to the schema

@@ -25,6 +25,7 @@ from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
@@ -224,6 +225,25 @@ fetch_log = Table(
     Column("cut_fields", Integer, nullable=False, server_default="0"),
     Column("error_params", Text),  # as feeds.error_params (migration 0006)
     Index(None, "feed_id", "at"),
+)
+
+
+# -- feed icons (migration 0007) ------------------------------------------------
+
+# Each feed's icon, fetched through the guarded client and served by lenta
+# from its own URL (lenta.icons decides, lenta.update.icons fetches). A row
+# without data records a try that found none (``checked_at`` says when);
+# a failed refresh of an icon keeps the data it had.
+feed_icons = Table(
+    "feed_icons",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("checked_at", UTCDateTime, nullable=False),  # the last try
+    Column("fetched_at", UTCDateTime),  # when ``data`` was fetched
+    Column("url", Text),  # where ``data`` came from
+    Column("media_type", String(32)),  # what the bytes are (lenta.icons.sniff_image), not what the server said
+    Column("digest", String(16)),  # lenta.icons.digest of ``data``: the ETag, and the version in its URL
+    Column("data", LargeBinary),  # at most lenta.icons.MAX_ICON_BYTES
 )
 
 

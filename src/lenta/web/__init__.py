@@ -43,6 +43,7 @@ from lenta.i18n import N_
 from lenta.scheduler import RefresherProcess
 from lenta.web import account
 from lenta.web import admin
+from lenta.web import icons
 from lenta.web import ops
 from lenta.web import people
 from lenta.web import public
@@ -83,10 +84,12 @@ def _routes() -> list[Route | Mount]:
         Route("/aggregator", public.aggregator),
         Route("/aggregator/sources", public.sources),
         Route("/aggregator/sources/{feed_id}", public.source),
+        Route("/aggregator/sources/{feed_id}/icon", icons.feed_icon),
         Route("/aggregator/categories", public.categories),
         Route("/aggregator/categories/{category_id}", public.category),
         Route("/aggregator/rss", public.rss),
         Route("/aggregator/opml", public.opml),
+        Route("/favicon.ico", icons.favicon),
         Route("/healthz", ops.healthz),
         Route("/metrics", ops.metrics_page),
         Route("/user/login", account.login_form, methods=["GET"]),

@@ -23,6 +23,7 @@ from lenta.exceptions import LentaError
 from lenta.i18n import N_
 from lenta.site_settings import DISCARD_CHOICES
 from lenta.site_settings import SOURCE_ITEMS_CHOICES
+from lenta.site_settings import TEASER_CHOICES
 from lenta.site_settings import server_time_zone
 from lenta.site_settings import time_zones
 from lenta.types import REFRESH_CHOICES
@@ -391,6 +392,7 @@ def settings_form(request: Request) -> Response:
             "error": None,
             "discard_choices": DISCARD_CHOICES,
             "source_items_choices": SOURCE_ITEMS_CHOICES,
+            "teaser_choices": TEASER_CHOICES,
             "time_zones": time_zones(),
             "server_time_zone": server_time_zone(),
         },
@@ -410,6 +412,7 @@ async def settings_save(request: Request) -> Response:
             "site_name",
             "items_per_fetch",
             "time_zone",
+            "teaser_length",
         )
         if name in form
     }
@@ -424,6 +427,7 @@ async def settings_save(request: Request) -> Response:
                 "error": _error_text(request, error),
                 "discard_choices": DISCARD_CHOICES,
                 "source_items_choices": SOURCE_ITEMS_CHOICES,
+                "teaser_choices": TEASER_CHOICES,
                 "time_zones": time_zones(),
                 "server_time_zone": server_time_zone(),
             },

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from email.utils import format_datetime
 from typing import Any
 from typing import TypeVar
@@ -59,13 +60,19 @@ def _items_page(request: Request, *, feed_id: int | None = None, category_id: in
     return _paged(request, lambda n: lenta.items_page(n, ITEMS_PER_PAGE, feed_id=feed_id, category_id=category_id))
 
 
+def _icons(request: Request, feed_ids: Iterable[int]) -> dict[int, str]:
+    """The icons of the feeds a page shows (templates: ``feed_icon``)."""
+    return _lenta(request).icon_versions(feed_ids)
+
+
 def home(request: Request) -> Response:
     return RedirectResponse("/aggregator", status_code=302)
 
 
 def aggregator(request: Request) -> Response:
     page = _items_page(request)
-    return render(request, "aggregator/items.html", {"page": page, "title_key": "Feed aggregator", "feed": None})
+    icons = _icons(request, {it.feed_id for it in page.items})
+    return render(request, "aggregator/items.html", {"page": page, "title_key": "Feed aggregator", "feed": None, "icons": icons})
 
 
 def sources(request: Request) -> Response:
@@ -73,14 +80,15 @@ def sources(request: Request) -> Response:
     page = _paged(request, lambda n: lenta.sources_page(n, SOURCES_PER_PAGE))
     per_source = lenta.site_settings().source_items
     latest = lenta.latest_items_per_feed([f.id for f in page.items], per_source)
-    return render(request, "aggregator/sources.html", {"page": page, "latest": latest})
+    icons = _icons(request, [f.id for f in page.items])
+    return render(request, "aggregator/sources.html", {"page": page, "latest": latest, "icons": icons})
 
 
 def source(request: Request) -> Response:
     lenta = _lenta(request)
     feed = lenta.get_feed(path_id(request, "feed_id"))
     page = _items_page(request, feed_id=feed.id)
-    return render(request, "aggregator/source.html", {"feed": feed, "page": page})
+    return render(request, "aggregator/source.html", {"feed": feed, "page": page, "icons": _icons(request, [feed.id])})
 
 
 def categories(request: Request) -> Response:
@@ -88,14 +96,16 @@ def categories(request: Request) -> Response:
     page = _paged(request, lambda n: lenta.categories_page(n, CATEGORIES_PER_PAGE))
     per_source = lenta.site_settings().source_items
     latest = lenta.latest_items_per_category([c.id for c in page.items], per_source)
-    return render(request, "aggregator/categories.html", {"page": page, "latest": latest})
+    icons = _icons(request, {it.feed_id for items in latest.values() for it in items})
+    return render(request, "aggregator/categories.html", {"page": page, "latest": latest, "icons": icons})
 
 
 def category(request: Request) -> Response:
     lenta = _lenta(request)
     found = lenta.get_category(path_id(request, "category_id"))
     page = _items_page(request, category_id=found.id)
-    return render(request, "aggregator/category.html", {"category": found, "page": page})
+    icons = _icons(request, {it.feed_id for it in page.items})
+    return render(request, "aggregator/category.html", {"category": found, "page": page, "icons": icons})
 
 
 def _base_url(request: Request) -> str:

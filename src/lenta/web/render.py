@@ -45,6 +45,7 @@ from lenta.exceptions import ErrorMessage
 from lenta.i18n import N_
 from lenta.links import safe_url
 from lenta.site_settings import zone_for
+from lenta.web.enclosures import attachments
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
 from lenta.web.labels import WEBSUB_STATE_LABELS
@@ -53,6 +54,7 @@ from lenta.web.security import csrf_token
 from lenta.web.security import current_session
 from lenta.web.security import current_user
 from lenta.web.security import set_csrf_cookie
+from lenta.web.teaser import trim_html
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -201,6 +203,7 @@ def make_environment() -> Environment:
     env.globals["fetch_error"] = fetch_error
     env.globals["outcome_label"] = outcome_label
     env.globals["websub_state_label"] = websub_state_label
+    env.globals["attachments"] = attachments
     env.filters["safe_url"] = safe_url
     env.filters["number"] = format_number
     env.filters["size"] = format_size
@@ -277,6 +280,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
             # A <time> element: the text in the reader's zone, UTC in its datetime, the zone in its title.
             "format_date": lambda value, css_class="": time_element(value, language, zone, now, css_class),
             "safe_html": lambda html: Markup(html or ""),  # only for already-sanitized HTML
+            # An item's body as the site shows it: whole, or trimmed (site.teaser_length).
+            "teaser": lambda html: trim_html(html or "", site.teaser_length, site.allowed_tags if site.teaser_length else None),
+            "icons": {},  # feed id -> its icon's version, for the feeds on the page that have one (handlers fill it)
             # For an inline <script nonce="…">: the Content-Security-Policy allows only these (web/headers.py).
             "csp_nonce": getattr(request.state, "csp_nonce", ""),
         }
