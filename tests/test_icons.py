@@ -398,6 +398,35 @@ def test_the_refresher_fetches_icons_after_its_round(timed: Lenta, server: Local
     assert server.paths[-1] == "/logo.png"
 
 
+def test_a_stopping_refresher_does_not_wait_for_icons(timed: Lenta, server: LocalServer) -> None:
+    import time
+
+    from lenta.scheduler import run_forever
+
+    server.routes.update(
+        {
+            "/feed.xml": Reply(body=rss(image="/slow.png"), headers=RSS),
+            "/slow.png": Reply(body=PNG, headers={"Content-Type": "image/png"}, delay=8.0),
+        }
+    )
+    feed_id = asyncio.run(timed.add_feed(server.url("/feed.xml"), discover=False)).id
+
+    async def stop_during_the_icon_step() -> float:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_forever(timed, stop=stop))
+        for _ in range(500):
+            if "/slow.png" in server.paths:
+                break
+            await asyncio.sleep(0.02)
+        started = time.monotonic()
+        stop.set()
+        await task
+        return time.monotonic() - started
+
+    assert asyncio.run(stop_during_the_icon_step()) < 2.0  # not the icon's 8 s, nor the step's 20
+    assert timed.feed_icon(feed_id) is None
+
+
 # -- storage, on both backends ---------------------------------------------------------
 
 

@@ -21,6 +21,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Coroutine
+from typing import Any
+from typing import TypeVar
 
 from lenta.config import Settings
 from lenta.config import settings_to_env
@@ -28,6 +31,7 @@ from lenta.core import Lenta
 from lenta.logs import log_round
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> None:
@@ -48,8 +52,8 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
             except Exception:
                 log.exception("websub maintenance failed")
             try:  # feed icons: a few a round, bounded in time (lenta.update.icons)
-                icons = await lenta.refresh_icons()
-                if icons.tried:
+                icons = await _unless_stopped(lenta.refresh_icons(), stop)
+                if icons is not None and icons.tried:
                     log.debug("icons: %s", icons)
             except Exception:
                 log.exception("the icon step failed")
@@ -57,6 +61,24 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
                 await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
             except TimeoutError:
                 pass
+
+
+async def _unless_stopped(step: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
+    """``step``'s result; None, the step cancelled, if ``stop`` is set first:
+    icons can wait, a stopping refresher should not (an icon's requests
+    hold nothing a later step needs)."""
+    task = asyncio.ensure_future(step)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()
 
 
 class RefresherProcess:
