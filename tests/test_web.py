@@ -312,7 +312,7 @@ def test_opml_import_by_upload_and_by_url(site: tuple[AppServer, LocalServer], l
     assert [c.title for c in lenta.list_categories()] == ["Folder"]
     assert not_opml.status_code == 400 and "not an OPML document" in not_opml.text
     assert nothing.status_code == 400 and "Either upload a file or enter a URL" in nothing.text
-    assert "Imported 1 feeds" in overview
+    assert "Imported 1 feed." in overview
 
 
 def test_opml_by_url_goes_through_the_outbound_guard(lenta: Lenta, settings: Settings) -> None:

@@ -11,11 +11,17 @@ that was the interpreter starting and stopping, so both ends are trimmed:
   context, its output flushed) and no child process is left to wait for,
   the process ends with :func:`os._exit`, skipping the teardown of every
   module, which only frees memory the operating system takes back anyway.
+
+Whatever goes wrong, a command ends with one ``Error: …`` line and status
+1, never a traceback: lenta's own errors are the commands' (``lenta.cli``),
+and anything else that escapes them, a bug included, is caught here; the
+traceback goes to the log at debug level (``--log-level debug``).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 
@@ -38,7 +44,24 @@ def run() -> None:
         else:
             print(stop.code, file=sys.stderr)
             code = 1
+    except Exception as error:
+        code = _unexpected(error)
     _fast_exit(code)
+
+
+def _unexpected(error: Exception) -> int:
+    """A failure no command turned into a sentence: one line for the
+    terminal, the traceback for the log (shown with ``--log-level debug``)."""
+    from lenta._bounds import printable
+
+    logging.getLogger("lenta").debug("the command failed", exc_info=error)
+    detail = " ".join(str(error).split())[:500]
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    print(
+        printable(f"Error: lenta failed unexpectedly ({what}); `lenta --log-level debug …` shows where."),
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _fast_exit(code: int) -> None:

@@ -15,6 +15,9 @@ from datetime import timedelta
 # timedelta's own limit is about 2.7 million years; nothing lenta schedules
 # needs more than a few weeks, so a decade leaves every caller its own cap.
 MAX_SECONDS = 10 * 365 * 86400.0
+# Ids are INTEGER columns, 32-bit on PostgreSQL (the narrower backend): a
+# larger number names nothing, and binding it would overflow.
+MAX_ID = 2**31 - 1
 
 
 def clamp_number(value: float | int | None, low: float, high: float) -> float | None:

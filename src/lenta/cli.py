@@ -2,8 +2,11 @@
 
 Every command opens the database from ``--db`` / ``LENTA_DB`` (default: a
 file in the user's data directory). lenta's own errors print as
-``Error: …`` with exit status 1; a feed that fails to refresh is reported
-but is not a failure of the command.
+``Error: …`` with exit status 1, click's usage errors the usage and then
+``Error: …`` with status 2, and anything else that escapes a command is
+caught by :mod:`lenta.__main__` (``tests/test_cli_errors.py`` runs every
+command with bad input); a feed that fails to refresh is reported but is
+not a failure of the command. Counts are worded by :mod:`lenta.plurals`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from gettext import NullTranslations
 from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
@@ -22,12 +26,15 @@ from typing import TypeVar
 import click
 
 from lenta import __version__
+from lenta import plurals
 from lenta._bounds import printable
 from lenta.config import LOG_LEVELS
+from lenta.config import MAX_PORT
 from lenta.config import Settings
 from lenta.config import display_database
 from lenta.config import load_settings
 from lenta.core import Lenta
+from lenta.core import check_settings
 from lenta.core import make_lenta
 from lenta.core import migrate_database
 from lenta.core import read_feed_document
@@ -78,6 +85,15 @@ def lenta_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise click.ClickException(str(error)) from None
 
     return wrapper
+
+
+def _english() -> NullTranslations:
+    """The command line speaks English; its sentences with counts come from
+    the catalog all the same (:mod:`lenta.plurals`), so "1 feed" is singular.
+    Loaded when first needed: most commands print no count."""
+    from lenta.i18n import translations
+
+    return translations("en")
 
 
 def _when(value: datetime | None) -> str:
@@ -176,11 +192,7 @@ def list_(state: Context, as_json: bool) -> None:
 
 
 def summary_line(summary: RefreshSummary) -> str:
-    total = summary.ok + summary.not_modified + summary.failed
-    return (
-        f"{total} feeds: {summary.ok} ok, {summary.not_modified} not modified, {summary.failed} failed; "
-        f"{summary.new_items} new items, {summary.updated_items} updated"
-    )
+    return plurals.refresh_report(_english(), summary)
 
 
 @main.command()
@@ -216,18 +228,35 @@ def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
     click.echo(summary_line(summary))
 
 
+# The largest OPML file `lenta import` reads: real subscription lists are
+# some hundred KB; /dev/zero is endless.
+MAX_OPML_BYTES = 64 * 1024 * 1024
+
+
+def _read_opml(file: Any) -> bytes:
+    data: bytes = file.read(MAX_OPML_BYTES + 1)
+    if len(data) > MAX_OPML_BYTES:
+        raise click.ClickException(f"{file.name} is larger than {MAX_OPML_BYTES // (1024 * 1024)} MB: not an OPML file.")
+    return data
+
+
 @main.command(name="import")
 @click.argument("file", type=click.File("rb"))
 @pass_state
 @lenta_errors
 def import_(state: Context, file: Any) -> None:
     """Import feeds from an OPML file (folders become categories)."""
-    result = state.lenta.import_opml(file.read())
+    result = state.lenta.import_opml(_read_opml(file))
     for url, why in result.invalid:
         click.echo(printable(f"skipped: {url}: {why}"), err=True)
     click.echo(
-        f"Imported {len(result.added)} feeds ({len(result.existing)} already present, "
-        f"{len(result.invalid)} skipped, {len(result.categories_created)} new categories)"
+        plurals.import_report(
+            _english(),
+            added=len(result.added),
+            existing=len(result.existing),
+            skipped=len(result.invalid),
+            categories=len(result.categories_created),
+        )
     )
 
 
@@ -344,7 +373,7 @@ def secret() -> None:
 def secret_rotate(state: Context) -> None:
     """Replace the key kept in the database; every session ends (everyone signs in again)."""
     ended = state.lenta.rotate_secret_key()
-    click.echo(f"New secret key stored; {ended} sessions ended.")
+    click.echo(plurals.sessions_ended(_english(), ended))
 
 
 _MIGRATE_HELP = "Migrate the database's schema first if it is out of date (LENTA_MIGRATE); otherwise such a database is refused."
@@ -367,7 +396,7 @@ def migrate(state: Context) -> None:
 
 @main.command()
 @click.option("--host", help="Address to listen on (LENTA_HOST, default 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (LENTA_PORT, default 8080).")
+@click.option("--port", type=click.IntRange(1, MAX_PORT), help="Port to listen on (LENTA_PORT, default 8080).")
 @click.option("--no-scheduler", is_flag=True, help="Serve pages only; do not refresh feeds in the background.")
 @click.option("--migrate", "migrate_first", is_flag=True, help=_MIGRATE_HELP)
 @pass_state
@@ -375,6 +404,7 @@ def migrate(state: Context) -> None:
 def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool, migrate_first: bool) -> None:
     """Run the web UI and the background refresher."""
     from lenta.web import create_app
+    from lenta.web.server import check_address
     from lenta.web.server import serve as run_server
 
     if migrate_first:
@@ -382,6 +412,8 @@ def serve(state: Context, host: str | None, port: int | None, no_scheduler: bool
     settings = state.load_settings(host=host, port=port)
     if no_scheduler:
         settings = settings.replace(scheduler=False)
+    check_settings(settings, serving=True)
+    check_address(settings.host, settings.port)  # before the refresher starts
     app = create_app(settings)
     click.echo(
         f"lenta {__version__} on http://{settings.host}:{settings.port}/aggregator "
@@ -407,4 +439,5 @@ def worker(state: Context, migrate_first: bool) -> None:
 
     if migrate_first:
         state.migrate = True
+    check_settings(state.settings)
     run_worker(state.lenta)

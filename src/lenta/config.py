@@ -14,6 +14,7 @@ items per source) live in the database instead: see
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lenta import __version__
 from lenta.exceptions import InvalidInputError
@@ -65,31 +67,58 @@ def _bool(value: str) -> bool:
     raise ValueError("not a boolean (use true/false)")
 
 
+def _float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not math.isfinite(number):  # "nan" and "inf" read as floats; no timeout or interval is either
+        raise ValueError("not a finite number")
+    return number
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("not a whole number") from None
+
+
 def _positive_float(value: str) -> float:
-    number = float(value)
+    number = _float(value)
     if number <= 0:
         raise ValueError("must be greater than 0")
     return number
 
 
 def _non_negative_float(value: str) -> float:
-    number = float(value)
+    number = _float(value)
     if number < 0:
         raise ValueError("must not be negative")
     return number
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    number = _int(value)
     if number <= 0:
         raise ValueError("must be greater than 0")
     return number
 
 
 def _non_negative_int(value: str) -> int:
-    number = int(value)
+    number = _int(value)
     if number < 0:
         raise ValueError("must be 0 or more")
+    return number
+
+
+MAX_PORT = 65535
+
+
+def _port(value: str) -> int:
+    number = _int(value)
+    if not 1 <= number <= MAX_PORT:
+        raise ValueError(f"a port is 1 to {MAX_PORT}")
     return number
 
 
@@ -105,6 +134,20 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return cast
+
+
+def _base_url(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # an unclosed [IPv6 address, a port that is no number
+        valid = False
+    if not valid:
+        raise ValueError("must be empty or an http(s) URL with a host, such as https://feeds.example.org/")
+    return value
 
 
 def _language(value: str) -> str:
@@ -134,7 +177,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Database: a file path, sqlite:///PATH or postgresql://… URL. Default: lenta.sqlite in the user's data directory.",
     ),
     Setting("host", "127.0.0.1", str, "Address `lenta serve` listens on."),
-    Setting("port", "8080", int, "Port `lenta serve` listens on."),
+    Setting("port", "8080", _port, "Port `lenta serve` listens on."),
     Setting(
         "allowed_hosts",
         "",
@@ -155,7 +198,7 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Most connections `lenta serve` serves at once; requests beyond them are answered 503.",
     ),
-    Setting("base_url", "", str, "Public base URL of this site (for links in RSS/OPML and WebSub callbacks)."),
+    Setting("base_url", "", _base_url, "Public base URL of this site (for links in RSS/OPML and WebSub callbacks)."),
     Setting("secret_key", "", str, "Key that signs session cookies. Default: generated once and kept in the database."),
     Setting(
         "secret_key_file",

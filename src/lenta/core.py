@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from lenta._bounds import MAX_ID
 from lenta.config import Settings
 from lenta.credentials import MASK
 from lenta.credentials import same_origin
@@ -45,6 +46,7 @@ from lenta.exceptions import FetchErrorKind
 from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LoginThrottledError
+from lenta.exceptions import OPMLError
 from lenta.exceptions import UserNotFoundError
 from lenta.fetch.http import HTTPClient
 from lenta.icons import ICONS_PER_ROUND
@@ -299,6 +301,8 @@ class Lenta:
     def get_feed(self, feed: int | str) -> Feed:
         """A feed by id or URL. Raises FeedNotFoundError."""
         if isinstance(feed, int) or (feed.isascii() and feed.isdigit()):
+            if len(str(feed).lstrip("0")) > len(str(MAX_ID)) or not 0 <= int(feed) <= MAX_ID:
+                raise FeedNotFoundError(feed)  # past the id column's range: no such feed, not an overflow
             return self._storage.feeds.get(int(feed))
         return self._storage.feeds.get_by_url(split_userinfo(feed)[0])
 
@@ -626,11 +630,13 @@ class Lenta:
 
         Feeds already present are left as they are; URLs that are not
         http(s) are reported, not fatal. Raises OPMLError for a document
-        that is not OPML.
+        that is not OPML, or lists no feed.
         """
         from lenta.parse.opml import parse_opml  # the OPML and feed-format readers load on first use
 
         document = parse_opml(data)
+        if not document.outlines:  # "imported 0 feeds" would read as success
+            raise OPMLError("The OPML file lists no feeds.")
         invalid: list[tuple[str, str]] = []
         categories = {c.title.casefold(): c.id for c in self.list_categories()}
         created: list[str] = []
@@ -999,22 +1005,51 @@ def read_secret_key_file(path: str) -> str:
     return key
 
 
+def check_settings(settings: Settings, *, serving: bool = False) -> None:
+    """Raise InvalidInputError for a setting that only a later step would
+    trip on: the fetcher's allowlist (LENTA_FETCH_ALLOW) and, for the web
+    server (``serving``), the secret key file. ``lenta serve`` and ``lenta
+    worker`` check them before they start, not in the first round or at the
+    first sign-in."""
+    from lenta.fetch.guard import parse_allowlist
+
+    parse_allowlist(settings.fetch_allow)
+    if serving and settings.secret_key_file:
+        read_secret_key_file(settings.secret_key_file)
+
+
 async def read_feed_document(target: str, settings: Settings) -> ParsedFeed:
     """Parse a feed from an http(s) URL (through the outbound client) or a
     local file; needs no database. Raises FetchError, ParseError,
     InvalidInputError."""
     from lenta.parse.formats import parse_feed
 
-    if urlsplit(target).scheme.lower() in {"http", "https"}:
+    try:
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError:  # "http://[::1": an unclosed IPv6 address
+        raise InvalidInputError("{target} is neither a file nor a valid URL.", target=target) from None
+    if scheme in {"http", "https"}:
         async with HTTPClient(settings) as client:
             result = await client.fetch(target)
         return parse_feed(result.body or b"", url=result.url, content_type=result.content_type, charset=result.charset)
     path = Path(target)
     try:
-        body = await asyncio.to_thread(path.read_bytes)
+        body = await asyncio.to_thread(_read_bounded, path, settings.fetch_max_bytes)
     except OSError as error:
         raise InvalidInputError("Cannot read {path}: {error}", path=target, error=error.strerror) from None
+    if len(body) > settings.fetch_max_bytes:
+        raise InvalidInputError(
+            "{path} is larger than {n} bytes, the most lenta reads of a feed (LENTA_FETCH_MAX_BYTES).",
+            path=target,
+            n=settings.fetch_max_bytes,
+        )
     return parse_feed(body, url=path.resolve().as_uri())
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of ``path``: a device or a growing file never ends."""
+    with path.open("rb") as file:
+        return file.read(limit + 1)
 
 
 def make_lenta(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Lenta:

@@ -80,13 +80,37 @@ def load(body: bytes, charset: str | None = None) -> Any:
             brief=N_("The JSON document is invalid at line {line}, column {column}."),
             line=exc.lineno,
             column=exc.colno,
-            error=exc.msg,
+            error=json_reason(exc.msg),
         ) from exc
     except RecursionError as exc:
         raise ParseError("The JSON document is nested too deeply.") from exc
     if _INVALID_ESCAPE.search(text) is not None:
         data = _clean_strings(data)
     return data
+
+
+# json's messages, some ending in a dangling "at" (their position is ours to
+# give), as sentences a feed's author can act on.
+_JSON_REASONS: Final = {
+    "Expecting value": "a value was expected",
+    "Expecting property name enclosed in double quotes": "a name in double quotes was expected",
+    "Expecting ':' delimiter": "a colon was expected",
+    "Expecting ',' delimiter": "a comma was expected",
+    "Unterminated string starting at": "a string is not closed",
+    "Invalid control character at": "a string holds a control character (a line break, say) unescaped",
+    "Invalid \\escape": "a backslash escape is invalid",
+    "Invalid \\uXXXX escape": "a \\u escape is not four hex digits",
+    "Extra data": "more follows the end of the document",
+}
+
+
+def json_reason(message: str) -> str:
+    """What json.JSONDecodeError's ``msg`` means, without its dangling "at"."""
+    reason = _JSON_REASONS.get(message)
+    if reason is None:
+        reason = message.removesuffix(" at").removesuffix(" starting")
+        reason = reason[:1].lower() + reason[1:]
+    return reason
 
 
 def _clean_strings(data: Any) -> Any:

@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from lenta.config import display_database
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
 from lenta.exceptions import StorageError
@@ -53,7 +54,9 @@ def database_url(target: str) -> str:
         return "postgresql+psycopg://" + target.split("://", 1)[1]
     if scheme.startswith("postgresql+"):
         return target
-    raise InvalidInputError("Unsupported database {target}: use a file path, sqlite:///PATH or postgresql://…", target=target)
+    raise InvalidInputError(
+        "Unsupported database {target}: use a file path, sqlite:///PATH or postgresql://…", target=display_database(target)
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -90,11 +93,28 @@ class Database:
     def __init__(self, target: str) -> None:
         self.target = target  # as given: worker processes reopen the database from it
         self.warnings: list[str] = []  # about the database file's permissions, for the operator
-        url = make_url(database_url(target))
+        try:
+            url = make_url(database_url(target))
+        except (sa_exc.ArgumentError, ValueError):  # a port that is no number, an unclosed [IPv6 address]...
+            raise InvalidInputError(
+                "The database {target} is not a file path, sqlite:///PATH or postgresql://… URL.",
+                target=display_database(target),
+            ) from None
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
-            if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-                self.warnings = prepare_sqlite_file(Path(url.database))
+            if not url.database:  # SQLite would open a private in-memory database, gone at exit
+                raise InvalidInputError("The database {target} names no file: use sqlite:///PATH.", target=target)
+            if url.database != ":memory:" and not url.database.startswith("file:"):
+                if Path(url.database).is_dir():
+                    raise InvalidInputError("The database {path} is a folder, not a file.", path=url.database)
+                try:
+                    self.warnings = prepare_sqlite_file(Path(url.database))
+                except OSError as error:
+                    raise InvalidInputError(
+                        "Cannot create the database file {path}: {reason}.",
+                        path=url.database,
+                        reason=error.strerror or type(error).__name__,
+                    ) from None
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
             _configure_sqlite(self.engine)
         elif self.dialect == "postgresql":

@@ -31,6 +31,7 @@ from starlette.types import Send
 
 from lenta import auth
 from lenta import i18n
+from lenta import plurals
 from lenta.core import Lenta
 from lenta.exceptions import LoginThrottledError
 from lenta.types import User
@@ -143,7 +144,7 @@ async def login(request: Request) -> Response:
     if wait is not None:  # refused before queueing for a hash: a flood on a locked account costs a read each
         return _refusal(
             request,
-            gettext_for(request, "Too many failed sign-in attempts. Try again in {seconds} seconds.", seconds=wait),
+            plurals.sign_in_wait(i18n.translations(request.state.language), wait),
             429,
             wait,
         )
@@ -162,9 +163,7 @@ async def login(request: Request) -> Response:
     except LoginThrottledError as throttled:
         return _refusal(
             request,
-            gettext_for(
-                request, "Too many failed sign-in attempts. Try again in {seconds} seconds.", seconds=throttled.retry_after
-            ),
+            plurals.sign_in_wait(i18n.translations(request.state.language), throttled.retry_after),
             429,
             throttled.retry_after,
         )

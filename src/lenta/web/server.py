@@ -23,6 +23,7 @@ not to set up its own, and its access log is replaced by lenta's
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import h11
@@ -30,6 +31,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from lenta.config import Settings
+from lenta.exceptions import InvalidInputError
 from lenta.web.accesslog import AccessLogMiddleware
 
 
@@ -113,6 +115,33 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
         # connections it keeps the loop that also serves the pages far less busy (bench/README.md).
         loop="auto",
     )
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`InvalidInputError` unless ``host``:``port`` can be
+    listened on now, binding (and closing) a socket on each of its addresses
+    as uvicorn's server will: a taken port or a foreign address is then a
+    sentence before anything starts, not uvicorn's log line after the
+    refresher has."""
+    try:
+        found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as error:  # gaierror is an OSError; an over-long label a UnicodeError
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise InvalidInputError("Cannot listen on {host}: {reason}.", host=host, reason=reason) from None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # as asyncio's servers bind
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise InvalidInputError(
+                    "Cannot listen on {host} port {port}: {reason}.",
+                    host=address[0],
+                    port=port,
+                    reason=error.strerror or str(error),
+                ) from None
 
 
 def serve(app: Any, settings: Settings) -> None:
