@@ -144,6 +144,11 @@ NO_DATABASE = {("parse",)}
 def bad_arguments(files: Files, taken_port: int) -> dict[Command, list[Case]]:
     """Each command's own bad input."""
     big = {"LENTA_FETCH_MAX_BYTES": "1000"}
+    # A file its reader may not open (root opens anything: then it is left out).
+    locked = files.root / "locked"
+    locked.write_bytes(b"<opml/>")
+    locked.chmod(0)
+    unreadable = [Case((str(locked),))] if os.geteuid() != 0 else []
     return {
         ("add",): [
             Case(("",)),
@@ -161,6 +166,7 @@ def bad_arguments(files: Files, taken_port: int) -> dict[Command, list[Case]]:
             Case((str(files.garbage),)),
             Case((str(files.empty_opml),)),
             Case(("/dev/zero",)),
+            *unreadable,
         ],
         ("export",): [Case(("extra",))],
         ("parse",): [
@@ -171,6 +177,7 @@ def bad_arguments(files: Files, taken_port: int) -> dict[Command, list[Case]]:
             Case(("/dev/zero",), env=big),
             Case(("http://[::1",)),
             Case(("https://127.0.0.1:1/feed",)),  # not a public address
+            *unreadable,
         ],
         ("user", "add"): [Case(("",), stdin="a long password\n"), Case(("reader",), stdin="short\n")],
         ("user", "list"): [Case(("extra",))],
