@@ -43,6 +43,9 @@ SOURCE_ITEMS_CHOICES: tuple[int, ...] = (0, 3, 5, 10, 15, 20, 25)
 # Drupal 7's "Length of trimmed description" choices, in characters of
 # text; 0 shows items whole (lenta's default: the pages read like the feeds).
 TEASER_CHOICES: tuple[int, ...] = (0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000)
+# At most this many items of one feed shown together on the river and the
+# category pages, the rest folded into a line (lenta.web.river); 0: no limit.
+RIVER_FEED_ITEMS_CHOICES: tuple[int, ...] = (0, 1, 2, 3, 5, 10)
 ITEMS_PER_PAGE = 20
 DEFAULT_ITEMS_PER_FETCH = 1000
 MAX_ITEMS_PER_FETCH = 100_000
@@ -102,6 +105,7 @@ class SiteSettings:
     items_per_fetch: int = DEFAULT_ITEMS_PER_FETCH  # at most this many items stored from one fetch, newest kept
     teaser_length: int = 0  # items on the river, source and category pages trimmed to this (0: whole)
     time_zone: str = SERVER_ZONE  # an IANA name; SERVER_ZONE follows the server's own zone
+    river_feed_items: int = 0  # items of one feed shown together on the river and category pages (0: all)
 
     @property
     def allowed_tags(self) -> frozenset[str]:
@@ -124,6 +128,7 @@ class SiteSettings:
             source_items = int(values.get("source_items", defaults.source_items))
             items_per_fetch = int(values.get("items_per_fetch", defaults.items_per_fetch))
             teaser_length = int(values.get("teaser_length", defaults.teaser_length))
+            river_feed_items = int(values.get("river_feed_items", defaults.river_feed_items))
         except ValueError:
             raise InvalidInputError("Settings must be whole numbers.") from None
         if discard not in DISCARD_CHOICES:
@@ -132,6 +137,8 @@ class SiteSettings:
             raise InvalidInputError("Unsupported number of items per source: {value}", value=source_items)
         if teaser_length not in TEASER_CHOICES:
             raise InvalidInputError("Unsupported length of trimmed items: {value}", value=teaser_length)
+        if river_feed_items not in RIVER_FEED_ITEMS_CHOICES:
+            raise InvalidInputError("Unsupported number of items of one feed on a page: {value}", value=river_feed_items)
         if not 1 <= items_per_fetch <= MAX_ITEMS_PER_FETCH:
             raise InvalidInputError("Items stored per fetch must be between 1 and {n}.", n=MAX_ITEMS_PER_FETCH)
         allowed_html = values.get("allowed_html", defaults.allowed_html).strip()
@@ -148,6 +155,7 @@ class SiteSettings:
             items_per_fetch=items_per_fetch,
             teaser_length=teaser_length,
             time_zone=time_zone,
+            river_feed_items=river_feed_items,
         )
 
 

@@ -17,12 +17,12 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 
 from lenta import i18n
-from lenta import plurals
 from lenta.core import Lenta
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
 from lenta.i18n import N_
 from lenta.site_settings import DISCARD_CHOICES
+from lenta.site_settings import RIVER_FEED_ITEMS_CHOICES
 from lenta.site_settings import SOURCE_ITEMS_CHOICES
 from lenta.site_settings import TEASER_CHOICES
 from lenta.site_settings import server_time_zone
@@ -367,12 +367,12 @@ async def _import_opml(request: Request, form: FormData) -> Response:
         return render(request, "admin/opml_form.html", {"error": _error_text(request, error), "url": url}, status_code=400)
     flash(
         request,
-        plurals.import_report(
-            i18n.translations(request.state.language),
+        gettext_for(
+            request,
+            "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
             added=len(result.added),
             existing=len(result.existing),
-            skipped=len(result.invalid),
-            categories=len(result.categories_created),
+            invalid=len(result.invalid),
         ),
     )
     flash_all(request, [f"{bad_url}: {why}" for bad_url, why in result.invalid], "warning")
@@ -394,6 +394,7 @@ def settings_form(request: Request) -> Response:
             "discard_choices": DISCARD_CHOICES,
             "source_items_choices": SOURCE_ITEMS_CHOICES,
             "teaser_choices": TEASER_CHOICES,
+            "river_feed_items_choices": RIVER_FEED_ITEMS_CHOICES,
             "time_zones": time_zones(),
             "server_time_zone": server_time_zone(),
         },
@@ -414,6 +415,7 @@ async def settings_save(request: Request) -> Response:
             "items_per_fetch",
             "time_zone",
             "teaser_length",
+            "river_feed_items",
         )
         if name in form
     }
@@ -429,6 +431,7 @@ async def settings_save(request: Request) -> Response:
                 "discard_choices": DISCARD_CHOICES,
                 "source_items_choices": SOURCE_ITEMS_CHOICES,
                 "teaser_choices": TEASER_CHOICES,
+                "river_feed_items_choices": RIVER_FEED_ITEMS_CHOICES,
                 "time_zones": time_zones(),
                 "server_time_zone": server_time_zone(),
             },

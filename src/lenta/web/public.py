@@ -30,6 +30,7 @@ from lenta.types import Page
 from lenta.web.params import page_number
 from lenta.web.params import path_id
 from lenta.web.render import render
+from lenta.web.river import cap_per_feed
 
 RSS_ITEMS = 20
 # Feeds a page of /aggregator/sources shows, categories a page of
@@ -72,7 +73,12 @@ def home(request: Request) -> Response:
 def aggregator(request: Request) -> Response:
     page = _items_page(request)
     icons = _icons(request, {it.feed_id for it in page.items})
-    return render(request, "aggregator/items.html", {"page": page, "title_key": "Feed aggregator", "feed": None, "icons": icons})
+    entries = cap_per_feed(page.items, _lenta(request).site_settings().river_feed_items)
+    return render(
+        request,
+        "aggregator/items.html",
+        {"page": page, "entries": entries, "title_key": "Feed aggregator", "feed": None, "icons": icons},
+    )
 
 
 def sources(request: Request) -> Response:
@@ -105,7 +111,8 @@ def category(request: Request) -> Response:
     found = lenta.get_category(path_id(request, "category_id"))
     page = _items_page(request, category_id=found.id)
     icons = _icons(request, {it.feed_id for it in page.items})
-    return render(request, "aggregator/category.html", {"category": found, "page": page, "icons": icons})
+    entries = cap_per_feed(page.items, lenta.site_settings().river_feed_items)
+    return render(request, "aggregator/category.html", {"category": found, "page": page, "entries": entries, "icons": icons})
 
 
 def _base_url(request: Request) -> str:
