@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 
 from lenta import i18n
+from lenta import plurals
 from lenta.core import Lenta
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
@@ -367,12 +368,12 @@ async def _import_opml(request: Request, form: FormData) -> Response:
         return render(request, "admin/opml_form.html", {"error": _error_text(request, error), "url": url}, status_code=400)
     flash(
         request,
-        gettext_for(
-            request,
-            "Imported {added} feeds; {existing} were already present, {invalid} skipped.",
+        plurals.import_report(
+            i18n.translations(request.state.language),
             added=len(result.added),
             existing=len(result.existing),
-            invalid=len(result.invalid),
+            skipped=len(result.invalid),
+            categories=len(result.categories_created),
         ),
     )
     flash_all(request, [f"{bad_url}: {why}" for bad_url, why in result.invalid], "warning")
