@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 
+import pytest
+
 from lenta.exceptions import ErrorMessage
 from lenta.exceptions import FetchError
 from lenta.exceptions import FetchErrorKind
@@ -126,3 +128,9 @@ def test_an_error_reads_in_each_language() -> None:
     assert error_summary("refused", "connection refused by 10.0.0.1:80", None, "ru") == "Соединение отклонено"
     # A form's error (adding a feed that gives none) is its brief outside English too.
     assert translate_error(error, "ru") == "HTTP 404" and translate_error(error, "en") == "HTTP 404 Not Found"
+
+
+@pytest.mark.parametrize("message", ["{", "}", "a {b", "{0}", "{!r}"])
+def test_an_error_whose_text_is_not_a_format_string_is_stored_as_it_is(message: str) -> None:
+    stored = ErrorMessage.of(FetchError(message, kind=FetchErrorKind.HTTP_SERVER, status=500))
+    assert stored.message == message and not stored.args

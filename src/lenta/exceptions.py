@@ -80,7 +80,10 @@ class ErrorMessage:
         """What ``error`` is stored as: its brief if it has one (so that no
         outside words need translating), with only the arguments it names."""
         message = error.brief_id or error.message_id
-        names = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+        except ValueError:  # not a catalog message: outside text with a stray brace names nothing
+            names = set()
         args: dict[str, ArgValue] = {}
         for name, value in error.args_for_message.items():
             if name in names:
