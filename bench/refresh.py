@@ -129,7 +129,9 @@ def run_lenta(side: Side, server: FeedServer, corpus: _corpus.Corpus, args: argp
     urls = [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(corpus.feeds)]
     _corpus.write_opml(opml, corpus.seed, urls)
     print(f"-- lenta, {side.hosts}, N={corpus.feeds}, round {side.round}, database {db}", flush=True)
-    side.phases["add"] = measured("lenta import", lenta_cmd("import", str(opml)), env, server, corpus.feeds, args, db)
+    side.phases["add"] = measured(
+        "lenta import", lenta_cmd("import", "--no-fetch", str(opml)), env, server, corpus.feeds, args, db
+    )
     for key, cmd in (("full", ("refresh",)), ("304", ("refresh", "--all"))):
         phase = measured(f"lenta {' '.join(cmd)}", lenta_cmd(*cmd), env, server, corpus.feeds, args, db)
         match = SUMMARY.search(phase.run.stdout)

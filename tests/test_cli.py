@@ -49,7 +49,7 @@ def test_add_list_remove(db: Path) -> None:
         assert added.output.startswith("Added feed 1: ")
         listed = run(db, "list", "--json")
     (row,) = json.loads(listed.output)
-    assert (row["id"], row["title"], row["url"], row["items"]) == (1, "My feed", server.url("/feed"), 0)
+    assert (row["id"], row["title"], row["url"], row["items"]) == (1, "My feed", server.url("/feed"), 2)  # fetched at once
     lenta = make_lenta(load_settings({}, db=str(db)))
     feed = lenta.get_feed(1)
     assert feed.refresh == 3600
@@ -81,9 +81,7 @@ def test_adding_the_same_feed_twice_is_refused(db: Path) -> None:
 def test_refresh_prints_a_summary_and_failures_are_not_fatal(db: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}/feed"
     with LocalServer({"/feed": Reply(body=FEED, headers=RSS, etag='"1"')}) as server:
-        run(db, "add", server.url("/feed"))
-        added = run(db, "add", dead)
-        assert added.exit_code == 0 and "Warning:" in added.output
+        run(db, "import", "--no-fetch", str(_opml(db.parent, server.url("/feed"), dead)))  # added, due, not fetched
         first = run(db, "refresh")
         second = run(db, "refresh", "--all")
         only_one = run(db, "refresh", "1")
@@ -95,6 +93,14 @@ def test_refresh_prints_a_summary_and_failures_are_not_fatal(db: Path) -> None:
     table = run(db, "list").output.splitlines()
     assert table[0].split() == ["ID", "TITLE", "URL", "ITEMS", "LAST", "CHECK", "NEXT", "CHECK", "LAST", "ERROR"]
     assert "connection refused" in table[2]
+
+
+def _opml(folder: Path, *urls: str) -> Path:
+    """An OPML file of ``urls``: `lenta import --no-fetch` adds them due, unfetched."""
+    path = folder / "feeds.opml"
+    outlines = "".join(f'<outline type="rss" text="{n}" xmlUrl="{url}"/>' for n, url in enumerate(urls))
+    path.write_text(f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>')
+    return path
 
 
 def test_refresh_with_nothing_due_refreshes_nothing(db: Path) -> None:
@@ -173,10 +179,10 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
     )
     source = tmp_path / "in.opml"
     source.write_bytes(opml)
-    first = run(tmp_path / "one.sqlite", "import", str(source))
+    first = run(tmp_path / "one.sqlite", "import", "--no-fetch", str(source))
     assert first.exit_code == 0
     assert "Imported 3 feeds. 1 entry was skipped. 1 category was created." in first.output
-    again = run(tmp_path / "one.sqlite", "import", str(source))
+    again = run(tmp_path / "one.sqlite", "import", "--no-fetch", str(source))
     assert "Imported 0 feeds. 3 feeds were already present." in again.output
     exported = CliRunner().invoke(main, ["export"], env={"LENTA_DB": str(tmp_path / "one.sqlite")})
     out = exported.stdout_bytes
@@ -187,7 +193,7 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
     folders = {o.get("text"): [c.get("xmlUrl") for c in o] for o in body if o.get("xmlUrl") is None}
     assert folders == {"Tech": ["https://a.example/feed", "https://b.example/feed"]}
     (tmp_path / "out.opml").write_bytes(out)
-    second = run(tmp_path / "two.sqlite", "import", str(tmp_path / "out.opml"))
+    second = run(tmp_path / "two.sqlite", "import", "--no-fetch", str(tmp_path / "out.opml"))
     assert "Imported 3 feeds" in second.output
     reexported = CliRunner().invoke(main, ["export"], env={"LENTA_DB": str(tmp_path / "two.sqlite")}).stdout_bytes
     assert _outline_urls(reexported) == _outline_urls(out)
@@ -197,7 +203,7 @@ def test_import_every_corpus_opml_and_export_it_back(tmp_path: Path) -> None:
     opml_dir = corpus_dir("opml")
     for path in sorted(opml_dir.glob("*.opml")):
         db = tmp_path / f"{path.stem}.sqlite"
-        result = run(db, "import", str(path))
+        result = run(db, "import", "--no-fetch", str(path))  # real sites: never fetched in a test
         if not parse_opml(path.read_bytes()).outlines:  # folders only: nothing to import is an error
             assert (result.exit_code, result.output) == (1, "Error: The OPML file lists no feeds.\n"), path.name
             continue
@@ -209,7 +215,7 @@ def test_import_every_corpus_opml_and_export_it_back(tmp_path: Path) -> None:
         assert _outline_urls(exported) == stored, path.name
         # Re-importing the export into a fresh database gives the same feeds.
         (tmp_path / "x.opml").write_bytes(exported)
-        run(tmp_path / f"{path.stem}-again.sqlite", "import", str(tmp_path / "x.opml"))
+        run(tmp_path / f"{path.stem}-again.sqlite", "import", "--no-fetch", str(tmp_path / "x.opml"))
         again = make_lenta(load_settings({}, db=str(tmp_path / f"{path.stem}-again.sqlite")))
         assert {f.url for f in again.list_feeds()} == stored, path.name
         again.close()
@@ -225,7 +231,7 @@ def test_import_of_a_file_that_is_not_opml(tmp_path: Path) -> None:
 
 def test_worker_refreshes_due_feeds_until_stopped(db: Path) -> None:
     with LocalServer({"/feed": Reply(body=FEED, headers=RSS)}) as server:
-        assert run(db, "add", server.url("/feed")).exit_code == 0
+        assert run(db, "import", "--no-fetch", str(_opml(db.parent, server.url("/feed")))).exit_code == 0
         env = {**os.environ, "LENTA_DB": str(db), "LENTA_FETCH_ALLOW": "127.0.0.1", "LENTA_SCHEDULER_TICK": "0.2"}
         worker = subprocess.Popen([sys.executable, "-m", "lenta", "worker"], env=env, stderr=subprocess.PIPE)
         try:
@@ -257,7 +263,7 @@ def test_import_folders_with_non_ascii_names_in_any_case(tmp_path: Path) -> None
     ).encode()
     source = tmp_path / "ru.opml"
     source.write_bytes(opml)
-    result = run(tmp_path / "db.sqlite", "import", str(source))
+    result = run(tmp_path / "db.sqlite", "import", "--no-fetch", str(source))
     assert result.exit_code == 0, result.output
     assert "Imported 3 feeds. 1 category was created." in result.output
     lenta = make_lenta(load_settings({}, db=str(tmp_path / "db.sqlite")))

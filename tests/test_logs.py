@@ -145,7 +145,13 @@ def test_serve_and_refresh_log_json_lines_with_no_secret_in_them(database: str, 
             "LENTA_LOG_FORMAT": "json",
             "LENTA_SCHEDULER_TICK": "0.3",
         }
-        outputs = [lenta(env, "migrate"), lenta(env, "add", feeds.url("/feed")), lenta(env, "add", private)]
+        # Imported, not fetched: both are due when serve's refresher starts.
+        listing = tmp_path / "feeds.opml"
+        outlines = "".join(
+            f'<outline type="rss" text="{n}" xmlUrl="{url}"/>' for n, url in enumerate([feeds.url("/feed"), private])
+        )
+        listing.write_text(f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>')
+        outputs = [lenta(env, "migrate"), lenta(env, "import", "--no-fetch", str(listing))]
         outputs.append(lenta(env, "user", "add", "admin", "--admin", stdin=USER_PASSWORD + "\n"))
         assert all(done.returncode == 0 for done in outputs), [done.stderr for done in outputs]
 
@@ -227,7 +233,7 @@ def test_serves_refresher_logs_at_the_level_given_on_the_command_line(tmp_path: 
 def test_text_logs_and_the_log_level(tmp_path: Path) -> None:
     with LocalServer({"/feed": Reply(status=500)}) as feeds:
         env = {**os.environ, "LENTA_DB": str(tmp_path / "lenta.sqlite"), "LENTA_FETCH_ALLOW": "127.0.0.1"}
-        assert lenta(env, "add", feeds.url("/feed")).returncode == 0
+        assert lenta(env, "add", "--force", feeds.url("/feed")).returncode == 0
         text = lenta(env, "refresh", "--all")
         quiet = lenta(env, "--log-level", "error", "refresh", "--all")
         warnings_only = lenta({**env, "LENTA_LOG_LEVEL": "WARNING"}, "refresh", "--all")
@@ -239,7 +245,7 @@ def test_text_logs_and_the_log_level(tmp_path: Path) -> None:
     assert "WARNING lenta.update" in warnings_only.stderr and "refresh round" not in warnings_only.stderr
     # The command's own report is on standard output, whatever the log says.
     for done in (text, quiet, warnings_only):
-        assert "failed: http://127.0.0.1:" in done.stdout and "1 feeds: 0 ok, 0 not modified, 1 failed" in done.stdout
+        assert "failed: http://127.0.0.1:" in done.stdout and "1 feed: 0 ok, 0 not modified, 1 failed" in done.stdout
 
 
 def test_bad_log_settings_are_refused(tmp_path: Path) -> None:

@@ -38,7 +38,9 @@ from lenta.core import check_settings
 from lenta.core import make_lenta
 from lenta.core import migrate_database
 from lenta.core import read_feed_document
+from lenta.exceptions import FetchError
 from lenta.exceptions import LentaError
+from lenta.exceptions import ParseError
 from lenta.logs import configure_logging
 from lenta.logs import log_round
 from lenta.types import RefreshSummary
@@ -123,19 +125,29 @@ def main(ctx: click.Context, db: str | None, log_level: str | None) -> None:
 pass_state = click.make_pass_decorator(Context)
 
 
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
 @main.command()
 @click.argument("url")
 @click.option("--title", help="Title to show instead of the feed's own.")
 @click.option("--category", help="Category (created if it does not exist).")
 @click.option("--refresh", type=int, help="Seconds between checks (Drupal's choices, 900…2419200); 0 = never.")
+@click.option("--force", is_flag=True, help="Keep the feed even if the URL gives no feed now (its error is kept).")
 @pass_state
 @lenta_errors
-def add(state: Context, url: str, title: str | None, category: str | None, refresh: int | None) -> None:
-    """Add a feed. A web page URL works too: its feed is found by autodiscovery."""
-    feed = asyncio.run(state.lenta.add_feed(url, title=title, category=category, refresh=refresh))
-    click.echo(f"Added feed {feed.id}: {feed.display_url}")
+def add(state: Context, url: str, title: str | None, category: str | None, refresh: int | None, force: bool) -> None:
+    """Add a feed and fetch it at once. A web page URL works too: its feed is
+    found by autodiscovery. A URL that gives no feed is refused (exit status 1)."""
+    try:
+        feed = asyncio.run(state.lenta.add_and_fetch(url, title=title, category=category, refresh=refresh, force=force))
+    except (FetchError, ParseError) as error:
+        raise click.ClickException(printable(f"Not added: {error} (--force keeps it all the same)")) from None
+    where = f" {feed.display_url}" if feed.title != feed.url else ""  # untitled: the title is the URL
+    click.echo(printable(f"Added feed {feed.id}: {feed.title} ({_items(feed.item_count)}){where}"))
     if feed.error:
-        click.echo(f"Warning: {printable(feed.error)} (the feed is kept; `lenta refresh` tries again)", err=True)
+        click.echo(printable(f"Warning: it could not be read: {feed.error} (kept; `lenta refresh` tries again)"), err=True)
 
 
 @main.command()
@@ -242,10 +254,11 @@ def _read_opml(file: Any) -> bytes:
 
 @main.command(name="import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--no-fetch", is_flag=True, help="Only add the feeds; the refresher (serve, worker) fetches them.")
 @pass_state
 @lenta_errors
-def import_(state: Context, file: Any) -> None:
-    """Import feeds from an OPML file (folders become categories)."""
+def import_(state: Context, file: Any, no_fetch: bool) -> None:
+    """Import feeds from an OPML file (folders become categories), then fetch the new ones."""
     result = state.lenta.import_opml(_read_opml(file))
     for url, why in result.invalid:
         click.echo(printable(f"skipped: {url}: {why}"), err=True)
@@ -258,6 +271,43 @@ def import_(state: Context, file: Any) -> None:
             categories=len(result.categories_created),
         )
     )
+    if result.added_ids and not no_fetch:
+        _fetch_imported(state, result.added_ids)
+
+
+def _fetch_imported(state: Context, feed_ids: tuple[int, ...]) -> None:
+    """``lenta import``'s second part: fetch the new feeds (a progress bar on
+    a terminal), then say which failed and why. They are kept: a feed down
+    on the day of the import is retried like any feed."""
+    show_bar = sys.stderr.isatty()
+    bar: Any = None
+
+    def progress(step: RefreshProgress) -> None:
+        nonlocal bar
+        if show_bar and bar is None:
+            bar = click.progressbar(length=step.total, label="Fetching the new feeds", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        if bar is not None and step.outcome is not None:
+            bar.update(1)
+
+    started = time.monotonic()
+    try:
+        # No thread or event loop runs yet: a big import may fork (Lenta.refresh).
+        summary = asyncio.run(state.lenta.refresh(feed_ids, progress=progress))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    log_round(summary, time.monotonic() - started)
+    for url, error in summary.failures:
+        click.echo(printable(f"failed: {url}: {error}"))
+    total = summary.ok + summary.not_modified + summary.failed
+    line = (
+        f"Fetched {total} new {'feed' if total == 1 else 'feeds'}: {summary.ok + summary.not_modified} read, "
+        f"{summary.failed} failed; {_items(summary.new_items)} stored"
+    )
+    if summary.failed:
+        line += " (the feeds that failed are kept: `lenta refresh` tries them again)"
+    click.echo(line)
 
 
 @main.command()

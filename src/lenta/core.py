@@ -47,6 +47,7 @@ from lenta.exceptions import InvalidFeedURLError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LoginThrottledError
 from lenta.exceptions import OPMLError
+from lenta.exceptions import ParseError
 from lenta.exceptions import UserNotFoundError
 from lenta.fetch.http import HTTPClient
 from lenta.icons import ICONS_PER_ROUND
@@ -112,6 +113,7 @@ class ImportResult:
     existing: tuple[str, ...] = ()
     invalid: tuple[tuple[str, str], ...] = ()  # (url, why)
     categories_created: tuple[str, ...] = ()
+    added_ids: tuple[int, ...] = ()  # the feeds added, not fetched yet: the caller fetches them (or the refresher does)
 
 
 class _Progress:
@@ -185,6 +187,20 @@ def _title(title: str | None) -> str | None:
     return title or None
 
 
+def _no_feed_on_page(url: str, status: int | None) -> FetchError:
+    return FetchError("No feed found on the page {url}.", kind=FetchErrorKind.NOT_A_FEED, status=status, url=url)
+
+
+def _feed_link(page: str, credentials: str | None, link: str) -> tuple[str, str | None]:
+    """The feed a page links to, and the credentials to fetch it with: the
+    link's own, else the page's if it is on the page's origin (never sent
+    to another one)."""
+    url, link_credentials = split_userinfo(link)
+    if link_credentials or not same_origin(page, url):
+        return url, link_credentials
+    return url, credentials
+
+
 class Lenta:
     """A feed aggregator over one database.
 
@@ -228,9 +244,12 @@ class Lenta:
     ) -> Feed:
         """Add a feed; a web page URL is followed to its feed (autodiscovery).
 
-        The URL is fetched once to find the feed. If that fetch fails, or the
-        page has no feed, the feed is still added with the error stored, so
-        it shows in the feed list and is retried by refreshes.
+        The URL is fetched once to find the feed (with ``discover`` False,
+        not at all); the feed's items wait for the next refresh. If that
+        fetch fails, or the page has no feed, the feed is still added with
+        the error stored, so it shows in the feed list and is retried by
+        refreshes. What a person adds goes through :meth:`add_and_fetch`,
+        which refuses a URL that gives no feed and fetches the items at once.
 
         Args:
             url: the feed's URL, or a web page that links to one.
@@ -259,10 +278,7 @@ class Lenta:
         if discover:
             found, error = await self._discover(url, credentials)
             if found != url:
-                found, found_credentials = split_userinfo(found)
-                if found_credentials or not same_origin(url, found):
-                    credentials = found_credentials  # the page's own, or none: never ours to another origin
-                url = found
+                url, credentials = _feed_link(url, credentials, found)
                 self._ensure_new(url)
         feed = self._storage.feeds.add(
             url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids, credentials=credentials
@@ -293,10 +309,104 @@ class Lenta:
             return url, None
         found = discover_feeds(body, result.url, result.charset)
         if not found:
-            return url, FetchError(
-                "No feed found on the page {url}.", kind=FetchErrorKind.NOT_A_FEED, status=result.status, url=url
-            )
+            return url, _no_feed_on_page(url, result.status)
         return found[0].url, None
+
+    async def add_and_fetch(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        category_ids: Iterable[int] = (),
+        refresh: int | None = None,
+        force: bool = False,
+    ) -> Feed:
+        """Add a feed as a person does (``lenta add``, the admin form): make
+        sure the URL gives a feed, store it, and fetch it at once, so that it
+        shows its title and items now rather than at the next refresh round.
+
+        The URL is fetched first (a web page: the feed it links to, found
+        by autodiscovery, is fetched) and what comes back is parsed. A URL
+        that gives no feed (a dead host, an HTTP error, an HTML page without
+        a feed link, a document that is not a feed) is refused with that
+        error, and nothing is stored: no feed, no category. With ``force``
+        it is kept all the same, and its error is shown in the feed list
+        and retried like any feed's.
+
+        The feed is then stored and fetched by :meth:`refresh`, the one path
+        that stores what a fetch brings (items, validators, schedule, the
+        fetch log). So a feed is fetched twice when it is added: the check
+        stores nothing, so that a refusal leaves nothing behind.
+
+        Args:
+            url, title, category, category_ids, refresh: as :meth:`add_feed`.
+            force: keep the feed even if the URL gives no feed now.
+
+        Returns:
+            The feed after its first fetch: its title, item count and, if
+            that fetch failed (with ``force``, or a feed that failed just
+            after its check), its error.
+
+        Raises:
+            InvalidFeedURLError, InvalidInputError: bad input (before any fetch).
+            FeedExistsError: the (discovered) URL is already a feed.
+            FetchError: the URL (or the feed it links to) could not be
+                fetched, or is a page without a feed link; not with ``force``.
+            ParseError: what the URL gives is not a feed; not with ``force``.
+        """
+        url, credentials = split_userinfo(normalize_feed_url(url))
+        validate_refresh(refresh)
+        _title(title)
+        if category is not None:
+            _title(category)
+        self._ensure_new(url)
+        url, credentials, error = await self._check_feed(url, credentials)
+        if error is not None and not force:
+            raise error
+        feed = await self.add_feed(
+            with_userinfo(url, credentials),
+            title=title,
+            category=category,
+            category_ids=category_ids,
+            refresh=refresh,
+            discover=False,
+        )
+        await self.refresh([feed.id])
+        return self._storage.feeds.get(feed.id)
+
+    async def _check_feed(self, url: str, credentials: str | None) -> tuple[str, str | None, FetchError | ParseError | None]:
+        """Whether ``url`` gives a feed: the feed's URL and credentials (a
+        page's feed link followed), and why it gives none (None if it does).
+        Stores nothing; raises FeedExistsError for a found feed already there."""
+        from lenta.parse.discover import discover_feeds  # lxml.html: loaded when a page is met
+        from lenta.parse.discover import looks_like_html
+        from lenta.parse.formats import parse_feed
+
+        try:
+            async with self._client() as client:
+                result = await client.fetch(with_userinfo(url, credentials))
+                body = result.body or b""
+                if looks_like_html(body, result.content_type):
+                    found = discover_feeds(body, result.url, result.charset)
+                    if not found:
+                        return url, credentials, _no_feed_on_page(url, result.status)
+                    url, credentials = _feed_link(url, credentials, found[0].url)
+                    self._ensure_new(url)
+                    result = await client.fetch(with_userinfo(url, credentials))
+            # Whether it is a feed, not its items (the refresh reads those); off
+            # the event loop all the same (the web server's, for the admin form).
+            await asyncio.to_thread(
+                parse_feed,
+                result.body or b"",
+                url=result.url,
+                content_type=result.content_type,
+                charset=result.charset,
+                max_items=1,
+            )
+        except (FetchError, ParseError) as error:
+            return url, credentials, error
+        return url, credentials, None
 
     def get_feed(self, feed: int | str) -> Feed:
         """A feed by id or URL. Raises FeedNotFoundError."""
@@ -358,6 +468,34 @@ class Lenta:
             feed_id, FeedChanges(etag=None, last_modified=None, next_check_at=self.clock(), modified_at=None)
         )
         return removed
+
+    # The admin table's bulk actions: many feeds in a few statements, ids
+    # that are no longer feeds skipped (another admin may have deleted them).
+
+    def remove_feeds(self, feed_ids: Iterable[int]) -> int:
+        """Delete feeds and their items (:meth:`remove_feed` for many).
+        Returns how many were deleted."""
+        ids = list(dict.fromkeys(feed_ids))
+        websub = self._websub()
+        for feed_id in ids:
+            websub.detach_feed(feed_id)
+        return self._storage.feeds.delete_many(ids)
+
+    def refresh_soon(self, feed_ids: Iterable[int]) -> int:
+        """Make feeds due now, so that the next refresh round fetches them
+        (the web server wakes its refresher for it: at once). A feed that
+        was gone (410) is polled again. Returns how many feeds there were.
+
+        For many feeds, where :meth:`refresh` would hold the caller until
+        every one is fetched."""
+        return self._storage.feeds.change_each(feed_ids, FeedChanges(next_check_at=self.clock(), gone=False))
+
+    def categorize_feeds(self, feed_ids: Iterable[int], category_id: int, *, only: bool = False) -> int:
+        """Put feeds in a category: added to their others, or with ``only``
+        moved to it (their other categories dropped). Returns how many feeds
+        there were. Raises CategoryNotFoundError."""
+        self._storage.categories.get(category_id)
+        return self._storage.feeds.add_to_category(feed_ids, category_id, only=only)
 
     async def refresh(
         self,
@@ -631,6 +769,14 @@ class Lenta:
         Feeds already present are left as they are; URLs that are not
         http(s) are reported, not fatal. Raises OPMLError for a document
         that is not OPML, or lists no feed.
+
+        Nothing is fetched here (a list of 500 feeds is added in one short
+        transaction): the new feeds are due at once, so the refresher
+        (``lenta serve``'s, ``lenta worker``) takes them in its next round,
+        and ``lenta import`` fetches them itself (:attr:`ImportResult.added_ids`,
+        through :meth:`refresh`). A feed that fails is kept with its error
+        and retried like any feed: an import is often of feeds that were
+        down that day.
         """
         from lenta.parse.opml import parse_opml  # the OPML and feed-format readers load on first use
 
@@ -659,7 +805,9 @@ class Lenta:
             title = _title(outline.title) if outline.title and len(outline.title) <= MAX_TITLE_LENGTH else None
             entries.append((url, title, category_ids, credentials))
         added, existing = self._storage.feeds.add_many(entries, now=self.clock())
-        return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created))
+        new_urls = set(added)
+        added_ids = tuple(feed.id for feed in self._storage.feeds.every() if feed.url in new_urls)
+        return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created), added_ids)
 
     def export_opml(self) -> bytes:
         """OPML 2.0 of every feed, categories as folder outlines."""

@@ -10,6 +10,14 @@ It decides nothing itself: which feeds are due is in the database
 refresh is :meth:`lenta.core.Lenta.refresh`. Each tick also runs the
 WebSub maintenance step (:meth:`lenta.core.Lenta.websub_maintain`) and
 fetches a few feed icons that are due (:meth:`lenta.core.Lenta.refresh_icons`).
+
+The web server wakes its refresher when it has made feeds due (an OPML
+import, "refresh now" on the admin table): :meth:`RefresherProcess.wake`
+writes a byte to the child's standard input, a pipe, and the child starts
+a round at once instead of at its next tick. A pipe rather than a signal:
+a byte sent while the child is still starting waits in the pipe, where a
+signal would kill it. When the pipe closes (the web server is gone), the
+child stops.
 """
 
 from __future__ import annotations
@@ -34,12 +42,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> None:
-    """Refresh due feeds every ``settings.scheduler_tick`` seconds until ``stop`` is set."""
+# Tells the child `lenta worker` that its standard input is RefresherProcess's wake pipe.
+WAKE_PIPE_ENV = "_LENTA_WAKE_PIPE"
+
+
+async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None, wake: asyncio.Event | None = None) -> None:
+    """Refresh due feeds every ``settings.scheduler_tick`` seconds until
+    ``stop`` is set; ``wake`` set starts the next round at once."""
     stop = stop or asyncio.Event()
+    wake = wake or asyncio.Event()
     # One client and one parse pool for every round (Lenta.running).
     async with lenta.running():
         while not stop.is_set():
+            wake.clear()  # a wake from now on, during the round too, asks for one more round
             try:
                 started = time.monotonic()
                 log_round(await lenta.refresh(), time.monotonic() - started)
@@ -57,10 +72,7 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None) -> Non
                     log.debug("icons: %s", icons)
             except Exception:
                 log.exception("the icon step failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=lenta.settings.scheduler_tick)
-            except TimeoutError:
-                pass
+            await _first_of(stop, wake, timeout=lenta.settings.scheduler_tick)
 
 
 async def _unless_stopped(step: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
@@ -81,11 +93,22 @@ async def _unless_stopped(step: Coroutine[Any, Any, T], stop: asyncio.Event) -> 
     return task.result()
 
 
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until one of ``events`` is set, or ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 class RefresherProcess:
     """``lenta worker`` as a child of the web server, restarted if it dies.
 
     The child gets the parent's settings through ``LENTA_*`` variables and
-    stops cleanly on SIGTERM (it finishes the write in progress).
+    stops cleanly on SIGTERM (it finishes the write in progress);
+    :meth:`wake` starts its next round at once.
     """
 
     RESTART_DELAY = 5.0
@@ -100,16 +123,28 @@ class RefresherProcess:
         self._task = asyncio.create_task(self._supervise(), name="lenta-refresher")
 
     async def _supervise(self) -> None:
-        env = {**os.environ, **settings_to_env(self.settings)}
+        env = {**os.environ, **settings_to_env(self.settings), WAKE_PIPE_ENV: "1"}
         while not self._stopping:
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "lenta", "worker", env=env, stdin=asyncio.subprocess.DEVNULL
+                sys.executable, "-m", "lenta", "worker", env=env, stdin=asyncio.subprocess.PIPE
             )
             code = await self._process.wait()
             if self._stopping or code == 0:  # 0: it was told to stop (SIGTERM to the process group)
                 return
             log.error("the refresher exited with status %s; restarting in %.0f s", code, self.RESTART_DELAY)
             await asyncio.sleep(self.RESTART_DELAY)
+
+    def wake(self) -> bool:
+        """Ask the refresher for a round now (feeds were made due). Returns
+        False if there is no refresher running to ask (it is restarting)."""
+        process = self._process
+        if process is None or process.returncode is not None or process.stdin is None:
+            return False
+        try:
+            process.stdin.write(b"\n")  # buffered by the transport: never blocks the web server
+        except (OSError, RuntimeError):  # the child just exited; the next one starts with a round
+            return False
+        return True
 
     async def stop(self, timeout: float = 10.0) -> None:
         self._stopping = True
@@ -130,11 +165,38 @@ class RefresherProcess:
 def run_worker(lenta: Lenta) -> None:
     """``lenta worker``: refresh until SIGTERM or SIGINT."""
 
+    # Read once: the parse processes this one starts are no refresher's children.
+    wake_pipe = os.environ.pop(WAKE_PIPE_ENV, "") == "1"
+
     async def main() -> None:
         stop = asyncio.Event()
+        wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await run_forever(lenta, stop=stop)
+        if wake_pipe:
+            _listen_for_wakes(loop, sys.stdin.fileno(), wake, stop)
+        await run_forever(lenta, stop=stop, wake=wake)
 
     asyncio.run(main())
+
+
+def _listen_for_wakes(loop: asyncio.AbstractEventLoop, fd: int, wake: asyncio.Event, stop: asyncio.Event) -> None:
+    """Set ``wake`` for each write on the pipe ``fd``; ``stop`` when it closes."""
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            wake.set()
+            return
+        loop.remove_reader(fd)
+        log.info("the web server is gone; the refresher stops")
+        stop.set()
+
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, readable)

@@ -16,6 +16,7 @@ from sqlalchemy import Row
 from sqlalchemy import Select
 from sqlalchemy import Subquery
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import false
@@ -57,6 +58,24 @@ def _item_counts() -> Subquery:
     """Each feed's item total, kept as its items are written (lenta.storage._counts)."""
     c = feed_item_counts.c
     return select(c.feed_id, c.n).where(c.level == _counts.TOTAL, c.bucket == 0).subquery("item_counts")
+
+
+_FEED_COUNT = select(func.count()).select_from(feeds)
+
+
+@functools.cache
+def _feeds_page() -> Select[Any]:
+    """A page of feeds by title (parameters ``limit``, ``offset``), with
+    their item counts; built once, as building it costs more than running it."""
+    title = func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url))
+    chosen = select(feeds.c.id).order_by(title, feeds.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    counts = _item_counts()
+    return (
+        select(feeds, counts.c.n)
+        .select_from(feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id))
+        .where(feeds.c.id.in_(chosen))
+        .order_by(title, feeds.c.id)
+    )
 
 
 _LOG_COLUMNS = (
@@ -267,11 +286,9 @@ class FeedStore:
         """Feeds by title, Drupal's ``?page=N`` slicing (``/aggregator/sources``),
         with their item counts and categories: the page's feeds are chosen
         first, then only theirs are read."""
-        title = func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url))
-        chosen = select(feeds.c.id).order_by(title, feeds.c.id).limit(per_page).offset(page * per_page)
         with self.db.read() as connection:
-            total = connection.execute(select(func.count()).select_from(feeds)).scalar_one()
-            rows = connection.execute(self._select().where(feeds.c.id.in_(chosen)).order_by(title, feeds.c.id)).all()
+            total = connection.execute(_FEED_COUNT).scalar_one()
+            rows = connection.execute(_feeds_page(), {"limit": per_page, "offset": page * per_page}).all()
             cats = self._categories_of(connection, [row.id for row in rows])
         found = tuple(feed_from_row(row, cats.get(row.id, ())) for row in rows)
         return Page(items=found, page=page, per_page=per_page, total=total)
@@ -346,6 +363,55 @@ class FeedStore:
             result = connection.execute(delete(feeds).where(feeds.c.id == feed_id))
             if result.rowcount == 0:
                 raise FeedNotFoundError(feed_id)
+
+    # -- many feeds at once (the admin table's bulk actions) ---------------
+
+    def delete_many(self, feed_ids: Iterable[int]) -> int:
+        """Delete feeds (their items, categories and fetch log go with them);
+        ids that are not feeds are skipped. Returns how many were deleted."""
+        ids = builtins.list(dict.fromkeys(feed_ids))
+        deleted = 0
+        with self.db.write() as connection:
+            for start in range(0, len(ids), 500):
+                for feed_id in ids[start : start + 500]:
+                    _counts.forget_feed(connection, feed_id)  # the items go with the feed
+                deleted += connection.execute(delete(feeds).where(feeds.c.id.in_(ids[start : start + 500]))).rowcount
+        return deleted
+
+    def change_each(self, feed_ids: Iterable[int], changes: FeedChanges) -> int:
+        """Write the same columns on many feeds; ids that are not feeds are
+        skipped. Returns how many feeds were changed."""
+        ids = builtins.list(dict.fromkeys(feed_ids))
+        values = dict(feed_columns(changes))
+        changed = 0
+        with self.db.write() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                changed += connection.execute(update(feeds).where(feeds.c.id.in_(chunk)).values(**values)).rowcount
+        return changed
+
+    def add_to_category(self, feed_ids: Iterable[int], category_id: int, *, only: bool = False) -> int:
+        """Put feeds in a category (with ``only``, in that category alone);
+        ids that are not feeds are skipped. Returns how many feeds there were."""
+        ids = builtins.list(dict.fromkeys(feed_ids))
+        found: builtins.list[int] = []
+        with self.db.write() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                present = builtins.list(connection.execute(select(feeds.c.id).where(feeds.c.id.in_(chunk))).scalars())
+                found += present
+                before = _counts.categories_of(connection, present, lock="update")
+                for feed_id in present:  # their items counted in (and out of) the categories
+                    had = set(before.get(feed_id, ()))
+                    _counts.move_feed(connection, feed_id, {category_id} - had, had - {category_id} if only else ())
+                drop = delete(feed_categories).where(feed_categories.c.feed_id.in_(chunk))
+                if not only:
+                    drop = drop.where(feed_categories.c.category_id == category_id)
+                connection.execute(drop)
+            rows = [{"feed_id": feed_id, "category_id": category_id} for feed_id in found]
+            if rows:
+                connection.execute(insert(feed_categories), rows)
+        return len(found)
 
     def _set_categories(self, connection: Connection, feed_id: int, category_ids: Iterable[int]) -> None:
         wanted = builtins.list(dict.fromkeys(category_ids))

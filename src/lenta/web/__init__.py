@@ -105,6 +105,7 @@ def _routes() -> list[Route | Mount]:
         Route(f"{ADMIN}/remove/{{feed_id}}", admin.feed_remove_items_form, methods=["GET"]),
         Route(f"{ADMIN}/remove/{{feed_id}}", admin.feed_remove_items, methods=["POST"]),
         Route(f"{ADMIN}/update/{{feed_id}}", admin.feed_update_items, methods=["POST"]),
+        Route(f"{ADMIN}/bulk", admin.feeds_bulk, methods=["POST"]),
         Route(f"{ADMIN}/add/category", admin.category_add_form, methods=["GET"]),
         Route(f"{ADMIN}/add/category", admin.category_add, methods=["POST"]),
         Route(f"{ADMIN}/edit/category/{{category_id}}", admin.category_edit_form, methods=["GET"]),
@@ -200,6 +201,7 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         refresher = RefresherProcess(settings) if settings.scheduler else None
+        app.state.refresher = refresher  # woken by the admin pages when they make feeds due
         if refresher is not None:
             await refresher.start()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.support import Translations
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile
@@ -19,8 +20,10 @@ from starlette.responses import Response
 from lenta import i18n
 from lenta import plurals
 from lenta.core import Lenta
+from lenta.exceptions import FetchError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
+from lenta.exceptions import ParseError
 from lenta.i18n import N_
 from lenta.site_settings import DISCARD_CHOICES
 from lenta.site_settings import RIVER_FEED_ITEMS_CHOICES
@@ -29,7 +32,10 @@ from lenta.site_settings import TEASER_CHOICES
 from lenta.site_settings import server_time_zone
 from lenta.site_settings import time_zones
 from lenta.types import REFRESH_CHOICES
+from lenta.web.feed_filter import STATES
+from lenta.web.feed_filter import FeedFilter
 from lenta.web.params import form_ids
+from lenta.web.params import parse_id
 from lenta.web.params import path_id
 from lenta.web.render import error_summary
 from lenta.web.render import flash
@@ -82,17 +88,45 @@ def _category_ids(form: FormData) -> list[int]:
     return form_ids(form.getlist("categories"))
 
 
+def _catalog(request: Request) -> Translations:
+    """The request's language, for a message with a count:
+    ``_catalog(request).ngettext("{n} feed", "{n} feeds", n).format(n=n)``
+    (written out at each call, where ``make messages`` finds the strings)."""
+    return i18n.translations(request.state.language)
+
+
+def _wake_refresher(request: Request) -> None:
+    """Feeds were made due: the background refresher, if this server runs
+    one, starts a round now (without one, ``lenta worker`` takes them at its
+    next look)."""
+    refresher = getattr(request.app.state, "refresher", None)
+    if refresher is not None:
+        refresher.wake()
+
+
 def overview(request: Request) -> Response:
     require_admin(request)
     lenta = _lenta(request)
     sort = request.query_params.get("sort", "title")
-    feeds = lenta.list_feeds()
+    everything = lenta.list_feeds()
+    chosen = FeedFilter.from_params(request.query_params)
+    feeds = chosen.apply(everything)
     if sort == "health":
         # Worst first: gone, then failing (longest streak first), then never checked, then healthy.
         feeds.sort(
             key=lambda f: (0 if f.gone else 1 if f.error else 2 if f.checked_at is None else 3, -f.error_count, f.title.lower())
         )
-    return render(request, "admin/overview.html", {"feeds": feeds, "categories": lenta.list_categories(), "sort": sort})
+    context = {
+        "feeds": feeds,
+        "total": len(everything),
+        "unfetched": sum(1 for feed in everything if feed.checked_at is None and not feed.gone),
+        "feed_filter": chosen,
+        "states": STATES,
+        "bulk_actions": BULK_ACTIONS,
+        "categories": lenta.list_categories(),
+        "sort": sort,
+    }
+    return render(request, "admin/overview.html", context)
 
 
 # -- feeds --------------------------------------------------------------
@@ -109,25 +143,47 @@ def _feed_form_context(request: Request, values: dict[str, Any], error: str | No
 
 def feed_add_form(request: Request) -> Response:
     require_admin(request)
-    values = {"url": "", "title": "", "refresh": "", "categories": []}
+    values = {"url": "", "title": "", "refresh": "", "categories": [], "force": False}
     return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": None})
 
 
 async def feed_add(request: Request) -> Response:
+    """Add a feed and fetch it at once (:meth:`Lenta.add_and_fetch`): a URL
+    that gives no feed is refused with the reason, unless "force" is ticked."""
     require_admin(request)
     form = await checked_form(request)
     url, title, refresh = _field(form, "url"), _field(form, "title"), _field(form, "refresh")
     category_ids = _category_ids(form)
-    values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids}
+    force = bool(form.get("force"))
+    values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids, "force": force}
     lenta = _lenta(request)
     try:
-        feed = await lenta.add_feed(url, title=title or None, refresh=_refresh_value(refresh), category_ids=category_ids)
+        feed = await lenta.add_and_fetch(
+            url, title=title or None, refresh=_refresh_value(refresh), category_ids=category_ids, force=force
+        )
+    except (FetchError, ParseError) as error:
+        # Gives no feed: say why, and offer to keep it anyway.
+        context = _feed_form_context(request, values, _error_text(request, error))
+        return render(request, "admin/feed_form.html", {**context, "feed": None, "refused": True}, status_code=400)
     except LentaError as error:
         context = _feed_form_context(request, values, _error_text(request, error))
         return render(request, "admin/feed_form.html", {**context, "feed": None}, status_code=400)
-    message = gettext_for(request, "The feed {title} has been added.", title=feed.title)
     if feed.error:
-        flash(request, gettext_for(request, "The feed could not be read yet: {error}", error=feed.error), "warning")
+        # The error itself is in the feed's row, in the reader's language.
+        message = gettext_for(
+            request,
+            "The feed {title} has been added, but it could not be read (the table says why); it is tried again later.",
+            title=feed.title,
+        )
+        flash(request, message, "warning")
+        return _back(path=f"{ADMIN}#feed-{feed.id}")
+    message = (
+        _catalog(request)
+        .ngettext(
+            "The feed {title} has been added with {n} item.", "The feed {title} has been added with {n} items.", feed.item_count
+        )
+        .format(n=feed.item_count, title=feed.title)
+    )
     return _back(message, request)
 
 
@@ -243,6 +299,80 @@ def feed_health(request: Request) -> Response:
         "admin/health.html",
         {"feed": feed, "history": lenta.fetch_history(feed.id), "subscription": lenta.websub_subscription(feed.id)},
     )
+
+
+# -- many feeds at once ---------------------------------------------------
+
+BULK_ACTIONS = {
+    "refresh": N_("Refresh now"),
+    "move": N_("Move to category"),
+    "add": N_("Add to category"),
+    "delete": N_("Delete"),
+}
+
+
+async def feeds_bulk(request: Request) -> Response:
+    """The feed table's bulk action on the ticked feeds, or on every feed
+    the table's filter shows ("all shown"). Deleting asks first."""
+    require_admin(request)
+    form = await checked_form(request)
+    lenta = _lenta(request)
+    chosen = FeedFilter.from_params(form)
+    back = f"{ADMIN}?{chosen.query()}" if chosen.active else ADMIN
+    op = _field(form, "op")
+    if form.get("all_shown"):
+        feed_ids = [feed.id for feed in chosen.apply(lenta.list_feeds())]
+    else:
+        feed_ids = list(dict.fromkeys(form_ids(form.getlist("feeds"))))
+    if op not in BULK_ACTIONS:
+        flash(request, gettext_for(request, "Choose an action."), "error")
+        return _back(path=back)
+    if not feed_ids:
+        flash(request, gettext_for(request, "Tick the feeds to act on first."), "error")
+        return _back(path=back)
+    if op == "delete":
+        if form.get("confirm") != "1":
+            return _bulk_delete_confirm(request, feed_ids, chosen)
+        deleted = await run_in_threadpool(lenta.remove_feeds, feed_ids)
+        return _back(
+            _catalog(request).ngettext("Deleted {n} feed.", "Deleted {n} feeds.", deleted).format(n=deleted), request, back
+        )
+    if op == "refresh":
+        queued = await run_in_threadpool(lenta.refresh_soon, feed_ids)
+        _wake_refresher(request)
+        message = (
+            _catalog(request)
+            .ngettext(
+                "{n} feed is being refreshed in the background.", "{n} feeds are being refreshed in the background.", queued
+            )
+            .format(n=queued)
+        )
+        return _back(message, request, back)
+    category_id = parse_id(_field(form, "category"))
+    if category_id is None:
+        flash(request, gettext_for(request, "Choose a category."), "error")
+        return _back(path=back)
+    category = lenta.get_category(category_id)
+    changed = await run_in_threadpool(lambda: lenta.categorize_feeds(feed_ids, category.id, only=op == "move"))
+    if op == "move":
+        message = (
+            _catalog(request)
+            .ngettext("Moved {n} feed to {category}.", "Moved {n} feeds to {category}.", changed)
+            .format(n=changed, category=category.title)
+        )
+    else:
+        message = (
+            _catalog(request)
+            .ngettext("Added {n} feed to {category}.", "Added {n} feeds to {category}.", changed)
+            .format(n=changed, category=category.title)
+        )
+    return _back(message, request, back)
+
+
+def _bulk_delete_confirm(request: Request, feed_ids: list[int], chosen: FeedFilter) -> Response:
+    wanted = set(feed_ids)
+    feeds = [feed for feed in _lenta(request).list_feeds() if feed.id in wanted]
+    return render(request, "admin/bulk_confirm.html", {"feeds": feeds, "feed_filter": chosen})
 
 
 # -- categories ---------------------------------------------------------
@@ -369,7 +499,7 @@ async def _import_opml(request: Request, form: FormData) -> Response:
     flash(
         request,
         plurals.import_report(
-            i18n.translations(request.state.language),
+            _catalog(request),
             added=len(result.added),
             existing=len(result.existing),
             skipped=len(result.invalid),
@@ -377,6 +507,21 @@ async def _import_opml(request: Request, form: FormData) -> Response:
         ),
     )
     flash_all(request, [f"{bad_url}: {why}" for bad_url, why in result.invalid], "warning")
+    if result.added_ids:
+        # Not fetched here: 500 feeds would hold the request for minutes. They
+        # are due now; the refresher takes them at once, and the feed table
+        # shows how many still wait (and, later, which failed and why).
+        _wake_refresher(request)
+        flash(
+            request,
+            _catalog(request)
+            .ngettext(
+                "{n} new feed is being fetched in the background; the table below shows its progress.",
+                "{n} new feeds are being fetched in the background; the table below shows their progress.",
+                len(result.added_ids),
+            )
+            .format(n=len(result.added_ids)),
+        )
     return _back()
 
 
