@@ -18,9 +18,10 @@ Listings are newest first (date, then id). :func:`locate` finds page N
    it, and how many of its items come before it;
 4. the fine buckets from there on, at most per_page of them, give a date
    below the page's last item;
-5. the items query (:class:`Window`) seeks the ``(date, id)`` index, or
-   ``(feed_id, date, id)``, to the end of that fine bucket and skips fewer
-   items than the bucket holds.
+5. the items query (:class:`Window`) seeks the ``(date, id)`` index, a
+   feed's ``(feed_id, date, id)`` or a category's ``category_items``
+   (:mod:`lenta.storage._category_items`) to the end of that fine bucket
+   and skips fewer items than the bucket holds.
 
 A page costs a few hundred rows of counts and at most one fine bucket of
 its scope skipped, whatever its number. A fine bucket holds whatever its
@@ -38,7 +39,8 @@ category, goes through here in its own transaction.
   deleted): :func:`forget_feed` takes its counts out of the site's and its
   categories' before the items go;
 - a feed joining or leaving categories: :func:`move_feed` adds or takes
-  its counts to or from theirs;
+  its counts to or from theirs (and files its items under them, or takes
+  them out);
 - a category deleted, or a feed: their own rows go with them (ON DELETE
   CASCADE).
 
@@ -66,7 +68,6 @@ from datetime import timedelta
 from typing import Any
 from typing import Literal
 
-from sqlalchemy import CompoundSelect
 from sqlalchemy import Connection
 from sqlalchemy import Dialect
 from sqlalchemy import Select
@@ -75,8 +76,8 @@ from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import true
-from sqlalchemy import union_all
 
+from lenta.storage import _category_items
 from lenta.storage.schema import category_item_counts
 from lenta.storage.schema import feed_categories
 from lenta.storage.schema import feed_item_counts
@@ -147,12 +148,14 @@ class Tally:
 # -- writing -------------------------------------------------------------------
 
 
-def apply(connection: Connection, tally: Tally) -> None:
+def apply(connection: Connection, tally: Tally) -> dict[int, list[int]]:
     """Write ``tally`` into the site's, the feeds' and their categories'
-    counts, inside the caller's transaction (the one changing the items)."""
+    counts, inside the caller's transaction (the one changing the items).
+    Returns the categories of the feeds counted (feed id → category ids),
+    as read under the lock."""
     changes = {key: n for key, n in tally.fine.items() if n}
     if not changes:
-        return
+        return {}
     memberships = categories_of(connection, {feed_id for feed_id, _ in changes}, lock="share")
     per_feed: Counter[tuple[int, ...]] = Counter()
     for (feed_id, fine), n in changes.items():
@@ -168,6 +171,7 @@ def apply(connection: Connection, tally: Tally) -> None:
     _write(connection, item_counts, site)
     _write(connection, feed_item_counts, per_feed)
     _write(connection, category_item_counts, per_category)
+    return memberships
 
 
 def categories_of(
@@ -195,11 +199,14 @@ def categories_of(
 def move_feed(connection: Connection, feed_id: int, joined: Iterable[int], left: Iterable[int]) -> None:
     """A feed joins the ``joined`` categories and leaves the ``left`` ones
     (in the caller's transaction, which changes ``feed_categories``): its
-    items are counted into or out of theirs."""
+    items are counted into or out of theirs, and filed under them or taken
+    out (:mod:`lenta.storage._category_items`)."""
     into, out = sorted(set(joined)), sorted(set(left))
     if not into and not out:
         return
     _lock_feeds(connection, [feed_id], share=False)
+    _category_items.join(connection, feed_id, into)
+    _category_items.leave(connection, feed_id, out)
     deltas: Counter[tuple[int, ...]] = Counter()
     for level, bucket, n in _feed_rows(connection, feed_id):
         for category_id in into:
@@ -372,47 +379,6 @@ def locate(connection: Connection, scope: Scope, offset: int, limit: int) -> tup
     start = bucket_start(last, FINE_SHIFT) if last is not None else None
     end = bucket_start(top + 1, FINE_SHIFT) if top is not None else None
     return count, Window(start, end, skip)
-
-
-def newest_windows(connection: Connection, kind: Kind, owners: Sequence[int], limit: int) -> dict[int, datetime]:
-    """For each of ``owners`` (feeds or categories) that has items, the
-    date from which on its ``limit`` newest items are (the start of the
-    fine bucket holding the last of them; the earliest date when it has
-    fewer): one statement for them all, a LIMIT per owner."""
-    rows = connection.execute(
-        _newest_buckets(kind, len(owners)), {"limit": limit, **{f"owner_{n}": owner for n, owner in enumerate(owners)}}
-    )
-    seen: dict[int, int] = {}
-    starts: dict[int, datetime] = {}
-    for owner, bucket, n in rows:  # each owner's rows newest first
-        if owner in starts and seen[owner] >= limit:
-            continue
-        seen[owner] = seen.get(owner, 0) + n
-        reached = seen[owner] >= limit
-        starts[owner] = (bucket_start(bucket, FINE_SHIFT) if reached else None) or EARLIEST
-    return starts
-
-
-EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # no item is dated before it
-
-
-@functools.lru_cache(maxsize=64)
-def _newest_buckets(kind: Kind, count: int) -> CompoundSelect[Any]:
-    table = Scope(kind).table
-    c = table.c
-    key = c[f"{kind}_id"]
-    return union_all(
-        *(
-            select(
-                select(key.label("owner"), c.bucket, c.n)
-                .where(key == bindparam(f"owner_{n}"), c.level == FINE)
-                .order_by(c.bucket.desc())
-                .limit(bindparam("limit"))
-                .subquery()  # SQLite takes ORDER BY and LIMIT in a compound SELECT only in subqueries
-            )
-            for n in range(count)
-        )
-    )
 
 
 def _passing(rows: Iterable[tuple[int, int]], skip: int) -> tuple[int | None, int]:

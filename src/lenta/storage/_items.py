@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from typing import Literal
 
+from sqlalchemy import ARRAY
 from sqlalchemy import ColumnElement
 from sqlalchemy import CompoundSelect
 from sqlalchemy import Connection
@@ -25,18 +27,21 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import true
 from sqlalchemy import union_all
 
 from lenta.parse.model import Enclosure
+from lenta.storage import _category_items
 from lenta.storage import _counts
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
 from lenta.storage.records import ItemRecord
-from lenta.storage.schema import feed_categories
+from lenta.storage.schema import category_items
 from lenta.storage.schema import feeds
 from lenta.storage.schema import items
 from lenta.types import Item
@@ -82,10 +87,9 @@ _RECORD_COLUMNS = (
 _INSERT_COLUMNS = (*_RECORD_COLUMNS, "feed_id", "first_seen_at")
 _DATE = _INSERT_COLUMNS.index("date")
 _FEED = _INSERT_COLUMNS.index("feed_id")
-# Feeds whose newest items one statement reads (a UNION ALL of a LIMIT per
-# feed: SQLite allows 500 terms in a compound SELECT).
-_FEEDS_PER_UNION = 100
-_CATEGORIES_PER_UNION = 50
+# Feeds or categories whose newest items one statement reads on SQLite (a
+# UNION ALL of a LIMIT each: SQLite allows 500 terms in a compound SELECT).
+_OWNERS_PER_UNION = 100
 
 
 def _record_row(record: ItemRecord) -> tuple[Any, ...]:
@@ -108,38 +112,29 @@ def _record_row(record: ItemRecord) -> tuple[Any, ...]:
 
 # Statements built once: building one (and its cache key) costs more than
 # SQLite's part of running it, and a page runs several.
-_ITEM_ROWS = select(items, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url.label("feed_url")).select_from(
-    items.join(feeds, feeds.c.id == items.c.feed_id)
-)
+_ROW_COLUMNS = (items, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url.label("feed_url"))
+_ITEM_ROWS = select(*_ROW_COLUMNS).select_from(items.join(feeds, feeds.c.id == items.c.feed_id))
 _NEWEST_FIRST = (items.c.date.desc(), items.c.id.desc())
 _REPEATABLE_READ = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
-def _in_scope(kind: _counts.Kind) -> ColumnElement[bool]:
-    """The items of a scope, its id the ``owner`` parameter."""
-    if kind == "feed":
-        return items.c.feed_id == bindparam("owner")
-    if kind == "category":
-        # Through the (feed_id, date, id) index, one seek per feed of the category.
-        return items.c.feed_id.in_(select(feed_categories.c.feed_id).where(feed_categories.c.category_id == bindparam("owner")))
-    return true()
-
-
 @functools.cache
 def _window_statement(kind: _counts.Kind, after: bool, before: bool) -> Select[Any]:
-    bounds = []
+    """The items of a window of a scope (its id the ``owner`` parameter):
+    their ids from an index alone, the site's ``(date, id)``, a feed's
+    ``(feed_id, date, id)`` or a category's ``category_items``; then only
+    the page's rows are read whole."""
+    if kind == "category":
+        c = category_items.c
+        date, item_id, scope = c.date, c.item_id, [c.category_id == bindparam("owner")]
+    else:
+        date, item_id = items.c.date, items.c.id
+        scope = [items.c.feed_id == bindparam("owner")] if kind == "feed" else []
     if after:
-        bounds.append(items.c.date >= bindparam("start", type_=items.c.date.type))
+        scope.append(date >= bindparam("start", type_=date.type))
     if before:
-        bounds.append(items.c.date < bindparam("end", type_=items.c.date.type))
-    # The ids first, from the index alone; then only the page's rows are read whole.
-    ids = (
-        select(items.c.id)
-        .where(_in_scope(kind), *bounds)
-        .order_by(*_NEWEST_FIRST)
-        .limit(bindparam("limit"))
-        .offset(bindparam("skip"))
-    )
+        scope.append(date < bindparam("end", type_=date.type))
+    ids = select(item_id).where(*scope).order_by(date.desc(), item_id.desc()).limit(bindparam("limit")).offset(bindparam("skip"))
     return _ITEM_ROWS.where(items.c.id.in_(ids)).order_by(*_NEWEST_FIRST)
 
 
@@ -150,42 +145,45 @@ def _window_query(scope: _counts.Scope, window: _counts.Window, limit: int) -> t
     return statement, values
 
 
-@functools.lru_cache(maxsize=_FEEDS_PER_UNION)
-def _newest_of_feeds(count: int) -> CompoundSelect[Any]:
-    """The ``limit`` newest items of each of ``count`` feeds (parameters
-    ``feed_0`` …): a LIMIT per feed, each a subquery, as SQLite takes ORDER
-    BY and LIMIT in a compound SELECT only there."""
-    return union_all(
-        *(
-            select(
-                _ITEM_ROWS.where(items.c.feed_id == bindparam(f"feed_{n}"))
-                .order_by(*_NEWEST_FIRST)
-                .limit(bindparam("limit"))
-                .subquery()
-            )
-            for n in range(count)
+def _newest_ids(kind: Literal["feed", "category"], owner: ColumnElement[int], limit: int) -> Select[Any]:
+    """The ids of a feed's or a category's ``limit`` newest items, down its
+    index. The limit is written into the statement: PostgreSQL's plan for
+    a LIMIT it cannot see guesses a tenth of the rows, and joins them by
+    hashing every feed."""
+    count: ColumnElement[int] = literal_column(str(int(limit)))
+    if kind == "feed":
+        newest = items.alias("newest")
+        return (
+            select(newest.c.id.label("item_id"))
+            .where(newest.c.feed_id == owner)
+            .order_by(newest.c.date.desc(), newest.c.id.desc())
+            .limit(count)
         )
-    )
+    c = category_items.c
+    return select(c.item_id).where(c.category_id == owner).order_by(c.date.desc(), c.item_id.desc()).limit(count)
 
 
-@functools.lru_cache(maxsize=_CATEGORIES_PER_UNION)
-def _newest_of_categories(count: int) -> CompoundSelect[Any]:
-    """The ``limit`` newest items of each of ``count`` categories
-    (parameters ``owner_0`` …), each from its ``start_0`` … on (from
-    :func:`lenta.storage._counts.newest_windows`), with the category's id as
-    ``category``."""
+@functools.lru_cache(maxsize=256)
+def _newest_union(kind: Literal["feed", "category"], count: int, limit: int) -> CompoundSelect[Any]:
+    """SQLite: the newest items of ``count`` owners (parameters ``owner_0``
+    …), a UNION ALL of a LIMIT each, with the owner's id as ``owner``."""
     branches = []
     for n in range(count):
         owner = bindparam(f"owner_{n}", type_=Integer)
-        members = select(feed_categories.c.feed_id).where(feed_categories.c.category_id == owner)
-        newest = (
-            select(items.c.id)
-            .where(items.c.feed_id.in_(members), items.c.date >= bindparam(f"start_{n}", type_=items.c.date.type))
-            .order_by(*_NEWEST_FIRST)
-            .limit(bindparam("limit"))
-        )
-        branches.append(_ITEM_ROWS.add_columns(cast(owner, Integer).label("category")).where(items.c.id.in_(newest)))
+        newest = _newest_ids(kind, owner, limit)
+        branches.append(_ITEM_ROWS.add_columns(cast(owner, Integer).label("owner")).where(items.c.id.in_(newest)))
     return union_all(*branches)
+
+
+@functools.lru_cache(maxsize=64)
+def _newest_lateral(kind: Literal["feed", "category"], limit: int) -> Select[Any]:
+    """PostgreSQL: the newest items of the owners in the ``owners`` array,
+    a LIMIT each in a LATERAL join: one small plan, where a UNION ALL is
+    planned again branch by branch at every request."""
+    owners = func.unnest(bindparam("owners", type_=ARRAY(Integer))).table_valued("id").render_derived(name="owners")
+    newest = _newest_ids(kind, owners.c.id, limit).lateral("newest")
+    joined = owners.join(newest, true()).join(items, items.c.id == newest.c.item_id).join(feeds, feeds.c.id == items.c.feed_id)
+    return select(*_ROW_COLUMNS, owners.c.id.label("owner")).select_from(joined)
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -262,40 +260,32 @@ class ItemStore:
         return list(self.page(0, limit, feed_id=feed_id, category_id=category_id).items)
 
     def latest_per_feed(self, feed_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
-        """The ``limit`` newest items of each feed (for /aggregator/sources):
-        a UNION ALL of one LIMIT per feed down its (feed_id, date, id)
-        index, so no other item is read."""
-        ids = list(dict.fromkeys(feed_ids))
-        result: dict[int, list[Item]] = {feed_id: [] for feed_id in ids}
-        if not ids or limit <= 0:
-            return result
-        with self.db.read() as connection:
-            for start in range(0, len(ids), _FEEDS_PER_UNION):
-                chunk = ids[start : start + _FEEDS_PER_UNION]
-                values = {"limit": limit, **{f"feed_{n}": feed_id for n, feed_id in enumerate(chunk)}}
-                for row in connection.execute(_newest_of_feeds(len(chunk)), values):
-                    result[row.feed_id].append(item_from_row(row))
-        return result
+        """The ``limit`` newest items of each feed (for /aggregator/sources),
+        newest first: a LIMIT per feed down its (feed_id, date, id) index,
+        one statement for them all; no other item is read."""
+        return self._newest("feed", feed_ids, limit)
 
     def latest_per_category(self, category_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
         """The ``limit`` newest items of each category (for
-        /aggregator/categories), newest first: for them all, one statement
-        finds from the counts where each one's newest items start, and one
-        reads them."""
-        ids = list(dict.fromkeys(category_ids))
-        result: dict[int, list[Item]] = {category_id: [] for category_id in ids}
+        /aggregator/categories), newest first: a LIMIT per category down its
+        ``category_items``, one statement for them all."""
+        return self._newest("category", category_ids, limit)
+
+    def _newest(self, kind: Literal["feed", "category"], owner_ids: Iterable[int], limit: int) -> dict[int, list[Item]]:
+        ids = list(dict.fromkeys(owner_ids))
+        result: dict[int, list[Item]] = {owner: [] for owner in ids}
         if not ids or limit <= 0:
             return result
-        with self._snapshot() as connection:
-            for start in range(0, len(ids), _CATEGORIES_PER_UNION):
-                starts = _counts.newest_windows(connection, "category", ids[start : start + _CATEGORIES_PER_UNION], limit)
-                if not starts:
-                    continue
-                values: dict[str, Any] = {"limit": limit}
-                for n, (category_id, moment) in enumerate(starts.items()):
-                    values[f"owner_{n}"], values[f"start_{n}"] = category_id, moment
-                for row in connection.execute(_newest_of_categories(len(starts)), values):
-                    result[row.category].append(item_from_row(row))
+        with self.db.read() as connection:
+            if self.db.is_sqlite:
+                for start in range(0, len(ids), _OWNERS_PER_UNION):
+                    chunk = ids[start : start + _OWNERS_PER_UNION]
+                    values = {f"owner_{n}": owner for n, owner in enumerate(chunk)}
+                    for row in connection.execute(_newest_union(kind, len(chunk), limit), values):
+                        result[row.owner].append(item_from_row(row))
+            else:
+                for row in connection.execute(_newest_lateral(kind, limit), {"owners": ids}):
+                    result[row.owner].append(item_from_row(row))
         for found in result.values():
             found.sort(key=lambda item: (item.date, item.id), reverse=True)
         return result
@@ -322,11 +312,15 @@ class ItemStore:
         """Insert several feeds' new items with one statement (executemany),
         and count them."""
         rows = [(*_record_row(r), feed_id, now) for feed_id, records in batches for r in records]
+        if not rows:
+            return 0
+        last = _category_items.last_item_id(connection)
         inserted = bulk_insert(connection, items, _INSERT_COLUMNS, rows)
         tally = _counts.Tally()
         for row in rows:
             tally.add(row[_FEED], row[_DATE])
-        _counts.apply(connection, tally)
+        memberships = _counts.apply(connection, tally)
+        _category_items.file_new(connection, [feed_id for feed_id, categories in memberships.items() if categories], last)
         return inserted
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:
@@ -335,8 +329,11 @@ class ItemStore:
         if not changed:
             return 0
         tally = _counts.Tally()
+        moved = []
         for item_id, (feed_id, before) in self._dates(connection, changed.keys()).items():
             after = changed[item_id].date
+            if after != before:
+                moved.append((item_id, after))
             if _counts.fine_bucket(before) != _counts.fine_bucket(after):
                 tally.add(feed_id, before, -1)
                 tally.add(feed_id, after)
@@ -344,6 +341,7 @@ class ItemStore:
         rows = [(*_record_row(record)[1:], item_id) for item_id, record in changed.items()]
         replaced = bulk_update(connection, items, "id", _RECORD_COLUMNS[1:], rows)
         _counts.apply(connection, tally)
+        _category_items.redate(connection, moved)
         return replaced
 
     @staticmethod

@@ -189,6 +189,19 @@ category_item_counts = Table(
     Column("n", Integer, nullable=False),
 )
 
+# Each category's items by date (migration 0008; lenta.storage._category_items):
+# an item is filed under every category of its feed, so that a category's
+# listing is one seek, as a feed's is, however many feeds the category has.
+category_items = Table(
+    "category_items",
+    metadata,
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Column("date", UTCDateTime, primary_key=True),  # the item's sort date, as items.date
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "item_id"),
+    sqlite_with_rowid=False,  # the primary key is the table: one b-tree fewer to write
+)
+
 users = Table(
     "users",
     metadata,
