@@ -18,6 +18,8 @@ import calendar
 import functools
 import itertools
 import random
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -317,6 +319,48 @@ def test_counts_stay_exact_under_any_changes(storage: Storage, operations: list[
     assert_pages_match(storage, 4)
     for category_id in world.categories.values():
         assert_pages_match(storage, 4, category_id=category_id)
+
+
+def test_counts_stay_exact_under_concurrent_changes(storage: Storage) -> None:
+    """Writers, category changes and retention at once, in threads (on
+    PostgreSQL, concurrent transactions): none fails (no deadlock: each
+    locks its feeds first, in id order) and the counts are exact after."""
+    categories = [storage.categories.add(f"C{n}").id for n in range(3)]
+    feeds = [storage.feeds.add(f"https://{n}.example/", now=NOW, category_ids=categories[:1]).id for n in range(3)]
+    until = time.monotonic() + 3
+    failures: list[BaseException] = []
+    done = Counter[str]()
+
+    def repeat(name: str, seed: int, step: Callable[[random.Random], None]) -> None:
+        rnd = random.Random(seed)
+        while time.monotonic() < until:
+            try:
+                step(rnd)
+            except BaseException as error:
+                failures.append(error)
+                return
+            done[name] += 1
+
+    def write(rnd: random.Random) -> None:
+        minutes = [rnd.randrange(0, 100_000) for _ in range(rnd.randrange(1, 20))]
+        insert(storage, rnd.choice(feeds), [NOW - timedelta(minutes=m) for m in minutes])
+
+    def move(rnd: random.Random) -> None:
+        storage.feeds.change(rnd.choice(feeds), FeedChanges(), category_ids=rnd.sample(categories, rnd.randrange(0, 3)))
+
+    def retain(rnd: random.Random) -> None:
+        storage.items.delete_older_than(NOW - timedelta(minutes=rnd.randrange(50_000, 100_000)))
+
+    jobs = [("write", write), ("write", write), ("move", move), ("move", move), ("retain", retain)]
+    threads = [threading.Thread(target=repeat, args=(name, n, step)) for n, (name, step) in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert min(done[name] for name in ("write", "move", "retain")) > 0, done
+    assert_counts_exact(storage)
+    assert_pages_match(storage, 20)
 
 
 def test_the_migration_counts_the_items_already_there(backend_url: str) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from lenta.storage import _counts
 from lenta.storage._base import Database
 from lenta.storage._base import translate_errors
 from lenta.storage._categories import CategoryStore
@@ -66,6 +67,8 @@ class Storage:
         """Many feeds' outcomes in a few statements, inside the caller's
         transaction: (feed id, column changes, new items, log row) each,
         plus the changed items of all of them (by item id)."""
+        # The feeds' rows first, in id order, as every writer of item counts takes them.
+        _counts.lock_feeds(connection, [feed_id for feed_id, _, _, _ in writes], "write")
         self.feeds.change_many(connection, [(feed_id, changes) for feed_id, changes, _, _ in writes])
         # Insert each feed's new items oldest first: items with equal dates
         # then sort newest-first by id, as the feed listed them.

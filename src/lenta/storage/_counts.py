@@ -44,12 +44,13 @@ category, goes through here in its own transaction.
 - a category deleted, or a feed: their own rows go with them (ON DELETE
   CASCADE).
 
-On PostgreSQL each of these first locks the rows of the feeds whose
-categories or counts it reads (``FOR SHARE`` to count items in,
-``FOR UPDATE`` to move or forget a feed; an item's insert holds its feed's
-``FOR KEY SHARE`` for its foreign key), so a feed's categories and counts
-cannot change between being read and being counted under; count rows are
-written in key order, so two writers never wait on each other in a circle.
+On PostgreSQL each of these first locks the rows of the feeds it concerns,
+in id order, before it touches an item or a count (:func:`lock_feeds`:
+``write`` for a batch of fetched items, ``share`` for retention,
+``update`` to move or delete a feed), so a feed's categories and counts
+cannot change between being read and being counted under, and no two
+transactions wait on each other in a circle; count rows are written in key
+order. Retention deletes only the old items of the feeds it locked.
 SQLite runs one write transaction at a time.
 """
 
@@ -183,7 +184,7 @@ def categories_of(
     categories until the caller's transaction ends."""
     ids = sorted(set(feed_ids))
     if lock is not None:
-        _lock_feeds(connection, ids, share=lock == "share")
+        lock_feeds(connection, ids, lock)
     found: dict[int, list[int]] = {}
     for start in range(0, len(ids), _CHUNK):
         rows = connection.execute(
@@ -204,7 +205,7 @@ def move_feed(connection: Connection, feed_id: int, joined: Iterable[int], left:
     into, out = sorted(set(joined)), sorted(set(left))
     if not into and not out:
         return
-    _lock_feeds(connection, [feed_id], share=False)
+    lock_feeds(connection, [feed_id], "update")
     _category_items.join(connection, feed_id, into)
     _category_items.leave(connection, feed_id, out)
     deltas: Counter[tuple[int, ...]] = Counter()
@@ -220,7 +221,7 @@ def forget_feed(connection: Connection, feed_id: int) -> None:
     """All of a feed's items are about to go (the caller deletes them, or
     the feed, next in its transaction): their counts leave the site's and
     the feed's categories', and the feed's own rows are deleted."""
-    _lock_feeds(connection, [feed_id], share=False)
+    lock_feeds(connection, [feed_id], "update")
     rows = _feed_rows(connection, feed_id)
     if not rows:
         return
@@ -242,14 +243,20 @@ def _feed_rows(connection: Connection, feed_id: int) -> list[tuple[int, int, int
     return [(level, bucket, n) for level, bucket, n in rows]
 
 
-def _lock_feeds(connection: Connection, feed_ids: Sequence[int], *, share: bool) -> None:
-    if connection.dialect.name != "postgresql":  # SQLite: one writer at a time already
+def lock_feeds(connection: Connection, feed_ids: Iterable[int], mode: Literal["share", "write", "update"]) -> None:
+    """Lock feeds' rows until the caller's transaction ends, in id order
+    (PostgreSQL; SQLite runs one write transaction at a time): ``share`` to
+    count items under their categories, ``write`` (FOR NO KEY UPDATE) to
+    write their items and columns, ``update`` to change their categories or
+    delete them. Every transaction that changes items or counts takes its
+    feeds' locks first, before it touches an item or a count, so that none
+    waits on another in a circle."""
+    if connection.dialect.name != "postgresql":
         return
-    ids = sorted(feed_ids)
+    ids = sorted(set(feed_ids))
     for start in range(0, len(ids), _CHUNK):
-        connection.execute(
-            select(feeds.c.id).where(feeds.c.id.in_(ids[start : start + _CHUNK])).order_by(feeds.c.id).with_for_update(read=share)
-        ).all()
+        query = select(feeds.c.id).where(feeds.c.id.in_(ids[start : start + _CHUNK])).order_by(feeds.c.id)
+        connection.execute(query.with_for_update(read=mode == "share", key_share=mode == "write")).all()
 
 
 def _write(connection: Connection, table: Table, deltas: Mapping[tuple[int, ...], int]) -> None:

@@ -372,6 +372,7 @@ class FeedStore:
         ids = builtins.list(dict.fromkeys(feed_ids))
         deleted = 0
         with self.db.write() as connection:
+            _counts.lock_feeds(connection, ids, "update")  # all of them first, in id order
             for start in range(0, len(ids), 500):
                 for feed_id in ids[start : start + 500]:
                     _counts.forget_feed(connection, feed_id)  # the items go with the feed
@@ -396,6 +397,7 @@ class FeedStore:
         ids = builtins.list(dict.fromkeys(feed_ids))
         found: builtins.list[int] = []
         with self.db.write() as connection:
+            _counts.lock_feeds(connection, ids, "update")  # all of them first, in id order
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 present = builtins.list(connection.execute(select(feeds.c.id).where(feeds.c.id.in_(chunk))).scalars())

@@ -115,6 +115,7 @@ def _record_row(record: ItemRecord) -> tuple[Any, ...]:
 _ROW_COLUMNS = (items, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url.label("feed_url"))
 _ITEM_ROWS = select(*_ROW_COLUMNS).select_from(items.join(feeds, feeds.c.id == items.c.feed_id))
 _NEWEST_FIRST = (items.c.date.desc(), items.c.id.desc())
+_FEEDS_BEFORE = select(items.c.feed_id).where(items.c.date < bindparam("cutoff", type_=items.c.date.type)).distinct()
 _REPEATABLE_READ = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
@@ -371,10 +372,16 @@ class ItemStore:
         tally = _counts.Tally()
         deleted = 0
         with self.db.write() as connection:
-            gone = connection.execute(delete(items).where(items.c.date < cutoff).returning(items.c.feed_id, items.c.date))
-            for feed_id, date in gone:
-                tally.add(feed_id, date, -1)
-                deleted += 1
+            # The feeds first, as every writer of counts takes them
+            # (lenta.storage._counts.lock_feeds), and then only their items:
+            # an old item another feed gets meanwhile waits for the next round.
+            old = sorted(set(connection.execute(_FEEDS_BEFORE, {"cutoff": cutoff}).scalars()))
+            _counts.lock_feeds(connection, old, "share")
+            for start in range(0, len(old), _CHUNK):
+                chosen = and_(items.c.date < cutoff, items.c.feed_id.in_(old[start : start + _CHUNK]))
+                for feed_id, date in connection.execute(delete(items).where(chosen).returning(items.c.feed_id, items.c.date)):
+                    tally.add(feed_id, date, -1)
+                    deleted += 1
             _counts.apply(connection, tally)
         return deleted
 
