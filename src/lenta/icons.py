@@ -36,9 +36,6 @@ from datetime import timedelta
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
-import lxml.etree
-import lxml.html
-
 __all__ = [
     "ICONS_PER_ROUND",
     "ICON_DEADLINE",
@@ -84,7 +81,6 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 # is often served as one of these); anything else not image/* is refused.
 _UNSURE_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "application/ico", "application/x-ico"})
 _ICON_RELS = ("icon", "apple-touch-icon", "apple-touch-icon-precomposed")
-_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +148,13 @@ def icon_links(html: bytes, base_url: str) -> list[str]:
     icon``), then ``apple-touch-icon``: absolute http(s) URLs, in that
     order, SVG ones left out; relative links resolve against ``<base
     href>`` or ``base_url``."""
+    # lxml loads when a page is read, not with every lenta command.
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
     try:
-        root = lxml.html.document_fromstring(html, parser=_PARSER)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return []
     if root is None:
