@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 from functools import wraps
 from gettext import NullTranslations
@@ -207,20 +208,16 @@ def summary_line(summary: RefreshSummary) -> str:
     return plurals.refresh_report(_english(), summary)
 
 
-@main.command()
-@click.option("--all", "all_feeds", is_flag=True, help="Refresh every feed, not only the due ones.")
-@click.argument("feeds", nargs=-1)
-@pass_state
-@lenta_errors
-def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
-    """Fetch the feeds that are due (every feed with --all, or the given ids/URLs)."""
+def _run_round(state: Context, label: str, feeds: Iterable[int | str], *, all_feeds: bool = False) -> RefreshSummary:
+    """One refresh round for a command: a progress bar on a terminal, the
+    round's log line once it is over."""
     show_bar = sys.stderr.isatty()
     bar: Any = None
 
     def progress(step: RefreshProgress) -> None:
         nonlocal bar
         if show_bar and bar is None:
-            bar = click.progressbar(length=step.total, label="Refreshing", file=sys.stderr, show_pos=True)
+            bar = click.progressbar(length=step.total, label=label, file=sys.stderr, show_pos=True)
             bar.__enter__()
         if bar is not None and step.outcome is not None:
             bar.update(1)
@@ -233,6 +230,17 @@ def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
         if bar is not None:
             bar.__exit__(None, None, None)
     log_round(summary, time.monotonic() - started)
+    return summary
+
+
+@main.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Refresh every feed, not only the due ones.")
+@click.argument("feeds", nargs=-1)
+@pass_state
+@lenta_errors
+def refresh(state: Context, all_feeds: bool, feeds: tuple[str, ...]) -> None:
+    """Fetch the feeds that are due (every feed with --all, or the given ids/URLs)."""
+    summary = _run_round(state, "Refreshing", feeds, all_feeds=all_feeds)
     # The command's report, on standard output: standard error is the log's
     # (which has a warning per failed feed as it happens, JSON lines with LENTA_LOG_FORMAT=json).
     for url, error in summary.failures:
@@ -279,25 +287,7 @@ def _fetch_imported(state: Context, feed_ids: tuple[int, ...]) -> None:
     """``lenta import``'s second part: fetch the new feeds (a progress bar on
     a terminal), then say which failed and why. They are kept: a feed down
     on the day of the import is retried like any feed."""
-    show_bar = sys.stderr.isatty()
-    bar: Any = None
-
-    def progress(step: RefreshProgress) -> None:
-        nonlocal bar
-        if show_bar and bar is None:
-            bar = click.progressbar(length=step.total, label="Fetching the new feeds", file=sys.stderr, show_pos=True)
-            bar.__enter__()
-        if bar is not None and step.outcome is not None:
-            bar.update(1)
-
-    started = time.monotonic()
-    try:
-        # No thread or event loop runs yet: a big import may fork (Lenta.refresh).
-        summary = asyncio.run(state.lenta.refresh(feed_ids, progress=progress))
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    log_round(summary, time.monotonic() - started)
+    summary = _run_round(state, "Fetching the new feeds", feed_ids)
     for url, error in summary.failures:
         click.echo(printable(f"failed: {url}: {error}"))
     total = summary.ok + summary.not_modified + summary.failed
