@@ -418,3 +418,11 @@ def test_relative_urls_resolve_as_rfc_3986_says(reference: str, expected: str) -
     from lenta.parse.sanitize import _base_resolver
 
     assert _base_resolver(RFC3986_BASE)(reference) == expected
+
+
+def test_a_line_break_opening_a_pre_survives_a_second_sanitizing() -> None:
+    # A parse drops the newline right after <pre>: the output writes one back
+    # so that a teaser or a re-sanitize keeps the line break (and the words apart).
+    once = sanitize_html("<p>a</p><pre>\n\nb</pre>", None)
+    assert once == "<p>a</p><pre>\n\nb</pre>"
+    assert sanitize_html(once, None) == once

@@ -21,6 +21,7 @@ import pytest
 from httpserver import LocalServer
 from httpserver import Reply
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -159,6 +160,7 @@ def fragments(draw: st.DrawFn, depth: int = 0) -> str:
 
 
 @given(fragment=fragments(), length=st.integers(1, 120))
+@example(fragment="<p>&lt;&lt;&lt;<p><pre>\n\n&lt;&lt;&lt;</pre></p></p>", length=5)  # a line break opening a <pre>
 @hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_item_s_teaser_is_sanitized_well_formed_and_its_words_a_prefix(fragment: str, length: int) -> None:
     html = sanitize_html(fragment, None) or ""

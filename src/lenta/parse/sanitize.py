@@ -264,6 +264,11 @@ class HTMLSanitizer:
         if html is None or not html.strip():
             return None
         cleaned = _fix_urls(self._cleaner.clean(shallow(html)), base_url if _is_http_url(base_url) else None)
+        # HTML parsing drops a newline right after <pre>; html5ever's output
+        # does not write one back for text that starts with a newline, so a
+        # second parse (a teaser, a re-sanitize) would lose that line break
+        # and join the words around it.
+        cleaned = _PRE_NEWLINE.sub("\\1\n", cleaned)
         return cleaned if _has_content(cleaned) else None
 
 
@@ -465,6 +470,9 @@ def _is_http_url_parsed(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in _BASE_SCHEMES and bool(parts.netloc)
+
+
+_PRE_NEWLINE = re.compile(r"(<(?:pre|textarea|listing)\b[^>]*>)(?=\n)")
 
 
 @functools.lru_cache(maxsize=8)
