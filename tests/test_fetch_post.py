@@ -229,7 +229,10 @@ async def test_per_host_limit_is_shared_with_fetch(server: LocalServer) -> None:
 
 async def test_min_host_interval_spaces_posts(server: LocalServer) -> None:
     server.routes["/hub"] = Reply(202)
+    round_started = time.monotonic()
     async with HTTPClient(make_settings(per_host=4), min_host_interval=0.2) as client:
         await asyncio.gather(*(client.post(server.url("/hub"), SUBSCRIBE) for _ in range(3)))
     starts = sorted(request.started for request in server.requests)
-    assert min(later - earlier for earlier, later in zip(starts, starts[1:])) >= 0.15
+    # When the last can reach the server, not the gaps it sees: a server slow to
+    # take its first connections bunches them (see test_fetch_http).
+    assert len(starts) == 3 and starts[-1] - round_started >= 0.38, starts
