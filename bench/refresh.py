@@ -16,7 +16,8 @@
    limits lifted, count and spacing, as reader has none); then reader
    (bench/_reader_run.py) the same way: add, update_feeds twice (reader
    always gets 127.0.0.1 URLs: one run of it serves both mixes);
-4. does 3. ``--rounds`` times (lenta first in odd rounds, reader first in
+4. after one lenta import and refresh that is not measured (a warm-up:
+   the server freshly started, nothing in memory yet), does 3. ``--rounds`` times (lenta first in odd rounds, reader first in
    even ones, so a drift in the machine's speed hurts both alike);
 5. prints wall and CPU seconds, feeds/s, items/s, peak RSS of the process
    tree, database size and items stored, and the ratios against the
@@ -40,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -332,6 +334,23 @@ def corpus_for(feeds: int, args: argparse.Namespace) -> _corpus.Corpus:
     return corpus
 
 
+def warm_up(server: FeedServer, corpus: _corpus.Corpus, *, host_names: bool) -> None:
+    """One lenta import and refresh, not measured, before the first round:
+    the first round ran on a freshly started server, against files and
+    pages not yet in memory, and was the slowest of three for both
+    programs in most runs (bench/HISTORY.md)."""
+    with tempfile.TemporaryDirectory(prefix="lenta-bench-warm-up-") as tmp:
+        db = Path(tmp) / "lenta.sqlite"
+        env = lenta_env(db, host_names)
+        opml = Path(tmp) / "feeds.opml"
+        urls = [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(corpus.feeds)]
+        _corpus.write_opml(opml, corpus.seed, urls)
+        started = time.perf_counter()
+        for argv in (lenta_cmd("import", "--no-fetch", str(opml)), lenta_cmd("refresh")):
+            subprocess.run(argv, env=env, capture_output=True, timeout=1800, check=False)
+        print(f"-- warm-up (not measured): lenta import and refresh, {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds: int = 1, with_reader: bool = False) -> list[str]:
     """Run the rounds at N=``feeds``; returns the host mixes lenta ran."""
     corpus = corpus_for(feeds, args)
@@ -345,6 +364,7 @@ def lenta_at(feeds: int, args: argparse.Namespace, sides: list[Side], *, rounds:
                 "LENTA_CONCURRENCY times the refresh processes, LENTA_HOST_INTERVAL=0",
                 flush=True,
             )
+        warm_up(server, corpus, host_names=mixes[0] == MANY if mixes else False)
         for round_ in range(1, rounds + 1):
             # lenta first in odd rounds, reader first in even ones; lenta's mixes in turn around it
             order = [*mixes, "reader"] if round_ % 2 == 1 else ["reader", *reversed(mixes)]
