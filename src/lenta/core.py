@@ -92,6 +92,7 @@ from lenta.update.workers import wants_processes
 
 if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
     from lenta.logins import Policy
+    from lenta.reader import Reader
     from lenta.websub import Delivery
     from lenta.websub import MaintenanceSummary
     from lenta.websub import Verdict
@@ -241,6 +242,7 @@ class Lenta:
         category_ids: Iterable[int] = (),
         refresh: int | None = None,
         discover: bool = True,
+        published: bool = True,
     ) -> Feed:
         """Add a feed; a web page URL is followed to its feed (autodiscovery).
 
@@ -258,6 +260,8 @@ class Lenta:
             category_ids: existing category ids.
             refresh: seconds between checks (Drupal's choices), 0 never,
                 None adaptive.
+            published: shown on the public pages (a feed a reader follows
+                for themselves is not, until the admin publishes it).
 
         Credentials in the URL (``https://user:secret@host/feed``) are
         stored apart from it and sent only to that origin (see
@@ -281,7 +285,13 @@ class Lenta:
                 url, credentials = _feed_link(url, credentials, found)
                 self._ensure_new(url)
         feed = self._storage.feeds.add(
-            url, now=self.clock(), custom_title=title, refresh=refresh, category_ids=cat_ids, credentials=credentials
+            url,
+            now=self.clock(),
+            custom_title=title,
+            refresh=refresh,
+            category_ids=cat_ids,
+            credentials=credentials,
+            published=published,
         )
         if error is not None:
             feed = self._storage.feeds.change(feed.id, error_changes(error, self.clock()))
@@ -321,6 +331,7 @@ class Lenta:
         category_ids: Iterable[int] = (),
         refresh: int | None = None,
         force: bool = False,
+        published: bool = True,
     ) -> Feed:
         """Add a feed as a person does (``lenta add``, the admin form): make
         sure the URL gives a feed, store it, and fetch it at once, so that it
@@ -340,7 +351,7 @@ class Lenta:
         stores nothing, so that a refusal leaves nothing behind.
 
         Args:
-            url, title, category, category_ids, refresh: as :meth:`add_feed`.
+            url, title, category, category_ids, refresh, published: as :meth:`add_feed`.
             force: keep the feed even if the URL gives no feed now.
 
         Returns:
@@ -371,6 +382,7 @@ class Lenta:
             category_ids=category_ids,
             refresh=refresh,
             discover=False,
+            published=published,
         )
         await self.refresh([feed.id])
         return self._storage.feeds.get(feed.id)
@@ -445,6 +457,22 @@ class Lenta:
         for cid in category_ids:
             self._storage.categories.get(cid)
         return self._storage.feeds.change(feed_id, changes, category_ids=list(category_ids))
+
+    def publish_feed(self, feed_id: int, published: bool = True) -> Feed:
+        """Show a feed on the public pages (its sources, river, RSS and OPML),
+        or stop showing it. Raises FeedNotFoundError."""
+        return self._storage.feeds.publish(feed_id, published)
+
+    def reader(self, user: User) -> Reader:
+        """``user``'s personal reader: their subscriptions, folders, read and
+        starred items (:class:`lenta.reader.Reader`)."""
+        from lenta.reader import Reader
+
+        return Reader(self, user, self._storage.reader.of(user.id))
+
+    def followers(self, feed_id: int) -> int:
+        """How many readers follow a feed."""
+        return self._storage.reader.followers(feed_id)
 
     def remove_feed(self, feed: int | str) -> Feed:
         """Delete a feed and its items; a WebSub subscription outlives it
@@ -810,7 +838,7 @@ class Lenta:
         return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created), added_ids)
 
     def export_opml(self) -> bytes:
-        """OPML 2.0 of every feed, categories as folder outlines."""
+        """OPML 2.0 of every published feed, categories as folder outlines."""
         from lenta.parse.opml import OPMLFeed
         from lenta.parse.opml import render_opml
 
@@ -823,7 +851,9 @@ class Lenta:
                 categories=tuple(names[cid] for cid in feed.category_ids if cid in names),
             )
             for feed in self.list_feeds()
-            if safe_url(feed.url)  # a feed is fetched over http(s) only: anything else is no feed to list
+            # A feed is fetched over http(s) only: anything else is no feed to list.
+            # A feed only readers follow is theirs, not the site's.
+            if safe_url(feed.url) and feed.published
         ]
         return render_opml(self.site_settings().site_name, outlines, date_created=self.clock())
 

@@ -111,6 +111,21 @@ class FeedExistsError(LentaError):
         self.url = url
 
 
+class NotFollowingError(LentaError):
+    """Not one of the reader's subscriptions, folders or items: whether it
+    exists for someone else is not said."""
+
+    def __init__(self, what: object) -> None:
+        super().__init__(N_("Not found: {what}."), what=what)
+        self.what = what
+
+
+class AlreadyFollowingError(LentaError):
+    def __init__(self, url: str) -> None:
+        super().__init__(N_("You already follow {url}."), url=url)
+        self.url = url
+
+
 class CategoryNotFoundError(LentaError):
     def __init__(self, category: object) -> None:
         super().__init__(N_("No category {category}."), category=category)

@@ -82,6 +82,7 @@ class Feed:
     # is its English text); None before a fetch failed, or for a row stored
     # before errors kept them (migration 0006).
     error_params: ErrorMessage | None = None
+    published: bool = True  # shown on the public pages (a reader's own feed is not)
 
     @property
     def display_url(self) -> str:
@@ -109,6 +110,42 @@ class Item:
     enclosures: tuple[Enclosure, ...] = ()
     categories: tuple[str, ...] = ()
     first_seen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """A feed as one reader follows it: their title for it, its unread
+    count, their folders (lenta.reader)."""
+
+    id: int  # the subscription's id
+    feed_id: int
+    title: str  # the reader's title, else the feed's, else its URL
+    custom_title: str | None
+    url: str
+    site_url: str | None
+    unread: int
+    folder_ids: tuple[int, ...] = ()
+    error: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A reader's folder; folders nest (``parent_id``)."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderItem:
+    """An item with what one reader did to it."""
+
+    item: Item
+    read: bool
+    starred: bool
+    feed_title: str  # the reader's title for its feed
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from lenta.storage._categories import CategoryStore
 from lenta.storage._feeds import FeedStore
 from lenta.storage._icons import IconStore
 from lenta.storage._items import ItemStore
+from lenta.storage._reader import ReaderStore
 from lenta.storage._sessions import LoginFailureStore
 from lenta.storage._sessions import SessionStore
 from lenta.storage._settings import SettingStore
@@ -51,6 +52,7 @@ class Storage:
         self.icons = IconStore(db)
         self.sessions = SessionStore(db)
         self.login_failures = LoginFailureStore(db)
+        self.reader = ReaderStore(db)  # each user's subscriptions, folders, read and starred items
         self.migration: SchemaChange | None = None  # what opening it did to the schema
 
     @property

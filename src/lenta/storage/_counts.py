@@ -1,7 +1,8 @@
 """Item counts by time bucket: how a page number becomes a seek (issue 10).
 
 Every item is counted, in the transaction that writes it, in three scopes:
-the site (``item_counts``), its feed (``feed_item_counts``) and each
+the site (``item_counts``: the items of published feeds only, those the
+public pages list; :func:`publish_feed` moves a feed's in or out), its feed (``feed_item_counts``) and each
 category of its feed (``category_item_counts``); in each at three levels
 of its sort date (``items.date``): the total, coarse buckets of 2**20 s
 (about 12 days) and fine buckets of 2**12 s (about 68 minutes), a bucket
@@ -75,6 +76,7 @@ from sqlalchemy import Select
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import delete
+from sqlalchemy import false
 from sqlalchemy import select
 from sqlalchemy import true
 
@@ -157,7 +159,9 @@ def apply(connection: Connection, tally: Tally) -> dict[int, list[int]]:
     changes = {key: n for key, n in tally.fine.items() if n}
     if not changes:
         return {}
-    memberships = categories_of(connection, {feed_id for feed_id, _ in changes}, lock="share")
+    counted = {feed_id for feed_id, _ in changes}
+    memberships = categories_of(connection, counted, lock="share")
+    private = unpublished(connection, counted)
     per_feed: Counter[tuple[int, ...]] = Counter()
     for (feed_id, fine), n in changes.items():
         per_feed[(feed_id, FINE, fine)] += n
@@ -166,7 +170,8 @@ def apply(connection: Connection, tally: Tally) -> dict[int, list[int]]:
     site: Counter[tuple[int, ...]] = Counter()
     per_category: Counter[tuple[int, ...]] = Counter()
     for (feed_id, level, bucket), n in per_feed.items():
-        site[(level, bucket)] += n
+        if feed_id not in private:  # the site's listings show published feeds only
+            site[(level, bucket)] += n
         for category_id in memberships.get(feed_id, ()):
             per_category[(category_id, level, bucket)] += n
     _write(connection, item_counts, site)
@@ -195,6 +200,27 @@ def categories_of(
         for feed_id, category_id in rows:
             found.setdefault(feed_id, []).append(category_id)
     return found
+
+
+def unpublished(connection: Connection, feed_ids: Iterable[int]) -> set[int]:
+    """Which of ``feed_ids`` the public pages do not show (``feeds.published``)."""
+    ids = sorted(set(feed_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found.update(connection.execute(select(feeds.c.id).where(feeds.c.id.in_(chunk), feeds.c.published == false())).scalars())
+    return found
+
+
+def publish_feed(connection: Connection, feed_id: int, published: bool) -> None:
+    """A feed is published or withdrawn (in the caller's transaction, which
+    changes ``feeds.published``): its items are counted into or out of the
+    site's counts. Nothing changes when it already is as asked."""
+    lock_feeds(connection, [feed_id], "update")
+    if (feed_id not in unpublished(connection, [feed_id])) == published:
+        return
+    sign = 1 if published else -1
+    _write(connection, item_counts, {(level, bucket): sign * n for level, bucket, n in _feed_rows(connection, feed_id)})
 
 
 def move_feed(connection: Connection, feed_id: int, joined: Iterable[int], left: Iterable[int]) -> None:
@@ -226,10 +252,12 @@ def forget_feed(connection: Connection, feed_id: int) -> None:
     if not rows:
         return
     categories = categories_of(connection, [feed_id]).get(feed_id, [])
+    published = not unpublished(connection, [feed_id])
     site: Counter[tuple[int, ...]] = Counter()
     per_category: Counter[tuple[int, ...]] = Counter()
     for level, bucket, n in rows:
-        site[(level, bucket)] -= n
+        if published:
+            site[(level, bucket)] -= n
         for category_id in categories:
             per_category[(category_id, level, bucket)] -= n
     _write(connection, item_counts, site)

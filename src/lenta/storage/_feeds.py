@@ -60,7 +60,7 @@ def _item_counts() -> Subquery:
     return select(c.feed_id, c.n).where(c.level == _counts.TOTAL, c.bucket == 0).subquery("item_counts")
 
 
-_FEED_COUNT = select(func.count()).select_from(feeds)
+_FEED_COUNT = select(func.count()).select_from(feeds).where(feeds.c.published == true())
 
 
 @functools.cache
@@ -68,7 +68,13 @@ def _feeds_page() -> Select[Any]:
     """A page of feeds by title (parameters ``limit``, ``offset``), with
     their item counts; built once, as building it costs more than running it."""
     title = func.lower(func.coalesce(feeds.c.custom_title, feeds.c.feed_title, feeds.c.url))
-    chosen = select(feeds.c.id).order_by(title, feeds.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    chosen = (
+        select(feeds.c.id)
+        .where(feeds.c.published == true())
+        .order_by(title, feeds.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
     counts = _item_counts()
     return (
         select(feeds, counts.c.n)
@@ -156,6 +162,7 @@ def feed_from_row(row: Row[Any], category_ids: tuple[int, ...] = ()) -> Feed:
         category_ids=category_ids,
         credentials=m["credentials"],
         error_params=error_params_from_json(m.get("error_params")),
+        published=bool(m.get("published", True)),
     )
 
 
@@ -215,6 +222,7 @@ class FeedStore:
         refresh: int | None = None,
         category_ids: Iterable[int] = (),
         credentials: str | None = None,
+        published: bool = True,
     ) -> Feed:
         with self.db.write() as connection:
             try:
@@ -228,6 +236,7 @@ class FeedStore:
                             created_at=now,
                             next_check_at=now,
                             credentials=credentials,
+                            published=published,
                         )
                         .returning(feeds.c.id)
                     ).scalar_one()
@@ -355,6 +364,15 @@ class FeedStore:
             if category_ids is not None:
                 self._one(connection, feeds.c.id == feed_id, feed_id)
                 self._set_categories(connection, feed_id, category_ids)
+            return self._one(connection, feeds.c.id == feed_id, feed_id)
+
+    def publish(self, feed_id: int, published: bool) -> Feed:
+        """Show the feed on the public pages, or stop showing it: its items
+        move into or out of the site's counts in the same transaction."""
+        with self.db.write() as connection:
+            self._one(connection, feeds.c.id == feed_id, feed_id)
+            _counts.publish_feed(connection, feed_id, published)
+            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(published=published))
             return self._one(connection, feeds.c.id == feed_id, feed_id)
 
     def delete(self, feed_id: int) -> None:

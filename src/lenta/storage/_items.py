@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import delete
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -37,6 +39,7 @@ from sqlalchemy import union_all
 from lenta.parse.model import Enclosure
 from lenta.storage import _category_items
 from lenta.storage import _counts
+from lenta.storage import _reader
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
@@ -119,18 +122,25 @@ _FEEDS_BEFORE = select(items.c.feed_id).where(items.c.date < bindparam("cutoff",
 _REPEATABLE_READ = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
+_UNPUBLISHED = select(feeds.c.id).where(feeds.c.published == false())
+_ANY_UNPUBLISHED = _UNPUBLISHED.limit(1)
+
+
 @functools.cache
-def _window_statement(kind: _counts.Kind, after: bool, before: bool) -> Select[Any]:
+def _window_statement(kind: _counts.Kind, after: bool, before: bool, published_only: bool = False) -> Select[Any]:
     """The items of a window of a scope (its id the ``owner`` parameter):
     their ids from an index alone, the site's ``(date, id)``, a feed's
     ``(feed_id, date, id)`` or a category's ``category_items``; then only
-    the page's rows are read whole."""
+    the page's rows are read whole. ``published_only``: the site's, when
+    some feeds are not published (each entry's feed is then looked up)."""
     if kind == "category":
         c = category_items.c
         date, item_id, scope = c.date, c.item_id, [c.category_id == bindparam("owner")]
     else:
         date, item_id = items.c.date, items.c.id
         scope = [items.c.feed_id == bindparam("owner")] if kind == "feed" else []
+        if published_only:
+            scope.append(items.c.feed_id.not_in(_UNPUBLISHED))
     if after:
         scope.append(date >= bindparam("start", type_=date.type))
     if before:
@@ -139,9 +149,11 @@ def _window_statement(kind: _counts.Kind, after: bool, before: bool) -> Select[A
     return _ITEM_ROWS.where(items.c.id.in_(ids)).order_by(*_NEWEST_FIRST)
 
 
-def _window_query(scope: _counts.Scope, window: _counts.Window, limit: int) -> tuple[Select[Any], dict[str, Any]]:
+def _window_query(
+    scope: _counts.Scope, window: _counts.Window, limit: int, *, published_only: bool = False
+) -> tuple[Select[Any], dict[str, Any]]:
     """The statement and parameters that read a window's items."""
-    statement = _window_statement(scope.kind, window.start is not None, window.end is not None)
+    statement = _window_statement(scope.kind, window.start is not None, window.end is not None, published_only)
     values = {"owner": scope.owner, "start": window.start, "end": window.end, "limit": limit, "skip": window.skip}
     return statement, values
 
@@ -254,7 +266,11 @@ class ItemStore:
         scope = self._scope(feed_id, category_id)
         with self._snapshot() as connection:
             total, window = _counts.locate(connection, scope, page * per_page, per_page)
-            rows = [] if window is None else connection.execute(*_window_query(scope, window, per_page)).all()
+            # The site's counts hold published feeds only; so must its listing.
+            rows: list[Row[Any]] = []
+            if window is not None:
+                private = scope.kind == "site" and connection.execute(_ANY_UNPUBLISHED).first() is not None
+                rows = list(connection.execute(*_window_query(scope, window, per_page, published_only=private)))
         return Page(items=tuple(item_from_row(row) for row in rows), page=page, per_page=per_page, total=total)
 
     def latest(self, limit: int, *, feed_id: int | None = None, category_id: int | None = None) -> list[Item]:
@@ -318,10 +334,13 @@ class ItemStore:
         last = _category_items.last_item_id(connection)
         inserted = bulk_insert(connection, items, _INSERT_COLUMNS, rows)
         tally = _counts.Tally()
+        arrived: Counter[int] = Counter()
         for row in rows:
             tally.add(row[_FEED], row[_DATE])
+            arrived[row[_FEED]] += 1
         memberships = _counts.apply(connection, tally)
         _category_items.file_new(connection, [feed_id for feed_id, categories in memberships.items() if categories], last)
+        _reader.count_arrivals(connection, arrived)
         return inserted
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:
@@ -364,7 +383,9 @@ class ItemStore:
     def delete_for_feed(self, feed_id: int) -> int:
         with self.db.write() as connection:
             _counts.forget_feed(connection, feed_id)
-            return connection.execute(delete(items).where(items.c.feed_id == feed_id)).rowcount
+            deleted: int = connection.execute(delete(items).where(items.c.feed_id == feed_id)).rowcount
+            _reader.recount(connection, [feed_id])
+            return deleted
 
     def delete_older_than(self, cutoff: datetime) -> int:
         """Retention: delete the items dated before ``cutoff``, and count
@@ -378,11 +399,16 @@ class ItemStore:
             old = sorted(set(connection.execute(_FEEDS_BEFORE, {"cutoff": cutoff}).scalars()))
             _counts.lock_feeds(connection, old, "share")
             for start in range(0, len(old), _CHUNK):
-                chosen = and_(items.c.date < cutoff, items.c.feed_id.in_(old[start : start + _CHUNK]))
+                # A starred item stays, however old: a reader kept it.
+                chosen = and_(
+                    items.c.date < cutoff, items.c.feed_id.in_(old[start : start + _CHUNK]), items.c.id.not_in(_reader.STARRED)
+                )
                 for feed_id, date in connection.execute(delete(items).where(chosen).returning(items.c.feed_id, items.c.date)):
                     tally.add(feed_id, date, -1)
                     deleted += 1
             _counts.apply(connection, tally)
+            if deleted:
+                _reader.recount(connection, {feed_id for feed_id, _ in tally.fine})
         return deleted
 
     def count(self, *, feed_id: int | None = None) -> int:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD = "0008"
+HEAD = "0009"
 # Any constant shared by every lenta: the lock is per database, so lentas in
 # different schemas of one database wait for each other's migrations too (rare, harmless).
 ADVISORY_LOCK_KEY = 0x6C656E74614D6967  # "lentaMig"

@@ -32,6 +32,7 @@ from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
+from sqlalchemy import true
 from sqlalchemy.types import TypeDecorator
 
 
@@ -111,6 +112,10 @@ feeds = Table(
     # The error's catalog message and arguments, JSON (migration 0006;
     # lenta.exceptions.ErrorMessage): ``error`` is its English text.
     Column("error_params", Text),
+    # Whether the public pages show the feed (migration 0009): the admin's
+    # feeds are; a feed only a reader subscribed to is not, until the admin
+    # publishes it.
+    Column("published", Boolean, nullable=False, server_default=true()),
     Index(None, "next_check_at"),
 )
 
@@ -136,6 +141,9 @@ items = Table(
     UniqueConstraint("feed_id", "key"),
     Index(None, "date", "id"),
     Index(None, "feed_id", "date", "id"),
+    # A feed's items by arrival (migration 0009): how many came after a
+    # reader's "read through" mark (lenta.storage._reader).
+    Index(None, "feed_id", "id"),
 )
 
 categories = Table(
@@ -334,4 +342,63 @@ fetch_stats = Table(
     Column("count", Integer, nullable=False, server_default="0"),
     Column("seconds", Float, nullable=False, server_default="0"),
     *(Column(bucket_column(bound), Integer, nullable=False, server_default="0") for bound in FETCH_BUCKETS),
+)
+
+
+# -- the personal reader (migration 0009; lenta.storage._reader) ------------------
+
+# A user following a feed. The feed is fetched once however many follow it;
+# what is each user's own lives here and in the tables below. Items of the
+# feed with an id up to ``read_through`` are read unless an item_states row
+# says otherwise; ``unread`` is kept as items are written, read and deleted.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text),  # the user's own title for the feed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_through", Integer, nullable=False, server_default="0"),
+    Column("unread", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("user_id", "feed_id"),
+    Index(None, "feed_id"),
+)
+
+# A user's folders; they nest (``parent_id``), and a subscription may be in
+# several (subscription_folders).
+folders = Table(
+    "folders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("folders.id", ondelete="CASCADE")),
+    Column("name", Text, nullable=False),
+    Index(None, "user_id", "parent_id"),
+)
+
+subscription_folders = Table(
+    "subscription_folders",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True),
+    Column("folder_id", Integer, ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "folder_id"),
+)
+
+# What a user did to one item, where it differs from the default: ``read``
+# NULL means "as the subscription's read_through says"; ``starred_at`` NULL
+# means not starred. ``feed_id`` and ``date`` are the item's, for marking a
+# feed read and for the starred view's order.
+item_states = Table(
+    "item_states",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("feed_id", Integer, nullable=False),
+    Column("read", Boolean),
+    Column("starred_at", UTCDateTime),
+    Column("date", UTCDateTime, nullable=False),
+    Index(None, "user_id", "feed_id", "item_id"),
+    Index(None, "user_id", "date", "item_id"),
+    Index(None, "item_id"),
 )

@@ -38,6 +38,7 @@ from lenta.core import make_lenta
 from lenta.exceptions import CategoryNotFoundError
 from lenta.exceptions import FeedNotFoundError
 from lenta.exceptions import LentaError
+from lenta.exceptions import NotFollowingError
 from lenta.exceptions import UserNotFoundError
 from lenta.i18n import N_
 from lenta.scheduler import RefresherProcess
@@ -47,6 +48,7 @@ from lenta.web import icons
 from lenta.web import ops
 from lenta.web import people
 from lenta.web import public
+from lenta.web import reader
 from lenta.web import websub
 from lenta.web.account import HashGate
 from lenta.web.account import SignInFloodGuard
@@ -56,6 +58,7 @@ from lenta.web.headers import SecurityHeadersMiddleware
 from lenta.web.headers import allowed_hosts
 from lenta.web.limits import BodyLimitMiddleware
 from lenta.web.people import PEOPLE
+from lenta.web.reader import READER
 from lenta.web.render import make_environment
 from lenta.web.render import render
 from lenta.web.security import LoginRequired
@@ -124,6 +127,21 @@ def _routes() -> list[Route | Mount]:
         Route(f"{PEOPLE}/{{user_id}}/edit", people.edit, methods=["POST"]),
         Route(f"{PEOPLE}/{{user_id}}/delete", people.delete_form, methods=["GET"]),
         Route(f"{PEOPLE}/{{user_id}}/delete", people.delete, methods=["POST"]),
+        Route(READER, reader.unread),
+        Route(f"{READER}/all", reader.everything),
+        Route(f"{READER}/starred", reader.starred),
+        Route(f"{READER}/feeds/{{subscription_id}}", reader.feed),
+        Route(f"{READER}/folders/{{folder_id}}", reader.folder),
+        Route(f"{READER}/items/{{item_id}}", reader.item),
+        Route(f"{READER}/items/{{item_id}}/mark", reader.mark, methods=["POST"]),
+        Route(f"{READER}/mark-all-read", reader.mark_all_read, methods=["POST"]),
+        Route(f"{READER}/subscriptions", reader.subscriptions, methods=["GET"]),
+        Route(f"{READER}/subscriptions", reader.follow, methods=["POST"]),
+        Route(f"{READER}/subscriptions/{{subscription_id}}", reader.change_subscription, methods=["POST"]),
+        Route(f"{READER}/subscriptions/{{subscription_id}}/delete", reader.unfollow, methods=["POST"]),
+        Route(f"{READER}/folders", reader.add_folder, methods=["POST"]),
+        Route(f"{READER}/folders/{{folder_id}}/edit", reader.change_folder, methods=["POST"]),
+        Route(f"{READER}/folders/{{folder_id}}/delete", reader.delete_folder, methods=["POST"]),
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -215,6 +233,7 @@ def create_app(settings: Settings, lenta: Lenta | None = None) -> Starlette:
         FeedNotFoundError: _not_found,
         CategoryNotFoundError: _not_found,
         UserNotFoundError: _not_found,
+        NotFollowingError: _not_found,  # another user's ids are not found, whether or not they exist
         LoginRequired: _login_required,
         LentaError: _lenta_error,
     }

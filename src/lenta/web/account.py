@@ -124,10 +124,16 @@ def _refusal_page(language: str, title: str, text: str, status: int, retry_after
     return HTMLResponse(body, status_code=status, headers={"Retry-After": str(retry_after)})
 
 
+def home_of(user: User) -> str:
+    """Where signing in leads when no page asked for it: an admin's pages, a reader's unread items."""
+    return "/admin/config/services/aggregator" if user.is_admin else "/reader"
+
+
 def login_form(request: Request) -> Response:
-    destination = safe_destination(request.query_params.get("destination"))
-    if current_user(request) is not None:
-        return RedirectResponse(destination, status_code=303)
+    destination = safe_destination(request.query_params.get("destination"), fallback="")
+    user = current_user(request)
+    if user is not None:
+        return RedirectResponse(destination or home_of(user), status_code=303)
     return render(request, "user/login.html", {"destination": destination, "error": None, "name": ""})
 
 
@@ -136,7 +142,7 @@ async def login(request: Request) -> Response:
     gate = _gate(request)
     name = str(form.get("name", "")).strip()[:256]
     password = str(form.get("pass", ""))
-    destination = safe_destination(form.get("destination"))
+    destination = safe_destination(form.get("destination"), fallback="")
     lenta: Lenta = request.app.state.lenta
     address = request.client.host if request.client else None
 
@@ -170,7 +176,7 @@ async def login(request: Request) -> Response:
     if user is None:
         error = gettext_for(request, "Sorry, unrecognized username or password.")
         return render(request, "user/login.html", {"destination": destination, "error": error, "name": name}, status_code=400)
-    response = RedirectResponse(destination, status_code=303)
+    response = RedirectResponse(destination or home_of(user), status_code=303)
     sign_in(request, response, user)
     flash(request, gettext_for(request, "Signed in as {name}.", name=user.name))
     return response

@@ -195,6 +195,7 @@ def feed_edit_form(request: Request) -> Response:
         "title": feed.custom_title or "",
         "refresh": "" if feed.refresh is None else str(feed.refresh),
         "categories": list(feed.category_ids),
+        "published": feed.published,
     }
     return render(request, "admin/feed_form.html", {**_feed_form_context(request, values), "feed": feed})
 
@@ -208,11 +209,21 @@ async def feed_edit(request: Request) -> Response:
         return RedirectResponse(f"{ADMIN}/edit/feed/{feed.id}/delete", status_code=303)
     url, title, refresh = _field(form, "url"), _field(form, "title"), _field(form, "refresh")
     category_ids = _category_ids(form)
-    values: dict[str, Any] = {"url": url, "title": title, "refresh": refresh, "categories": category_ids}
+    # Only a form that showed the box says anything about it (an unticked box sends nothing).
+    published = form.get("published") == "1" if form.get("publishing") == "1" else feed.published
+    values: dict[str, Any] = {
+        "url": url,
+        "title": title,
+        "refresh": refresh,
+        "categories": category_ids,
+        "published": published,
+    }
     try:
         changed = lenta.change_feed(
             feed.id, url=url, title=title or None, refresh=_refresh_value(refresh), category_ids=category_ids
         )
+        if changed.published != published:
+            changed = lenta.publish_feed(feed.id, published)
     except LentaError as error:
         context = _feed_form_context(request, values, _error_text(request, error))
         return render(request, "admin/feed_form.html", {**context, "feed": feed}, status_code=400)

@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 
 from lenta.core import Lenta
+from lenta.exceptions import FeedNotFoundError
 from lenta.links import safe_url
 from lenta.site_settings import ITEMS_PER_PAGE
 from lenta.types import Item
@@ -93,6 +94,8 @@ def sources(request: Request) -> Response:
 def source(request: Request) -> Response:
     lenta = _lenta(request)
     feed = lenta.get_feed(path_id(request, "feed_id"))
+    if not feed.published:  # a feed only readers follow is not the site's to show
+        raise FeedNotFoundError(feed.id)
     page = _items_page(request, feed_id=feed.id)
     return render(request, "aggregator/source.html", {"feed": feed, "page": page, "icons": _icons(request, [feed.id])})
 

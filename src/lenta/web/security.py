@@ -182,8 +182,8 @@ def login_url(destination: str) -> str:
     return "/user/login?destination=" + quote(destination, safe="/")
 
 
-def safe_destination(value: Any) -> str:
+def safe_destination(value: Any, fallback: str = "/admin/config/services/aggregator") -> str:
     """Only local paths are followed after login (no open redirects)."""
     if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/admin/config/services/aggregator"
+    return fallback

@@ -1,0 +1,234 @@
+"""One user's personal reader (issue 11): the facade the reader's pages,
+and later the sync APIs, call.
+
+A feed is fetched once however many people follow it: following a URL
+that is already a feed adds no fetch; a new one is checked and fetched
+as an admin's is (:meth:`lenta.core.Lenta.add_and_fetch`), but not
+published on the public pages. Everything else is the user's own, kept by
+:class:`lenta.storage._reader.UserShelf`, which names the user in every
+statement.
+
+    reader = lenta.reader(user)
+    followed = await reader.follow("https://example.org/feed")
+    page = reader.items("unread")
+    reader.mark_all_read(through=page.through)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lenta.core import Lenta
+from lenta.core import normalize_feed_url
+from lenta.credentials import split_userinfo
+from lenta.exceptions import FeedExistsError
+from lenta.exceptions import FeedNotFoundError
+from lenta.exceptions import InvalidInputError
+from lenta.exceptions import NotFollowingError
+from lenta.storage._reader import Cursor
+from lenta.storage._reader import UserShelf
+from lenta.storage._reader import View
+from lenta.types import Folder
+from lenta.types import Followed
+from lenta.types import ReaderItem
+from lenta.types import User
+
+VIEWS: tuple[View, ...] = ("unread", "all", "starred")
+MAX_PER_PAGE = 200
+MAX_NAME_LENGTH = 255
+
+__all__ = ["Cursor", "Reader", "ReaderPage", "VIEWS"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderPage:
+    """A page of a view: its items, where the next page starts (None: this
+    is the last), and the newest item id when it was read, which "mark all
+    read" reaches up to (what arrives after stays unread)."""
+
+    items: tuple[ReaderItem, ...]
+    next: Cursor | None
+    through: int
+
+
+def _name(text: str | None, *, folder: bool = False) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    if len(text) > MAX_NAME_LENGTH:
+        if folder:
+            raise InvalidInputError("A folder name can be at most {n} characters.", n=MAX_NAME_LENGTH)
+        raise InvalidInputError("A title can be at most {n} characters.", n=MAX_NAME_LENGTH)
+    return text or None
+
+
+class Reader:
+    """``user``'s reader; made by :meth:`lenta.core.Lenta.reader`."""
+
+    def __init__(self, lenta: Lenta, user: User, shelf: UserShelf) -> None:
+        self._lenta = lenta
+        self._shelf = shelf
+        self.user = user
+
+    # -- subscriptions ---------------------------------------------------------
+
+    async def follow(self, url: str, *, title: str | None = None, folder_ids: Iterable[int] = ()) -> Followed:
+        """Follow the feed at ``url`` (a page's feed is found by autodiscovery).
+
+        Raises:
+            InvalidFeedURLError, InvalidInputError: bad input.
+            AlreadyFollowingError: the user follows it already.
+            FetchError, ParseError: a new URL that gives no feed.
+            NotFollowingError: one of ``folder_ids`` is not the user's.
+        """
+        title = _name(title)
+        wanted = list(folder_ids)
+        known = {folder.id for folder in self._shelf.folders()}
+        for folder_id in wanted:
+            if folder_id not in known:
+                raise NotFollowingError(folder_id)
+        address, credentials = split_userinfo(normalize_feed_url(url))
+        if credentials:
+            # The feed would be shared with whoever follows the same URL, and so would what the password opens.
+            raise InvalidInputError("A feed you follow cannot have a user name or password in its URL.")
+        try:
+            feed = self._lenta.get_feed(address)
+        except FeedNotFoundError:
+            try:
+                feed = await self._lenta.add_and_fetch(address, published=False)
+            except FeedExistsError as exists:  # a page whose feed is already there
+                feed = self._lenta.get_feed(exists.url)
+        followed = self._shelf.follow(feed.id, self._lenta.clock(), title=title)
+        if wanted:
+            followed = self._shelf.file(followed.id, wanted)
+        return followed
+
+    def unfollow(self, subscription_id: int) -> None:
+        """Stop following; a feed nobody follows any more and the public
+        pages do not show is deleted (nothing would read what it fetches)."""
+        feed_id = self._shelf.unfollow(subscription_id)
+        feed = self._lenta.get_feed(feed_id)
+        if not feed.published and self._lenta.followers(feed_id) == 0:
+            self._lenta.remove_feed(feed_id)
+
+    def followed(self) -> list[Followed]:
+        return self._shelf.followed()
+
+    def subscription(self, subscription_id: int) -> Followed:
+        return self._shelf.get(subscription_id)
+
+    def rename(self, subscription_id: int, title: str | None) -> Followed:
+        return self._shelf.rename(subscription_id, _name(title))
+
+    def file(self, subscription_id: int, folder_ids: Iterable[int]) -> Followed:
+        return self._shelf.file(subscription_id, folder_ids)
+
+    # -- folders -----------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        return self._shelf.folders()
+
+    def folder(self, folder_id: int) -> Folder:
+        for folder in self._shelf.folders():
+            if folder.id == folder_id:
+                return folder
+        raise NotFollowingError(folder_id)
+
+    def add_folder(self, name: str, parent_id: int | None = None) -> Folder:
+        return self._shelf.add_folder(self._folder_name(name), parent_id)
+
+    def change_folder(self, folder_id: int, name: str, parent_id: int | None) -> Folder:
+        return self._shelf.change_folder(folder_id, self._folder_name(name), parent_id)
+
+    def delete_folder(self, folder_id: int) -> None:
+        self.folder(folder_id)
+        self._shelf.delete_folder(folder_id)
+
+    @staticmethod
+    def _folder_name(name: str) -> str:
+        cleaned = _name(name, folder=True)
+        if cleaned is None:
+            raise InvalidInputError("A folder needs a name.")
+        return cleaned
+
+    # -- reading -----------------------------------------------------------------
+
+    def items(
+        self,
+        view: View,
+        *,
+        subscription_id: int | None = None,
+        folder_id: int | None = None,
+        after: Cursor | None = None,
+        per_page: int = 50,
+        oldest_first: bool = False,
+    ) -> ReaderPage:
+        """A page of a view (unread, all, starred), of everything the user
+        follows, one subscription or one folder (with the folders inside it).
+
+        Raises:
+            InvalidInputError: an unknown view, or both a subscription and a folder.
+            NotFollowingError: the subscription or folder is not the user's.
+        """
+        if view not in VIEWS:
+            raise InvalidInputError("No view {view}.", view=view)
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        through = self._shelf.newest_item_id()  # before the items: what arrives after stays unread
+        found = self._shelf.items(
+            view,
+            feed_ids=self._scope(subscription_id, folder_id),
+            after=after,
+            limit=per_page + 1,
+            oldest_first=oldest_first,
+        )
+        shown = tuple(found[:per_page])
+        more = len(found) > per_page and shown
+        next_cursor = Cursor(shown[-1].item.date, shown[-1].item.id) if more else None
+        return ReaderPage(shown, next_cursor, through)
+
+    def _scope(self, subscription_id: int | None, folder_id: int | None) -> list[int] | None:
+        if subscription_id is not None and folder_id is not None:
+            raise InvalidInputError("A view is of one feed or of one folder, not both.")
+        if subscription_id is not None:
+            return [self._shelf.get(subscription_id).feed_id]
+        if folder_id is not None:
+            return self._shelf.feeds_in(folder_id)
+        return None
+
+    def item(self, item_id: int) -> ReaderItem:
+        return self._shelf.item(item_id)
+
+    def neighbors(
+        self,
+        item: ReaderItem,
+        view: View,
+        *,
+        subscription_id: int | None = None,
+        folder_id: int | None = None,
+        oldest_first: bool = False,
+    ) -> tuple[ReaderItem | None, ReaderItem | None]:
+        """(previous, next) of ``item`` in a view's order."""
+        feed_ids = self._scope(subscription_id, folder_id)
+        here = Cursor(item.item.date, item.item.id)
+        after = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=oldest_first)
+        before = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=not oldest_first)
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def mark_read(self, item_ids: Iterable[int]) -> int:
+        return self._shelf.mark(item_ids, True)
+
+    def mark_unread(self, item_ids: Iterable[int]) -> int:
+        return self._shelf.mark(item_ids, False)
+
+    def star(self, item_id: int, starred: bool = True) -> None:
+        self._shelf.star(item_id, starred, self._lenta.clock())
+
+    def mark_all_read(self, *, through: int, subscription_id: int | None = None, folder_id: int | None = None) -> None:
+        """Mark read every item up to id ``through`` (a :class:`ReaderPage`'s:
+        the newest when the list was shown) of everything, a subscription or
+        a folder; items that arrived since stay unread."""
+        self._shelf.mark_all_read(self._scope(subscription_id, folder_id), max(0, through))
+
+    def unread_total(self) -> int:
+        return self._shelf.unread_total()

@@ -1,0 +1,551 @@
+"""The personal reader's storage: each user's subscriptions, folders and
+item states (issue 11).
+
+Everything a user owns is reached through :class:`UserShelf`, made for
+one user id by :meth:`ReaderStore.of`: every statement it runs names that
+user, so a handler cannot read or change another user's data by passing
+the other's ids. An id that is not the user's is "not found"
+(:class:`~lenta.exceptions.NotFollowingError`), whether or not it exists.
+
+Read state without a row per user and item: a subscription's items with
+an id up to its ``read_through`` are read, the others unread, unless an
+``item_states`` row of the user says otherwise (``read`` TRUE or FALSE;
+NULL: as ``read_through`` says). Marking everything read moves
+``read_through`` to the newest item the reader had seen, so items that
+arrived meanwhile stay unread. Item ids grow as items arrive.
+
+``subscriptions.unread`` is kept exact in the transactions that change
+it: items arriving (:func:`count_arrivals`, from the item writer), a read
+or unread mark, marking all read, and items deleted (:func:`recount`).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from typing import Literal
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import Connection
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import delete
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import tuple_
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from lenta.exceptions import AlreadyFollowingError
+from lenta.exceptions import InvalidInputError
+from lenta.exceptions import NotFollowingError
+from lenta.storage import _counts
+from lenta.storage._base import Database
+from lenta.storage.schema import feeds
+from lenta.storage.schema import folders
+from lenta.storage.schema import item_states
+from lenta.storage.schema import items
+from lenta.storage.schema import subscription_folders
+from lenta.storage.schema import subscriptions
+from lenta.types import Folder
+from lenta.types import Followed
+from lenta.types import ReaderItem
+
+View = Literal["unread", "all", "starred"]
+_CHUNK = 500
+MAX_FOLDER_DEPTH = 16  # folders nested deeper are refused: a tree a person reads, not a chain
+
+# Items starred by anyone: retention keeps them.
+STARRED = select(item_states.c.item_id).where(item_states.c.starred_at.is_not(None))
+
+_s = subscriptions.c
+_st = item_states.c
+
+
+def count_arrivals(connection: Connection, arrived: Mapping[int, int]) -> None:
+    """New items of feeds (feed id → how many), in the transaction that
+    inserted them: unread for every follower (their ids are above any
+    ``read_through``)."""
+    rows = [{"feed": feed_id, "n": n} for feed_id, n in sorted(arrived.items()) if n]
+    if rows:
+        connection.execute(
+            update(subscriptions).where(_s.feed_id == bindparam("feed")).values(unread=_s.unread + bindparam("n")), rows
+        )
+
+
+def _unread_formula() -> Any:
+    """The unread count of the subscription row being updated, from scratch:
+    its feed's items after ``read_through``, less those marked read, plus
+    those before it marked unread."""
+    after = (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.feed_id == _s.feed_id, items.c.id > _s.read_through)
+        .scalar_subquery()
+    )
+    marked = item_states.alias("marked")
+    read_after = (
+        select(func.count())
+        .select_from(marked)
+        .where(
+            marked.c.user_id == _s.user_id,
+            marked.c.feed_id == _s.feed_id,
+            marked.c.read == true(),
+            marked.c.item_id > _s.read_through,
+        )
+        .scalar_subquery()
+    )
+    unread_before = (
+        select(func.count())
+        .select_from(marked)
+        .where(
+            marked.c.user_id == _s.user_id,
+            marked.c.feed_id == _s.feed_id,
+            marked.c.read == false(),
+            marked.c.item_id <= _s.read_through,
+        )
+        .scalar_subquery()
+    )
+    return after - read_after + unread_before
+
+
+def recount(connection: Connection, feed_ids: Iterable[int], *, user_id: int | None = None) -> None:
+    """Count the unread items of the subscriptions to ``feed_ids`` (of one
+    user, or of everyone) again: after items were deleted, or marked in bulk."""
+    ids = sorted(set(feed_ids))
+    for start in range(0, len(ids), _CHUNK):
+        where: list[ColumnElement[bool]] = [_s.feed_id.in_(ids[start : start + _CHUNK])]
+        if user_id is not None:
+            where.append(_s.user_id == user_id)
+        connection.execute(update(subscriptions).where(*where).values(unread=_unread_formula()))
+
+
+def _forget_unmarked(connection: Connection, user_id: int) -> None:
+    """Drop the user's state rows that say nothing (neither read nor starred)."""
+    connection.execute(delete(item_states).where(_st.user_id == user_id, _st.read.is_(None), _st.starred_at.is_(None)))
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a listing goes on from: after the item dated ``date`` with id
+    ``item_id`` in the listing's order (keyset paging: no offset walk)."""
+
+    date: datetime
+    item_id: int
+
+
+class ReaderStore:
+    """The reader's tables; one user's part through :meth:`of`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def of(self, user_id: int) -> UserShelf:
+        return UserShelf(self.db, user_id)
+
+    def followers(self, feed_id: int) -> int:
+        """How many users follow a feed."""
+        with self.db.read() as connection:
+            return int(connection.execute(select(func.count()).where(_s.feed_id == feed_id)).scalar_one())
+
+
+def _display_title(custom: str | None, feed_title: str | None, url: str) -> str:
+    return custom or feed_title or url
+
+
+_FOLLOWED_COLUMNS = (
+    _s.id,
+    _s.feed_id,
+    _s.title,
+    _s.unread,
+    _s.created_at,
+    feeds.c.custom_title,
+    feeds.c.feed_title,
+    feeds.c.url,
+    feeds.c.site_url,
+    feeds.c.error,
+)
+
+
+class UserShelf:
+    """One user's subscriptions, folders and item states. Every statement
+    names the user; ids of anyone else's are not found."""
+
+    def __init__(self, db: Database, user_id: int) -> None:
+        self.db = db
+        self.user_id = user_id
+
+    # -- subscriptions -------------------------------------------------------
+
+    def follow(self, feed_id: int, now: datetime, *, title: str | None = None) -> Followed:
+        """Follow a feed: every item it has is unread. Raises AlreadyFollowingError."""
+        with self.db.write() as connection:
+            url = connection.execute(select(feeds.c.url).where(feeds.c.id == feed_id)).scalar()
+            if url is None:
+                raise NotFollowingError(feed_id)
+            unread = _counts.total(connection, _counts.Scope("feed", feed_id))
+            try:
+                with connection.begin_nested():
+                    new_id = connection.execute(
+                        insert(subscriptions)
+                        .values(user_id=self.user_id, feed_id=feed_id, title=title, created_at=now, read_through=0, unread=unread)
+                        .returning(_s.id)
+                    ).scalar_one()
+            except IntegrityError:
+                raise AlreadyFollowingError(url) from None
+            return self._followed(connection, new_id)
+
+    def unfollow(self, subscription_id: int) -> int:
+        """Stop following; the user's marks and stars on the feed's items go
+        too. Returns the feed's id."""
+        with self.db.write() as connection:
+            feed_id = self._feed_of(connection, subscription_id)
+            connection.execute(delete(item_states).where(_st.user_id == self.user_id, _st.feed_id == feed_id))
+            connection.execute(delete(subscriptions).where(_s.id == subscription_id, _s.user_id == self.user_id))
+            return feed_id
+
+    def followed(self) -> list[Followed]:
+        """The user's subscriptions by title, with unread counts and folders."""
+        with self.db.read() as connection:
+            rows = connection.execute(
+                select(*_FOLLOWED_COLUMNS).join(feeds, feeds.c.id == _s.feed_id).where(_s.user_id == self.user_id)
+            ).all()
+            memberships = self._memberships(connection)
+        found = [_followed_from_row(row, memberships.get(row.id, ())) for row in rows]
+        return sorted(found, key=lambda f: (f.title.casefold(), f.id))
+
+    def get(self, subscription_id: int) -> Followed:
+        with self.db.read() as connection:
+            return self._followed(connection, subscription_id)
+
+    def by_feed(self, feed_id: int) -> Followed:
+        with self.db.read() as connection:
+            found = connection.execute(select(_s.id).where(_s.user_id == self.user_id, _s.feed_id == feed_id)).scalar()
+            if found is None:
+                raise NotFollowingError(feed_id)
+            return self._followed(connection, found)
+
+    def rename(self, subscription_id: int, title: str | None) -> Followed:
+        with self.db.write() as connection:
+            self._feed_of(connection, subscription_id)
+            connection.execute(
+                update(subscriptions).where(_s.id == subscription_id, _s.user_id == self.user_id).values(title=title)
+            )
+            return self._followed(connection, subscription_id)
+
+    def _followed(self, connection: Connection, subscription_id: int) -> Followed:
+        row = connection.execute(
+            select(*_FOLLOWED_COLUMNS)
+            .join(feeds, feeds.c.id == _s.feed_id)
+            .where(_s.id == subscription_id, _s.user_id == self.user_id)
+        ).first()
+        if row is None:
+            raise NotFollowingError(subscription_id)
+        return _followed_from_row(row, self._memberships(connection, [subscription_id]).get(subscription_id, ()))
+
+    def _feed_of(self, connection: Connection, subscription_id: int) -> int:
+        feed_id = connection.execute(select(_s.feed_id).where(_s.id == subscription_id, _s.user_id == self.user_id)).scalar()
+        if feed_id is None:
+            raise NotFollowingError(subscription_id)
+        return int(feed_id)
+
+    def _memberships(self, connection: Connection, subscription_ids: Sequence[int] | None = None) -> dict[int, tuple[int, ...]]:
+        m = subscription_folders.c
+        query = (
+            select(m.subscription_id, m.folder_id)
+            .join(subscriptions, _s.id == m.subscription_id)
+            .where(_s.user_id == self.user_id)
+            .order_by(m.folder_id)
+        )
+        if subscription_ids is not None:
+            query = query.where(m.subscription_id.in_(list(subscription_ids)))
+        found: dict[int, list[int]] = {}
+        for subscription_id, folder_id in connection.execute(query):
+            found.setdefault(subscription_id, []).append(folder_id)
+        return {key: tuple(value) for key, value in found.items()}
+
+    # -- folders -------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        with self.db.read() as connection:
+            return self._folders(connection)
+
+    def _folders(self, connection: Connection) -> list[Folder]:
+        c = folders.c
+        rows = connection.execute(select(c.id, c.name, c.parent_id).where(c.user_id == self.user_id)).all()
+        return sorted((Folder(row.id, row.name, row.parent_id) for row in rows), key=lambda f: (f.name.casefold(), f.id))
+
+    def add_folder(self, name: str, parent_id: int | None = None) -> Folder:
+        with self.db.write() as connection:
+            known = {f.id: f for f in self._folders(connection)}
+            self._check_place(known, name, parent_id, moving=None)
+            new_id = connection.execute(
+                insert(folders).values(user_id=self.user_id, name=name, parent_id=parent_id).returning(folders.c.id)
+            ).scalar_one()
+            return Folder(new_id, name, parent_id)
+
+    def change_folder(self, folder_id: int, name: str, parent_id: int | None) -> Folder:
+        """Rename a folder and put it under ``parent_id`` (None: at the top)."""
+        with self.db.write() as connection:
+            known = {f.id: f for f in self._folders(connection)}
+            if folder_id not in known:
+                raise NotFollowingError(folder_id)
+            self._check_place(known, name, parent_id, moving=folder_id)
+            connection.execute(
+                update(folders)
+                .where(folders.c.id == folder_id, folders.c.user_id == self.user_id)
+                .values(name=name, parent_id=parent_id)
+            )
+            return Folder(folder_id, name, parent_id)
+
+    def delete_folder(self, folder_id: int) -> None:
+        """Delete a folder and the folders inside it; the subscriptions stay."""
+        with self.db.write() as connection:
+            doomed = sorted(descendants({f.id: f for f in self._folders(connection)}, folder_id))
+            connection.execute(delete(folders).where(folders.c.id.in_(doomed), folders.c.user_id == self.user_id))
+
+    @staticmethod
+    def _check_place(known: Mapping[int, Folder], name: str, parent_id: int | None, *, moving: int | None) -> None:
+        if parent_id is not None and parent_id not in known:
+            raise NotFollowingError(parent_id)
+        if moving is not None and parent_id is not None and parent_id in descendants(known, moving):
+            raise InvalidInputError("A folder cannot be put inside itself.")
+        depth, cursor = 1, parent_id
+        while cursor is not None:
+            depth += 1
+            cursor = known[cursor].parent_id
+        if depth > MAX_FOLDER_DEPTH:
+            raise InvalidInputError("Folders nest at most {depth} deep.", depth=MAX_FOLDER_DEPTH)
+        if any(f.parent_id == parent_id and f.name.casefold() == name.casefold() and f.id != moving for f in known.values()):
+            raise InvalidInputError("There is already a folder named {name} there.", name=name)
+
+    def file(self, subscription_id: int, folder_ids: Iterable[int]) -> Followed:
+        """Put a subscription in exactly these folders (none: in no folder)."""
+        wanted = set(folder_ids)
+        with self.db.write() as connection:
+            self._feed_of(connection, subscription_id)
+            known = {f.id for f in self._folders(connection)}
+            for folder_id in wanted - known:
+                raise NotFollowingError(folder_id)
+            m = subscription_folders.c
+            connection.execute(delete(subscription_folders).where(m.subscription_id == subscription_id))
+            if wanted:
+                connection.execute(
+                    insert(subscription_folders),
+                    [{"subscription_id": subscription_id, "folder_id": folder_id} for folder_id in sorted(wanted)],
+                )
+            return self._followed(connection, subscription_id)
+
+    def feeds_in(self, folder_id: int | None) -> list[int]:
+        """The feed ids of a folder and of the folders inside it; None: every followed feed."""
+        with self.db.read() as connection:
+            return self._feeds_in(connection, folder_id)
+
+    def _feeds_in(self, connection: Connection, folder_id: int | None) -> list[int]:
+        if folder_id is None:
+            return list(connection.execute(select(_s.feed_id).where(_s.user_id == self.user_id)).scalars())
+        known = {f.id: f for f in self._folders(connection)}
+        if folder_id not in known:
+            raise NotFollowingError(folder_id)
+        inside = sorted(descendants(known, folder_id))
+        m = subscription_folders.c
+        query = (
+            select(_s.feed_id)
+            .join(subscription_folders, m.subscription_id == _s.id)
+            .where(_s.user_id == self.user_id, m.folder_id.in_(inside))
+            .distinct()
+        )
+        return list(connection.execute(query).scalars())
+
+    # -- items ---------------------------------------------------------------
+
+    def items(
+        self,
+        view: View,
+        *,
+        feed_ids: Sequence[int] | None = None,
+        after: Cursor | None = None,
+        limit: int = 50,
+        oldest_first: bool = False,
+    ) -> list[ReaderItem]:
+        """The user's items in a view, newest (or oldest) first, from
+        ``after`` on; of some of their feeds (``feed_ids``) or all."""
+        query = self._item_query(view, feed_ids, oldest_first).limit(limit)
+        if after is not None:
+            position = tuple_(items.c.date, items.c.id)
+            point = tuple_(bindparam("cursor_date", after.date, type_=items.c.date.type), bindparam("cursor_id", after.item_id))
+            query = query.where(position > point if oldest_first else position < point)
+        with self.db.read() as connection:
+            return [_reader_item(row) for row in connection.execute(query)]
+
+    def item(self, item_id: int) -> ReaderItem:
+        """One of the user's items (of a feed they follow)."""
+        with self.db.read() as connection:
+            row = connection.execute(self._item_query("all", None, False).where(items.c.id == item_id)).first()
+        if row is None:
+            raise NotFollowingError(item_id)
+        return _reader_item(row)
+
+    def _item_query(self, view: View, feed_ids: Sequence[int] | None, oldest_first: bool) -> Select[Any]:
+        from lenta.storage._items import _ROW_COLUMNS  # the public listings' columns, read the same way
+
+        read = _read_expression()
+        query = (
+            select(*_ROW_COLUMNS, read.label("is_read"), _st.starred_at, _s.title.label("own_title"))
+            .select_from(
+                items.join(feeds, feeds.c.id == items.c.feed_id)
+                .join(subscriptions, and_(_s.feed_id == items.c.feed_id, _s.user_id == self.user_id))
+                .outerjoin(item_states, and_(_st.user_id == self.user_id, _st.item_id == items.c.id))
+            )
+            .order_by(*((items.c.date, items.c.id) if oldest_first else (items.c.date.desc(), items.c.id.desc())))
+        )
+        if view == "unread":
+            query = query.where(read == false())
+        elif view == "starred":
+            query = query.where(_st.starred_at.is_not(None))
+        if feed_ids is not None:
+            query = query.where(items.c.feed_id.in_(list(feed_ids)))
+        return query
+
+    def newest_item_id(self) -> int:
+        """The newest item's id: what "mark all read" reaches up to, read
+        when a listing is shown."""
+        with self.db.read() as connection:
+            return int(connection.execute(select(func.max(items.c.id))).scalar() or 0)
+
+    def mark(self, item_ids: Iterable[int], read: bool) -> int:
+        """Mark items read or unread; returns how many changed. Items not in a
+        followed feed are not found."""
+        changed = 0
+        with self.db.write() as connection:
+            for item_id in sorted(set(item_ids)):
+                feed_id, through, date, state_read, starred_at = self._state(connection, item_id)
+                default = item_id <= through
+                current = default if state_read is None else bool(state_read)
+                if current == read:
+                    continue
+                self._put_state(connection, item_id, feed_id, date, None if read == default else read, starred_at)
+                connection.execute(
+                    update(subscriptions)
+                    .where(_s.user_id == self.user_id, _s.feed_id == feed_id)
+                    .values(unread=_s.unread + (-1 if read else 1))
+                )
+                changed += 1
+        return changed
+
+    def star(self, item_id: int, starred: bool, now: datetime) -> None:
+        with self.db.write() as connection:
+            feed_id, _, date, state_read, starred_at = self._state(connection, item_id)
+            if (starred_at is not None) == starred:
+                return
+            self._put_state(connection, item_id, feed_id, date, state_read, now if starred else None)
+
+    def mark_all_read(self, feed_ids: Sequence[int] | None, through: int) -> None:
+        """Every item up to id ``through`` (the newest the reader had seen) of
+        these feeds (None: all the user follows) read; newer ones stay as they are."""
+        with self.db.write() as connection:
+            chunks: list[list[int] | None]
+            if feed_ids is None:
+                chunks = [None]
+            else:
+                ids = sorted(set(feed_ids))
+                chunks = [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+            for chunk in chunks:
+                mine: list[ColumnElement[bool]] = [_s.user_id == self.user_id]
+                marks: list[ColumnElement[bool]] = [_st.user_id == self.user_id, _st.item_id <= through]
+                if chunk is not None:
+                    mine.append(_s.feed_id.in_(chunk))
+                    marks.append(_st.feed_id.in_(chunk))
+                connection.execute(
+                    update(subscriptions)
+                    .where(*mine)
+                    .values(read_through=case((_s.read_through < through, through), else_=_s.read_through))
+                )
+                connection.execute(update(item_states).where(*marks, _st.read.is_not(None)).values(read=None))
+                _forget_unmarked(connection, self.user_id)
+                connection.execute(update(subscriptions).where(*mine).values(unread=_unread_formula()))
+
+    def unread_total(self) -> int:
+        with self.db.read() as connection:
+            found = connection.execute(select(func.sum(_s.unread)).where(_s.user_id == self.user_id)).scalar()
+            return int(found or 0)
+
+    def _state(self, connection: Connection, item_id: int) -> tuple[int, int, datetime, bool | None, datetime | None]:
+        row = connection.execute(
+            select(items.c.feed_id, _s.read_through, items.c.date, _st.read, _st.starred_at)
+            .select_from(
+                items.join(subscriptions, and_(_s.feed_id == items.c.feed_id, _s.user_id == self.user_id)).outerjoin(
+                    item_states, and_(_st.user_id == self.user_id, _st.item_id == items.c.id)
+                )
+            )
+            .where(items.c.id == item_id)
+        ).first()
+        if row is None:
+            raise NotFollowingError(item_id)
+        return row[0], row[1], row[2], row[3], row[4]
+
+    def _put_state(
+        self, connection: Connection, item_id: int, feed_id: int, date: datetime, read: bool | None, starred_at: datetime | None
+    ) -> None:
+        key = and_(_st.user_id == self.user_id, _st.item_id == item_id)
+        if read is None and starred_at is None:
+            connection.execute(delete(item_states).where(key))
+            return
+        values = {"read": read, "starred_at": starred_at}
+        if connection.execute(update(item_states).where(key).values(**values)).rowcount == 0:
+            connection.execute(
+                insert(item_states).values(user_id=self.user_id, item_id=item_id, feed_id=feed_id, date=date, **values)
+            )
+
+
+def descendants(known: Mapping[int, Folder], folder_id: int) -> set[int]:
+    """A folder's id with those of every folder inside it, at any depth."""
+    children: dict[int | None, builtins.list[int]] = {}
+    for folder in known.values():
+        children.setdefault(folder.parent_id, []).append(folder.id)
+    found, todo = set(), [folder_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
+
+
+def _read_expression() -> Any:
+    """Whether the joined item is read for the joined subscription's user."""
+    return case((_st.read.is_not(None), _st.read), else_=items.c.id <= _s.read_through)
+
+
+def _followed_from_row(row: Any, folder_ids: tuple[int, ...]) -> Followed:
+    return Followed(
+        id=row.id,
+        feed_id=row.feed_id,
+        title=_display_title(row.title, row.custom_title or row.feed_title, row.url),
+        custom_title=row.title,
+        url=row.url,
+        site_url=row.site_url,
+        unread=max(0, int(row.unread)),
+        folder_ids=folder_ids,
+        error=row.error,
+        created_at=row.created_at,
+    )
+
+
+def _reader_item(row: Any) -> ReaderItem:
+    from lenta.storage._items import item_from_row
+
+    item = item_from_row(row)
+    return ReaderItem(
+        item=item, read=bool(row.is_read), starred=row.starred_at is not None, feed_title=row.own_title or item.feed_title
+    )

@@ -1,0 +1,339 @@
+"""The personal reader's pages (issue 11): a signed-in user's unread, all
+and starred items, by feed and by folder, one item at a time, and their
+subscriptions and folders.
+
+Every page works without JavaScript: actions are forms that post and come
+back (``back``, a local path). Each handler gets the user's
+:class:`~lenta.reader.Reader`, whose storage names the user in every
+statement, so another user's ids are simply not found (404).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
+
+from lenta import i18n
+from lenta.core import Lenta
+from lenta.exceptions import InvalidInputError
+from lenta.exceptions import LentaError
+from lenta.reader import VIEWS
+from lenta.reader import Cursor
+from lenta.reader import Reader
+from lenta.reader import ReaderPage
+from lenta.storage._reader import View
+from lenta.types import Folder
+from lenta.types import Followed
+from lenta.types import User
+from lenta.web.params import path_id
+from lenta.web.render import flash
+from lenta.web.render import gettext_for
+from lenta.web.render import render
+from lenta.web.security import LoginRequired
+from lenta.web.security import checked_form
+from lenta.web.security import current_user
+from lenta.web.security import safe_destination
+
+READER = "/reader"
+PER_PAGE = 30
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _lenta(request: Request) -> Lenta:
+    lenta: Lenta = request.app.state.lenta
+    return lenta
+
+
+def _reader(request: Request) -> Reader:
+    user: User | None = current_user(request)
+    if user is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return _lenta(request).reader(user)
+
+
+def _error_text(request: Request, error: LentaError) -> str:
+    return i18n.translate_error(error, request.state.language)
+
+
+def cursor_param(cursor: Cursor) -> str:
+    """A cursor as the ``after`` parameter: the item's date in microseconds since 1970, a dash, its id."""
+    return f"{(cursor.date - _EPOCH) // timedelta(microseconds=1)}-{cursor.item_id}"
+
+
+def _cursor(request: Request) -> Cursor | None:
+    raw = request.query_params.get("after")
+    if not raw:
+        return None
+    micros, _, item_id = raw.partition("-")
+    try:
+        # Bounded before arithmetic: a date Python cannot hold is no cursor of ours.
+        if not item_id.isdigit() or len(item_id) > 18 or len(micros.lstrip("-")) > 17:
+            raise ValueError(raw)
+        return Cursor(_EPOCH + timedelta(microseconds=int(micros)), int(item_id))
+    except (ValueError, OverflowError):
+        raise InvalidInputError("Not a position in a list: {value}.", value=raw[:40]) from None
+
+
+def _view(request: Request, default: View = "unread") -> View:
+    raw = request.query_params.get("view", default)
+    for view in VIEWS:
+        if raw == view:
+            return view
+    raise InvalidInputError("No view {view}.", view=raw[:20])
+
+
+def _nav(reader: Reader) -> dict[str, Any]:
+    """The navigation beside every reader page: folders (nested) and feeds,
+    with unread counts summed from the subscriptions (no count query)."""
+    followed = reader.followed()
+    folders = reader.folders()
+    children: dict[int | None, list[Folder]] = {}
+    for folder in folders:
+        children.setdefault(folder.parent_id, []).append(folder)
+    by_folder: dict[int, list[Followed]] = {}
+    for f in followed:
+        for folder_id in f.folder_ids:
+            by_folder.setdefault(folder_id, []).append(f)
+
+    def unread_in(folder_id: int) -> int:
+        seen: dict[int, int] = {}
+        todo = [folder_id]
+        while todo:
+            current = todo.pop()
+            for f in by_folder.get(current, ()):
+                seen[f.id] = f.unread
+            todo.extend(child.id for child in children.get(current, ()))
+        return sum(seen.values())
+
+    tree: list[tuple[int, Folder, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for folder in children.get(parent, ()):
+            tree.append((depth, folder, unread_in(folder.id)))
+            walk(folder.id, depth + 1)
+
+    walk(None, 0)
+    return {
+        "followed": followed,
+        "folder_tree": tree,
+        "folders": folders,
+        "unread_total": sum(f.unread for f in followed),
+    }
+
+
+def _page_links(request: Request, page: ReaderPage) -> dict[str, Any]:
+    if page.next is None:
+        return {"next_url": None}
+    params = dict(request.query_params)
+    params["after"] = cursor_param(page.next)
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return {"next_url": f"{request.url.path}?{query}"}
+
+
+def _river(
+    request: Request,
+    *,
+    view: View,
+    title: str,
+    subscription: Followed | None = None,
+    folder: Folder | None = None,
+) -> Response:
+    reader = _reader(request)
+    oldest_first = request.query_params.get("order") == "oldest"
+    page = reader.items(
+        view,
+        subscription_id=subscription.id if subscription else None,
+        folder_id=folder.id if folder else None,
+        after=_cursor(request),
+        per_page=PER_PAGE,
+        oldest_first=oldest_first,
+    )
+    context = {
+        "page": page,
+        "view": view,
+        "heading": title,
+        "subscription": subscription,
+        "folder": folder,
+        "oldest_first": oldest_first,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "base": request.url.path,
+        **_nav(reader),
+        **_page_links(request, page),
+    }
+    return render(request, "reader/river.html", context)
+
+
+def unread(request: Request) -> Response:
+    return _river(request, view="unread", title=gettext_for(request, "Unread"))
+
+
+def everything(request: Request) -> Response:
+    return _river(request, view="all", title=gettext_for(request, "All items"))
+
+
+def starred(request: Request) -> Response:
+    return _river(request, view="starred", title=gettext_for(request, "Starred"))
+
+
+def feed(request: Request) -> Response:
+    reader = _reader(request)
+    subscription = reader.subscription(path_id(request, "subscription_id"))
+    return _river(request, view=_view(request), title=subscription.title, subscription=subscription)
+
+
+def folder(request: Request) -> Response:
+    reader = _reader(request)
+    found = reader.folder(path_id(request, "folder_id"))
+    return _river(request, view=_view(request), title=found.name, folder=found)
+
+
+def item(request: Request) -> Response:
+    reader = _reader(request)
+    found = reader.item(path_id(request, "item_id"))
+    if not found.read:
+        reader.mark_read([found.item.id])  # read on open, as in Miniflux and FreshRSS
+    view = _view(request, "all")
+    previous, following = reader.neighbors(found, view)
+    return render(
+        request,
+        "reader/item.html",
+        {
+            "entry": found,
+            "view": view,
+            "previous": previous,
+            "following": following,
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **_nav(reader),
+        },
+    )
+
+
+def _back(form: FormData, fallback: str = READER) -> str:
+    back = form.get("back")
+    return safe_destination(back) if isinstance(back, str) and back.startswith(READER) else fallback
+
+
+async def mark(request: Request) -> Response:
+    reader = _reader(request)
+    item_id = path_id(request, "item_id")
+    form = await checked_form(request)
+    action = str(form.get("action", ""))
+    if action == "read":
+        await run_in_threadpool(reader.mark_read, [item_id])
+    elif action == "unread":
+        await run_in_threadpool(reader.mark_unread, [item_id])
+    elif action in ("star", "unstar"):
+        await run_in_threadpool(reader.star, item_id, action == "star")
+    else:
+        raise InvalidInputError("No action {action}.", action=action[:20])
+    if request.headers.get("x-requested-with") == "fetch":  # the page's script: no reload
+        return Response(status_code=204)
+    return RedirectResponse(_back(form), status_code=303)
+
+
+def _optional_id(form: FormData, name: str) -> int | None:
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInputError("Not an id: {value}.", value=raw[:20])
+    return int(raw)
+
+
+async def mark_all_read(request: Request) -> Response:
+    reader = _reader(request)
+    form = await checked_form(request)
+    through = _optional_id(form, "through")
+    if through is None:
+        raise InvalidInputError("Not an id: {value}.", value="")
+    await run_in_threadpool(
+        reader.mark_all_read,
+        through=through,
+        subscription_id=_optional_id(form, "subscription_id"),
+        folder_id=_optional_id(form, "folder_id"),
+    )
+    flash(request, gettext_for(request, "Marked as read."))
+    return RedirectResponse(_back(form), status_code=303)
+
+
+# -- subscriptions and folders ---------------------------------------------------
+
+SUBSCRIPTIONS = f"{READER}/subscriptions"
+
+
+def subscriptions(request: Request) -> Response:
+    reader = _reader(request)
+    return render(request, "reader/subscriptions.html", {"error": None, "url": "", **_nav(reader)})
+
+
+async def follow(request: Request) -> Response:
+    reader = _reader(request)
+    form = await checked_form(request)
+    url = str(form.get("url", "")).strip()
+    folder_id = _optional_id(form, "folder_id")
+    try:
+        followed = await reader.follow(url, folder_ids=[folder_id] if folder_id is not None else [])
+    except LentaError as error:
+        context = {"error": _error_text(request, error), "url": url, **_nav(reader)}
+        return render(request, "reader/subscriptions.html", context, status_code=400)
+    flash(request, gettext_for(request, "You now follow {title}.", title=followed.title))
+    return RedirectResponse(f"{READER}/feeds/{followed.id}", status_code=303)
+
+
+async def change_subscription(request: Request) -> Response:
+    reader = _reader(request)
+    subscription_id = path_id(request, "subscription_id")
+    form = await checked_form(request)
+    title = str(form.get("title", "")).strip() or None
+    folder_ids = [int(value) for value in form.getlist("folder_id") if isinstance(value, str) and value.isdigit()]
+    await run_in_threadpool(reader.rename, subscription_id, title)
+    await run_in_threadpool(reader.file, subscription_id, folder_ids)
+    flash(request, gettext_for(request, "Saved."))
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+
+
+async def unfollow(request: Request) -> Response:
+    reader = _reader(request)
+    subscription_id = path_id(request, "subscription_id")
+    await checked_form(request)
+    title = reader.subscription(subscription_id).title
+    await run_in_threadpool(reader.unfollow, subscription_id)
+    flash(request, gettext_for(request, "You no longer follow {title}.", title=title))
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+
+
+async def add_folder(request: Request) -> Response:
+    reader = _reader(request)
+    form = await checked_form(request)
+    try:
+        await run_in_threadpool(reader.add_folder, str(form.get("name", "")), _optional_id(form, "parent_id"))
+    except InvalidInputError as error:
+        flash(request, _error_text(request, error), "error")
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+
+
+async def change_folder(request: Request) -> Response:
+    reader = _reader(request)
+    folder_id = path_id(request, "folder_id")
+    form = await checked_form(request)
+    try:
+        await run_in_threadpool(reader.change_folder, folder_id, str(form.get("name", "")), _optional_id(form, "parent_id"))
+    except InvalidInputError as error:
+        flash(request, _error_text(request, error), "error")
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+
+
+async def delete_folder(request: Request) -> Response:
+    reader = _reader(request)
+    folder_id = path_id(request, "folder_id")
+    await checked_form(request)
+    await run_in_threadpool(reader.delete_folder, folder_id)
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)

@@ -1,0 +1,183 @@
+"""The personal reader's pages over real HTTP (uvicorn on 127.0.0.1): a
+reader signs in and lands on their unread items, follows, reads, stars,
+marks all read, files feeds in folders; every reader route tried with
+another user's ids answers 404; Russian pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from httpserver import LocalServer
+from httpserver import Reply
+from test_reader import RSS
+from test_reader import feed_xml
+from test_web import PASSWORD
+from test_web import client
+from test_web import form_token
+from webserver import AppServer
+
+from lenta.config import Settings
+from lenta.core import Lenta
+from lenta.web import create_app
+
+
+@pytest.fixture
+def site(lenta: Lenta, settings: Settings) -> Iterator[tuple[AppServer, LocalServer]]:
+    lenta.add_user("admin", PASSWORD, is_admin=True)
+    lenta.add_user("ann", PASSWORD)
+    lenta.add_user("bob", PASSWORD)
+    routes = {
+        "/alpha.xml": Reply(body=feed_xml("Alpha", range(1, 6)), headers=RSS),
+        "/beta.xml": Reply(body=feed_xml("Beta", range(1, 4)), headers=RSS),
+    }
+    with LocalServer(routes) as feeds, AppServer(create_app(settings, lenta)) as web:
+        yield web, feeds
+
+
+@contextlib.contextmanager
+def signed_in(web: AppServer, name: str, language: str = "en") -> Iterator[tuple[httpx.Client, str]]:
+    """A client signed in as ``name`` (no destination asked for) and where the sign-in led."""
+    with client(web, language) as http:
+        token = form_token(http.get("/user/login").text)
+        response = http.post("/user/login", data={"csrf_token": token, "name": name, "pass": PASSWORD})
+        assert response.status_code == 303, response.text
+        yield http, response.headers["location"]
+
+
+def token_of(http: httpx.Client, path: str = "/reader") -> str:
+    return form_token(http.get(path).text)
+
+
+def test_a_reader_signs_in_follows_reads_and_stars(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (http, landing):
+        assert landing == "/reader"  # a reader lands on their items, not on a 403
+        assert "You follow no feeds yet." in http.get("/reader").text
+        token = token_of(http, "/reader/subscriptions")
+        followed = http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        assert followed.status_code == 303 and followed.headers["location"].startswith("/reader/feeds/")
+        page = http.get("/reader").text
+        assert page.count("data-item=") == 5 and "Alpha 5" in page
+        assert re.search(r'Alpha</a> <span class="unread-count">5</span>', page)
+        item_id = int(re.findall(r'data-item="(\d+)"', page)[0])
+        # Opening an item marks it read; the navigation counts it.
+        opened = http.get(f"/reader/items/{item_id}")
+        assert opened.status_code == 200 and "Body 5" in opened.text
+        assert re.search(r'Alpha</a> <span class="unread-count">4</span>', opened.text)
+        assert 'rel="next"' in opened.text  # the next item in the view
+        starred = http.post(f"/reader/items/{item_id}/mark", data={"csrf_token": token, "action": "star", "back": "/reader/all"})
+        assert starred.status_code == 303 and starred.headers["location"] == "/reader/all"
+        assert "Alpha 5" in http.get("/reader/starred").text
+        # The script's way: no redirect.
+        quiet = http.post(
+            f"/reader/items/{item_id}/mark", data={"csrf_token": token, "action": "unread"}, headers={"X-Requested-With": "fetch"}
+        )
+        assert quiet.status_code == 204
+        assert http.get("/reader").text.count("data-item=") == 5
+        # Off-site "back" is ignored.
+        away = http.post(f"/reader/items/{item_id}/mark", data={"csrf_token": token, "action": "read", "back": "//evil.example/"})
+        assert away.headers["location"] == "/reader"
+
+
+def test_mark_all_read_keeps_items_that_arrived_after_the_page(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (http, _):
+        token = token_of(http)
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        page = http.get("/reader").text
+        through = re.search(r'name="through" value="(\d+)"', page)
+        assert through is not None
+        feeds.routes["/alpha.xml"] = Reply(body=feed_xml("Alpha", range(1, 7)), headers=RSS)
+        asyncio.run(lenta.refresh(all_feeds=True))
+        done = http.post("/reader/mark-all-read", data={"csrf_token": token, "through": through.group(1), "back": "/reader"})
+        assert done.status_code == 303
+        after = http.get("/reader").text
+        assert after.count("data-item=") == 1 and "Alpha 6" in after
+
+
+def test_folders_and_subscriptions_are_managed_by_forms(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        assert http.post("/reader/folders", data={"csrf_token": token, "name": "News"}).status_code == 303
+        news = int(re.findall(r'href="/reader/folders/(\d+)"', http.get("/reader").text)[0])
+        http.post("/reader/folders", data={"csrf_token": token, "name": "Tech", "parent_id": str(news)})
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/beta.xml"), "folder_id": str(news)})
+        folder_page = http.get(f"/reader/folders/{news}").text
+        assert folder_page.count("data-item=") == 3
+        subscription = int(re.findall(r'href="/reader/feeds/(\d+)"', folder_page)[0])
+        renamed = http.post(f"/reader/subscriptions/{subscription}", data={"csrf_token": token, "title": "My Beta"})
+        assert renamed.status_code == 303
+        assert "My Beta" in http.get("/reader").text
+        assert http.get(f"/reader/folders/{news}").text.count("data-item=") == 0  # filed in no folder now
+        gone = http.post(f"/reader/subscriptions/{subscription}/delete", data={"csrf_token": token})
+        assert gone.status_code == 303 and f'href="/reader/feeds/{subscription}"' not in http.get("/reader").text
+
+
+def test_every_reader_route_answers_404_with_another_users_ids(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (ann, _), signed_in(web, "bob") as (bob, _):
+        token = token_of(ann, "/reader/subscriptions")
+        ann.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        ann.post("/reader/folders", data={"csrf_token": token, "name": "Private"})
+        page = ann.get("/reader").text
+        subscription = re.findall(r'href="/reader/feeds/(\d+)"', page)[0]
+        folder = re.findall(r'href="/reader/folders/(\d+)"', page)[0]
+        item = re.findall(r'data-item="(\d+)"', page)[0]
+        ann.post(f"/reader/items/{item}/mark", data={"csrf_token": token, "action": "star"})
+
+        bob_token = token_of(bob)
+        reads = [f"/reader/feeds/{subscription}", f"/reader/folders/{folder}", f"/reader/items/{item}"]
+        for path in reads:
+            assert bob.get(path).status_code == 404, path
+        writes = [
+            (f"/reader/items/{item}/mark", {"action": "read"}),
+            (f"/reader/items/{item}/mark", {"action": "star"}),
+            ("/reader/mark-all-read", {"through": "999999", "subscription_id": subscription}),
+            ("/reader/mark-all-read", {"through": "999999", "folder_id": folder}),
+            (f"/reader/subscriptions/{subscription}", {"title": "mine"}),
+            (f"/reader/subscriptions/{subscription}/delete", {}),
+            ("/reader/folders", {"name": "Inside", "parent_id": folder}),
+            (f"/reader/folders/{folder}/edit", {"name": "Renamed"}),
+            (f"/reader/folders/{folder}/delete", {}),
+        ]
+        for path, data in writes:
+            assert bob.post(path, data={"csrf_token": bob_token, **data}).status_code == 404, path
+        # Bob's own pages show nothing of Ann's, not even counts.
+        for path in ("/reader", "/reader/all", "/reader/starred", "/reader/subscriptions"):
+            text = bob.get(path).text
+            assert "Alpha" not in text and "Private" not in text, path
+        ann_page = ann.get("/reader").text
+        assert ann_page.count("data-item=") == 5 and "Private" in ann_page
+        assert "Alpha 5" in ann.get("/reader/starred").text
+
+
+def test_reader_pages_need_a_signed_in_user_and_the_csrf_token(site: tuple[AppServer, LocalServer]) -> None:
+    web, _ = site
+    with client(web) as anonymous:
+        for path in ("/reader", "/reader/all", "/reader/starred", "/reader/subscriptions", "/reader/items/1"):
+            response = anonymous.get(path)
+            assert response.status_code == 303 and response.headers["location"].startswith("/user/login"), path
+    with signed_in(web, "ann") as (http, _):
+        forged = http.post("/reader/folders", data={"csrf_token": "forged", "name": "x"})
+        assert forged.status_code == 403
+        assert "reader-folders" not in http.get("/reader").text
+        bad_cursor = http.get("/reader/all?after=not-a-cursor")
+        assert bad_cursor.status_code == 400
+        assert http.get("/reader/all?after=99999999999999999999-1").status_code == 400
+
+
+def test_the_reader_speaks_russian(site: tuple[AppServer, LocalServer]) -> None:
+    web, feeds = site
+    with signed_in(web, "ann", language="ru") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        page = http.get("/reader").text
+        for russian in ("Непрочитанное", "Все записи", "Избранное", "Подписки", "Отметить всё как прочитанное"):
+            assert russian in page, russian
+        assert "Mark all as read" not in page and "Unread" not in page
