@@ -25,6 +25,7 @@ from lenta.storage.migrate import HEAD
 from lenta.storage.migrate import SchemaChange
 from lenta.storage.migrate import alembic_config
 from lenta.storage.migrate import current_revision
+from lenta.storage.migrate import described
 from lenta.storage.schema import metadata
 
 OLD = "0003"
@@ -210,7 +211,7 @@ def test_processes_migrating_at_once_migrate_once(new_database: str, start: str)
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
             from alembic.autogenerate import compare_metadata
 
-            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+            assert compare_metadata(MigrationContext.configure(connection, opts={"include_name": described}), metadata) == []
     finally:
         storage.close()
 

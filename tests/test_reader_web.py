@@ -181,3 +181,23 @@ def test_the_reader_speaks_russian(site: tuple[AppServer, LocalServer]) -> None:
         for russian in ("Непрочитанное", "Все записи", "Избранное", "Подписки", "Отметить всё как прочитанное"):
             assert russian in page, russian
         assert "Mark all as read" not in page and "Unread" not in page
+
+
+def test_search_from_the_reader(site: tuple[AppServer, LocalServer]) -> None:
+    web, feeds = site
+    with signed_in(web, "ann", language="ru") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/beta.xml")})
+        page = http.get("/reader/search", params={"q": "beta", "view": "all"})
+        assert page.status_code == 200 and page.text.count("data-item=") == 3
+        assert "Поиск" in page.text
+        beta = re.search(r'href="/reader/feeds/(\d+)">Beta<', page.text)
+        assert beta is not None
+        assert http.get("/reader/search", params={"q": "body"}).text.count("data-item=") == 8
+        narrowed = http.get("/reader/search", params={"q": "body", "feed": beta.group(1)})
+        assert narrowed.text.count("data-item=") == 3  # one feed's items only
+        assert http.get("/reader/search", params={"q": "nothing-here"}).text.count("data-item=") == 0
+        assert http.get("/reader/search", params={"q": "x" * 600}).status_code == 400
+        assert http.get("/reader/search", params={"q": "body", "since": "yesterday"}).status_code == 400
+        assert http.get("/reader/search", params={"q": "body", "feed": "999999"}).status_code == 404

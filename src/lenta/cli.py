@@ -305,8 +305,17 @@ def _fetch_imported(state: Context, feed_ids: tuple[int, ...]) -> None:
 @lenta_errors
 def export(state: Context) -> None:
     """Write every feed as OPML 2.0 to standard output."""
-    sys.stdout.buffer.write(state.lenta.export_opml())
+    sys.stdout.buffer.write(state.lenta.export_opml(published_only=False))
     sys.stdout.buffer.flush()
+
+
+@main.command(name="search-index")
+@pass_state
+@lenta_errors
+def search_index(state: Context) -> None:
+    """Rebuild the full-text index of the items readers follow."""
+    count = state.lenta.rebuild_search_index()
+    click.echo(f"Indexed {count} items.")
 
 
 @main.command()

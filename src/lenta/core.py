@@ -470,6 +470,13 @@ class Lenta:
 
         return Reader(self, user, self._storage.reader.of(user.id))
 
+    def rebuild_search_index(self) -> int:
+        """Index every item of every followed feed again (``lenta
+        search-index``); returns how many were indexed. The index is kept
+        up to date as items are written: this is for an index from
+        elsewhere (a restored backup, a changed stemmer)."""
+        return self._storage.reader.rebuild_search()
+
     def followers(self, feed_id: int) -> int:
         """How many readers follow a feed."""
         return self._storage.reader.followers(feed_id)
@@ -837,8 +844,9 @@ class Lenta:
         added_ids = tuple(feed.id for feed in self._storage.feeds.every() if feed.url in new_urls)
         return ImportResult(tuple(added), tuple(existing), tuple(invalid), tuple(created), added_ids)
 
-    def export_opml(self) -> bytes:
-        """OPML 2.0 of every published feed, categories as folder outlines."""
+    def export_opml(self, *, published_only: bool = True) -> bytes:
+        """OPML 2.0 of every published feed (with ``published_only`` False,
+        of every feed: the admin's backup), categories as folder outlines."""
         from lenta.parse.opml import OPMLFeed
         from lenta.parse.opml import render_opml
 
@@ -853,7 +861,7 @@ class Lenta:
             for feed in self.list_feeds()
             # A feed is fetched over http(s) only: anything else is no feed to list.
             # A feed only readers follow is theirs, not the site's.
-            if safe_url(feed.url) and feed.published
+            if safe_url(feed.url) and (feed.published or not published_only)
         ]
         return render_opml(self.site_settings().site_name, outlines, date_created=self.clock())
 

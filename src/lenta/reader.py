@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from lenta.core import Lenta
 from lenta.core import normalize_feed_url
@@ -26,6 +27,7 @@ from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import NotFollowingError
+from lenta.search import parse_query
 from lenta.storage._reader import Cursor
 from lenta.storage._reader import UserShelf
 from lenta.storage._reader import View
@@ -36,9 +38,10 @@ from lenta.types import User
 
 VIEWS: tuple[View, ...] = ("unread", "all", "starred")
 MAX_PER_PAGE = 200
+MAX_SEARCH_PAGES = 50  # results are ranked, so a page is an offset into them: bounded
 MAX_NAME_LENGTH = 255
 
-__all__ = ["Cursor", "Reader", "ReaderPage", "VIEWS"]
+__all__ = ["Cursor", "Reader", "ReaderPage", "SearchPage", "VIEWS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,15 @@ class ReaderPage:
     items: tuple[ReaderItem, ...]
     next: Cursor | None
     through: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of search results, best first; ``more``: a next page exists."""
+
+    items: tuple[ReaderItem, ...]
+    page: int
+    more: bool
 
 
 def _name(text: str | None, *, folder: bool = False) -> str | None:
@@ -214,6 +226,45 @@ class Reader:
         after = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=oldest_first)
         before = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=not oldest_first)
         return (before[0] if before else None), (after[0] if after else None)
+
+    def search(
+        self,
+        text: str,
+        view: View = "all",
+        *,
+        subscription_id: int | None = None,
+        folder_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page: int = 0,
+        per_page: int = 30,
+    ) -> SearchPage:
+        """The user's items matching ``text`` (:func:`lenta.search.parse_query`:
+        words, "phrases", prefix*), best first, in a view (unread, all,
+        starred), of a subscription or a folder, dated from ``since`` to
+        before ``until``; ``page`` zero-based, at most :data:`MAX_SEARCH_PAGES`.
+
+        Raises:
+            InvalidInputError: an empty or too long query, an unknown view, a page out of range.
+            NotFollowingError: the subscription or folder is not the user's.
+        """
+        if view not in VIEWS:
+            raise InvalidInputError("No view {view}.", view=view)
+        if not 0 <= page < MAX_SEARCH_PAGES:
+            raise InvalidInputError("Search results go to page {n} at most.", n=MAX_SEARCH_PAGES)
+        query = parse_query(text)
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        found = self._shelf.search(
+            query,
+            view,
+            feed_ids=self._scope(subscription_id, folder_id),
+            since=since,
+            until=until,
+            limit=per_page + 1,
+            offset=page * per_page,
+        )
+        more = len(found) > per_page and page + 1 < MAX_SEARCH_PAGES
+        return SearchPage(tuple(found[:per_page]), page, bool(more))
 
     def mark_read(self, item_ids: Iterable[int]) -> int:
         return self._shelf.mark(item_ids, True)

@@ -40,6 +40,7 @@ from lenta.parse.model import Enclosure
 from lenta.storage import _category_items
 from lenta.storage import _counts
 from lenta.storage import _reader
+from lenta.storage import _search
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
 from lenta.storage._bulk import bulk_update
@@ -341,6 +342,7 @@ class ItemStore:
         memberships = _counts.apply(connection, tally)
         _category_items.file_new(connection, [feed_id for feed_id, categories in memberships.items() if categories], last)
         _reader.count_arrivals(connection, arrived)
+        _search.index_new(connection, last)
         return inserted
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:
@@ -362,6 +364,7 @@ class ItemStore:
         replaced = bulk_update(connection, items, "id", _RECORD_COLUMNS[1:], rows)
         _counts.apply(connection, tally)
         _category_items.redate(connection, moved)
+        _search.index_changed(connection, changed.keys())
         return replaced
 
     @staticmethod

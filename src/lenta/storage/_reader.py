@@ -49,7 +49,9 @@ from sqlalchemy.exc import IntegrityError
 from lenta.exceptions import AlreadyFollowingError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import NotFollowingError
+from lenta.search import Query
 from lenta.storage import _counts
+from lenta.storage import _search
 from lenta.storage._base import Database
 from lenta.storage.schema import feeds
 from lenta.storage.schema import folders
@@ -153,6 +155,11 @@ class ReaderStore:
     def of(self, user_id: int) -> UserShelf:
         return UserShelf(self.db, user_id)
 
+    def rebuild_search(self) -> int:
+        """The full-text index again, whole; returns how many items it holds."""
+        with self.db.write() as connection:
+            return _search.rebuild(connection)
+
     def followers(self, feed_id: int) -> int:
         """How many users follow a feed."""
         with self.db.read() as connection:
@@ -194,6 +201,7 @@ class UserShelf:
             if url is None:
                 raise NotFollowingError(feed_id)
             unread = _counts.total(connection, _counts.Scope("feed", feed_id))
+            first = connection.execute(select(_s.id).where(_s.feed_id == feed_id).limit(1)).first() is None
             try:
                 with connection.begin_nested():
                     new_id = connection.execute(
@@ -203,6 +211,8 @@ class UserShelf:
                     ).scalar_one()
             except IntegrityError:
                 raise AlreadyFollowingError(url) from None
+            if first:  # search covers followed feeds: this one's items join the index
+                _search.index_feed(connection, feed_id)
             return self._followed(connection, new_id)
 
     def unfollow(self, subscription_id: int) -> int:
@@ -212,6 +222,8 @@ class UserShelf:
             feed_id = self._feed_of(connection, subscription_id)
             connection.execute(delete(item_states).where(_st.user_id == self.user_id, _st.feed_id == feed_id))
             connection.execute(delete(subscriptions).where(_s.id == subscription_id, _s.user_id == self.user_id))
+            if connection.execute(select(_s.id).where(_s.feed_id == feed_id).limit(1)).first() is None:
+                _search.drop_feed(connection, feed_id)
             return feed_id
 
     def followed(self) -> list[Followed]:
@@ -416,6 +428,29 @@ class UserShelf:
         if feed_ids is not None:
             query = query.where(items.c.feed_id.in_(list(feed_ids)))
         return query
+
+    def search(
+        self,
+        query: Query,
+        view: View,
+        *,
+        feed_ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[ReaderItem]:
+        """The user's items matching ``query`` in a view, best first; of some
+        feeds, dated from ``since`` and before ``until``."""
+        base = self._item_query(view, feed_ids, False)
+        if since is not None:
+            base = base.where(items.c.date >= since)
+        if until is not None:
+            base = base.where(items.c.date < until)
+        with self.db.read() as connection:
+            found, rank = _search.matching(query, base, items.c.id, connection.dialect.name)
+            ranked = found.order_by(None).order_by(rank, items.c.date.desc(), items.c.id.desc()).limit(limit).offset(offset)
+            return [_reader_item(row) for row in connection.execute(ranked)]
 
     def newest_item_id(self) -> int:
         """The newest item's id: what "mark all read" reaches up to, read

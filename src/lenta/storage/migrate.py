@@ -47,7 +47,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD = "0009"
+HEAD = "0010"
+# Tables the migrations make but lenta.storage.schema does not describe: the
+# full-text index (an FTS5 table and its shadow tables on SQLite; a tsvector
+# table on PostgreSQL), written with SQL of its own (lenta.storage._search).
+OUTSIDE_METADATA_PREFIX = "item_search"
+
+
+def described(name: str | None, type_: str, parent_names: object) -> bool:
+    """For alembic's ``include_name``: whether the schema module describes
+    this table (comparing the database with it skips the others)."""
+    return not (type_ == "table" and name is not None and name.startswith(OUTSIDE_METADATA_PREFIX))
+
+
 # Any constant shared by every lenta: the lock is per database, so lentas in
 # different schemas of one database wait for each other's migrations too (rare, harmless).
 ADVISORY_LOCK_KEY = 0x6C656E74614D6967  # "lentaMig"

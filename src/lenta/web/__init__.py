@@ -130,6 +130,7 @@ def _routes() -> list[Route | Mount]:
         Route(READER, reader.unread),
         Route(f"{READER}/all", reader.everything),
         Route(f"{READER}/starred", reader.starred),
+        Route(f"{READER}/search", reader.search),
         Route(f"{READER}/feeds/{{subscription_id}}", reader.feed),
         Route(f"{READER}/folders/{{folder_id}}", reader.folder),
         Route(f"{READER}/items/{{item_id}}", reader.item),

@@ -11,9 +11,11 @@ statement, so another user's ids are simply not found (404).
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -214,6 +216,62 @@ def item(request: Request) -> Response:
             **_nav(reader),
         },
     )
+
+
+def _date_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw[:10])
+    except ValueError:
+        raise InvalidInputError("Not a date: {value}.", value=raw[:20]) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _query_id(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInputError("Not an id: {value}.", value=raw[:20])
+    return int(raw)
+
+
+def search(request: Request) -> Response:
+    """Search the user's items: words, "phrases", prefix*; by view, feed,
+    folder and dates (``since`` inclusive, ``until`` inclusive of its day)."""
+    reader = _reader(request)
+    text = request.query_params.get("q", "")
+    view = _view(request, "all")
+    until = _date_param(request, "until")
+    page_number = _query_id(request, "page") or 0
+    results = None
+    if text.strip():
+        results = reader.search(
+            text,
+            view,
+            subscription_id=_query_id(request, "feed"),
+            folder_id=_query_id(request, "folder"),
+            since=_date_param(request, "since"),
+            until=until + timedelta(days=1) if until is not None else None,
+            page=page_number,
+            per_page=PER_PAGE,
+        )
+    params = {key: value for key, value in request.query_params.items() if key != "page"}
+    more_url = None
+    if results is not None and results.more:
+        more_url = f"{READER}/search?" + urlencode({**params, "page": str(page_number + 1)})
+    context = {
+        "results": results,
+        "q": text,
+        "view": view,
+        "params": params,
+        "more_url": more_url,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **_nav(reader),
+    }
+    return render(request, "reader/search.html", context)
 
 
 def _back(form: FormData, fallback: str = READER) -> str:

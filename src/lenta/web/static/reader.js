@@ -27,11 +27,13 @@
   function act(button) {
     if (!button) return;
     var form = button.form;
-    var data = new FormData(form);
+    // Urlencoded, as the form itself posts: the server takes no multipart here.
+    var data = new URLSearchParams(new FormData(form));
     data.set("action", button.value);
-    fetch(form.action, { method: "POST", body: data, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+    // getAttribute: the buttons are named "action", which shadows form.action.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
       .then(function (response) {
-        if (!response.ok) { form.submit(); return; }
+        if (!response.ok) { form.requestSubmit(button); return; }  // with the button's action, as a click posts
         var article = form.closest("article");
         var flips = { read: "unread", unread: "read", star: "unstar", unstar: "star" };
         if (article && (button.value === "read" || button.value === "unread")) article.classList.toggle("is-read", button.value === "read");
@@ -71,6 +73,7 @@
     else if (key === "s") act(within("button[data-action=s]"));
     else if (key === "v") { var original = within("a[data-action=v]"); if (original) window.open(original.href, "_blank", "noopener"); }
     else if (key === "r") window.location.reload();
+    else if (key === "/") { var box = document.getElementById("reader-q"); if (box) box.focus(); else return; }
     else if (key === "?") { var help = document.getElementById("reader-keys"); if (help) help.hidden = !help.hidden; }
     else return;
     event.preventDefault();
