@@ -218,6 +218,10 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("is_admin", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
+    # A second factor (migration 0011): the TOTP secret (base32), and when it
+    # was confirmed; signing in asks for a code only once it is.
+    Column("totp_secret", Text),
+    Column("totp_enabled_at", UTCDateTime),
 )
 
 site_settings = Table(
@@ -398,7 +402,111 @@ item_states = Table(
     Column("read", Boolean),
     Column("starred_at", UTCDateTime),
     Column("date", UTCDateTime, nullable=False),
+    Column("hidden", Boolean),  # a rule hid it (migration 0011): in no view but the item's own page
     Index(None, "user_id", "feed_id", "item_id"),
     Index(None, "user_id", "date", "item_id"),
     Index(None, "item_id"),
+)
+
+
+# -- the reader, continued (migration 0011) -------------------------------------
+
+# One-time codes that stand in for the second factor, hashed like passwords.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", Text, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# A user's settings (language, time_zone, theme, per_page, full_text,
+# read_on_scroll): name → text, as site_settings.
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# A user's tags, and the items they put them on (``date``: the item's, for
+# the tag's view, newest first). A tagged item outlives retention, as a
+# starred one does.
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    UniqueConstraint("user_id", "name"),
+)
+
+item_tags = Table(
+    "item_tags",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("date", UTCDateTime, nullable=False),
+    Index(None, "tag_id", "date", "item_id"),
+    Index(None, "item_id"),
+    Index(None, "user_id", "item_id"),
+)
+
+# A user's rules: when ``field`` of a new item of the subscription or folder
+# (neither: of everything they follow) matches ``pattern`` (words, or a
+# regular expression), do ``action`` (read, star, tag, hide, notify).
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id", ondelete="CASCADE")),
+    Column("folder_id", Integer, ForeignKey("folders.id", ondelete="CASCADE")),
+    Column("field", String(16), nullable=False),
+    Column("match", String(16), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE")),
+    Column("webhook_url", Text),
+    Column("webhook_secret", Text),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A notify rule's webhook calls: the log the user sees, and the queue of retries.
+rule_deliveries = Table(
+    "rule_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("rules.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("http_status", Integer),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index(None, "state", "next_attempt_at"),
+)
+
+# A saved search, folder or tag view; published as feeds and a page at
+# /views/<token> while ``token`` is set (an unguessable secret; revoked by
+# setting it to NULL or a new one).
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # search, folder, tag
+    Column("query", Text),
+    Column("folder_id", Integer, ForeignKey("folders.id", ondelete="CASCADE")),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE")),
+    Column("token", String(64), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
