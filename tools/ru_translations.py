@@ -471,4 +471,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "Search for at least one word.": "Введите хотя бы одно слово для поиска.",
     "A search can have at most {n} words.": "В поисковом запросе может быть не более {n} слов.",
     "Search results go to page {n} at most.": "Результаты поиска показываются не дальше страницы {n}.",
+    # -- accounts: second factor, registration, user settings --
+    # -- saved views --
+    # -- tags and rules --
 }
