@@ -92,6 +92,7 @@ from lenta.update.workers import wants_processes
 
 if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
     from lenta.logins import Policy
+    from lenta.notify import NotifySummary
     from lenta.reader import Reader
     from lenta.websub import Delivery
     from lenta.websub import MaintenanceSummary
@@ -468,7 +469,7 @@ class Lenta:
         starred items (:class:`lenta.reader.Reader`)."""
         from lenta.reader import Reader
 
-        return Reader(self, user, self._storage.reader.of(user.id))
+        return Reader(self, user, self._storage.reader.of(user.id), self._storage.rules_of(user.id))
 
     def rebuild_search_index(self) -> int:
         """Index every item of every followed feed again (``lenta
@@ -904,6 +905,14 @@ class Lenta:
         from lenta.websub import WebSub
 
         return WebSub(self._storage, clock=self.clock)
+
+    async def deliver_notifications(self) -> NotifySummary:
+        """Make the readers' webhook calls that are due (their "notify"
+        rules; :mod:`lenta.notify`). The scheduler calls this every tick."""
+        from lenta.notify import deliver_due
+
+        async with self._client() as client:
+            return await deliver_due(self._storage, client, self.clock())
 
     async def websub_maintain(self) -> MaintenanceSummary:
         """Subscribe feeds that advertise a hub, renew leases before they run

@@ -16,10 +16,13 @@ statement.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from lenta import rules as rule_logic
 from lenta.core import Lenta
 from lenta.core import normalize_feed_url
 from lenta.credentials import split_userinfo
@@ -31,9 +34,14 @@ from lenta.search import parse_query
 from lenta.storage._reader import Cursor
 from lenta.storage._reader import UserShelf
 from lenta.storage._reader import View
+from lenta.storage._rules import Effect
+from lenta.storage._rules import RuleBook
+from lenta.storage._rules import RuleSpec
 from lenta.types import Folder
 from lenta.types import Followed
 from lenta.types import ReaderItem
+from lenta.types import Rule
+from lenta.types import Tag
 from lenta.types import User
 
 VIEWS: tuple[View, ...] = ("unread", "all", "starred")
@@ -78,9 +86,10 @@ def _name(text: str | None, *, folder: bool = False) -> str | None:
 class Reader:
     """``user``'s reader; made by :meth:`lenta.core.Lenta.reader`."""
 
-    def __init__(self, lenta: Lenta, user: User, shelf: UserShelf) -> None:
+    def __init__(self, lenta: Lenta, user: User, shelf: UserShelf, rulebook: RuleBook) -> None:
         self._lenta = lenta
         self._shelf = shelf
+        self._rules = rulebook
         self.user = user
 
     # -- subscriptions ---------------------------------------------------------
@@ -172,6 +181,7 @@ class Reader:
         *,
         subscription_id: int | None = None,
         folder_id: int | None = None,
+        tag_id: int | None = None,
         after: Cursor | None = None,
         per_page: int = 50,
         oldest_first: bool = False,
@@ -190,6 +200,7 @@ class Reader:
         found = self._shelf.items(
             view,
             feed_ids=self._scope(subscription_id, folder_id),
+            tag_id=tag_id,
             after=after,
             limit=per_page + 1,
             oldest_first=oldest_first,
@@ -234,6 +245,7 @@ class Reader:
         *,
         subscription_id: int | None = None,
         folder_id: int | None = None,
+        tag_id: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         page: int = 0,
@@ -258,6 +270,7 @@ class Reader:
             query,
             view,
             feed_ids=self._scope(subscription_id, folder_id),
+            tag_id=tag_id,
             since=since,
             until=until,
             limit=per_page + 1,
@@ -283,3 +296,112 @@ class Reader:
 
     def unread_total(self) -> int:
         return self._shelf.unread_total()
+
+    # -- tags --------------------------------------------------------------------
+
+    def tags(self) -> list[Tag]:
+        return self._shelf.tags()
+
+    def add_tag(self, name: str) -> Tag:
+        return self._shelf.add_tag(self._tag_name(name))
+
+    def rename_tag(self, tag_id: int, name: str) -> Tag:
+        return self._shelf.rename_tag(tag_id, self._tag_name(name))
+
+    def delete_tag(self, tag_id: int) -> None:
+        self._shelf.delete_tag(tag_id)
+
+    def tag_item(self, item_id: int, tag_id: int, tagged: bool = True) -> None:
+        """Put one of the user's tags on one of their items (or take it off)."""
+        self._shelf.tag_item(item_id, tag_id, tagged)
+
+    def tags_of(self, item_id: int) -> list[Tag]:
+        return self._shelf.tags_of(item_id)
+
+    @staticmethod
+    def _tag_name(name: str) -> str:
+        cleaned = _name(name, folder=True)
+        if cleaned is None:
+            raise InvalidInputError("A tag needs a name.")
+        return cleaned
+
+    # -- rules -------------------------------------------------------------------
+
+    def rules(self) -> list[Rule]:
+        return self._rules.all()
+
+    def rule(self, rule_id: int) -> Rule:
+        return self._rules.get(rule_id)
+
+    def save_rule(
+        self,
+        *,
+        name: str,
+        field: str,
+        match: str,
+        pattern: str,
+        action: str,
+        subscription_id: int | None = None,
+        folder_id: int | None = None,
+        tag: str | None = None,
+        webhook_url: str | None = None,
+        enabled: bool = True,
+        rule_id: int | None = None,
+    ) -> Rule:
+        """Add a rule (or change ``rule_id``): see :mod:`lenta.rules`.
+
+        Raises:
+            InvalidInputError: a bad part (a slow or malformed regular
+                expression, no tag for a tag rule, no http(s) URL for notify).
+            NotFollowingError: the subscription, folder or rule is not the user's.
+        """
+        rule_logic.check(field, match, pattern, action)
+        cleaned = _name(name) or pattern[:60]
+        if subscription_id is not None and folder_id is not None:
+            raise InvalidInputError("A view is of one feed or of one folder, not both.")
+        tag_name = _name(tag, folder=True) if action == "tag" else None
+        if action == "tag" and tag_name is None:
+            raise InvalidInputError("A tag rule needs the tag to put on.")
+        url = secret = None
+        if action == "notify":
+            if not webhook_url:
+                raise InvalidInputError("A notify rule needs the URL to call.")
+            url, credentials = split_userinfo(normalize_feed_url(webhook_url))
+            if credentials:
+                raise InvalidInputError("A webhook URL cannot have a user name or password in it.")
+            kept = self._rules.secret(rule_id) if rule_id is not None else None
+            secret = kept or secrets.token_urlsafe(32)
+        spec = RuleSpec(
+            name=cleaned,
+            field=field,
+            match=match,
+            pattern=pattern,
+            action=action,
+            subscription_id=subscription_id,
+            folder_id=folder_id,
+            tag_name=tag_name,
+            webhook_url=url,
+            webhook_secret=secret,
+            enabled=enabled,
+        )
+        return self._rules.save(spec, self._lenta.clock(), rule_id)
+
+    def delete_rule(self, rule_id: int) -> None:
+        self._rules.delete(rule_id)
+
+    def rule_secret(self, rule_id: int) -> str | None:
+        """The key a notify rule signs its webhook calls with (HMAC-SHA256)."""
+        return self._rules.secret(rule_id)
+
+    def preview_rule(self, rule_id: int) -> list[Effect]:
+        """What the rule would do to the items already there (the newest
+        :data:`~lenta.storage._rules.MAX_ITEMS_PER_RUN` of its scope)."""
+        return self._rules.run(self._rules.get(rule_id), self._lenta.clock(), apply=False)
+
+    def run_rule(self, rule_id: int) -> list[Effect]:
+        """Do what the rule does to the items already there (as previewed)."""
+        return self._rules.run(self._rules.get(rule_id), self._lenta.clock(), apply=True)
+
+    def rule_deliveries(self, rule_id: int) -> list[Any]:
+        """A notify rule's latest webhook calls, newest first."""
+        return self._rules.deliveries(rule_id)

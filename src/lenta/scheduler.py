@@ -66,6 +66,12 @@ async def run_forever(lenta: Lenta, *, stop: asyncio.Event | None = None, wake: 
                     log.info("websub: %s", websub)
             except Exception:
                 log.exception("websub maintenance failed")
+            try:  # readers' webhook calls (notify rules), with their retries
+                notified = await _unless_stopped(lenta.deliver_notifications(), stop)
+                if notified is not None and (notified.delivered or notified.failed):
+                    log.info("notify: %s", notified)
+            except Exception:
+                log.exception("the notify step failed")
             try:  # feed icons: a few a round, bounded in time (lenta.update.icons)
                 icons = await _unless_stopped(lenta.refresh_icons(), stop)
                 if icons is not None and icons.tried:

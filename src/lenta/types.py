@@ -139,6 +139,33 @@ class Folder:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """A reader's tag; ``id`` is theirs alone."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A reader's rule (lenta.rules): when ``field`` of a new item of the
+    subscription or folder (neither: of everything they follow) matches
+    ``pattern``, do ``action``."""
+
+    id: int
+    name: str
+    field: str  # title, content, author, link, category, any
+    match: str  # words, regex
+    pattern: str
+    action: str  # read, star, tag, hide, notify
+    subscription_id: int | None = None
+    folder_id: int | None = None
+    tag_id: int | None = None
+    webhook_url: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ReaderItem:
     """An item with what one reader did to it."""
 

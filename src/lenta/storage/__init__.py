@@ -26,6 +26,7 @@ from lenta.storage._feeds import FeedStore
 from lenta.storage._icons import IconStore
 from lenta.storage._items import ItemStore
 from lenta.storage._reader import ReaderStore
+from lenta.storage._rules import RuleBook
 from lenta.storage._sessions import LoginFailureStore
 from lenta.storage._sessions import SessionStore
 from lenta.storage._settings import SettingStore
@@ -54,6 +55,10 @@ class Storage:
         self.login_failures = LoginFailureStore(db)
         self.reader = ReaderStore(db)  # each user's subscriptions, folders, read and starred items
         self.migration: SchemaChange | None = None  # what opening it did to the schema
+
+    def rules_of(self, user_id: int) -> RuleBook:
+        """One user's rules (lenta.storage._rules)."""
+        return RuleBook(self.db, user_id)
 
     @property
     def dialect(self) -> str:

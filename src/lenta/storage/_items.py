@@ -40,6 +40,7 @@ from lenta.parse.model import Enclosure
 from lenta.storage import _category_items
 from lenta.storage import _counts
 from lenta.storage import _reader
+from lenta.storage import _rules
 from lenta.storage import _search
 from lenta.storage._base import Database
 from lenta.storage._bulk import bulk_insert
@@ -343,6 +344,7 @@ class ItemStore:
         _category_items.file_new(connection, [feed_id for feed_id, categories in memberships.items() if categories], last)
         _reader.count_arrivals(connection, arrived)
         _search.index_new(connection, last)
+        _rules.apply_new(self.db, connection, last, now)
         return inserted
 
     def replace(self, connection: Connection, changed: Mapping[int, ItemRecord]) -> int:

@@ -40,9 +40,11 @@ from sqlalchemy import delete
 from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import tuple_
+from sqlalchemy import union
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -56,19 +58,22 @@ from lenta.storage._base import Database
 from lenta.storage.schema import feeds
 from lenta.storage.schema import folders
 from lenta.storage.schema import item_states
+from lenta.storage.schema import item_tags
 from lenta.storage.schema import items
 from lenta.storage.schema import subscription_folders
 from lenta.storage.schema import subscriptions
+from lenta.storage.schema import tags
 from lenta.types import Folder
 from lenta.types import Followed
 from lenta.types import ReaderItem
+from lenta.types import Tag
 
 View = Literal["unread", "all", "starred"]
 _CHUNK = 500
 MAX_FOLDER_DEPTH = 16  # folders nested deeper are refused: a tree a person reads, not a chain
 
-# Items starred by anyone: retention keeps them.
-STARRED = select(item_states.c.item_id).where(item_states.c.starred_at.is_not(None))
+# Items starred or tagged by anyone: retention keeps them.
+STARRED = union(select(item_states.c.item_id).where(item_states.c.starred_at.is_not(None)), select(item_tags.c.item_id))
 
 _s = subscriptions.c
 _st = item_states.c
@@ -134,7 +139,9 @@ def recount(connection: Connection, feed_ids: Iterable[int], *, user_id: int | N
 
 def _forget_unmarked(connection: Connection, user_id: int) -> None:
     """Drop the user's state rows that say nothing (neither read nor starred)."""
-    connection.execute(delete(item_states).where(_st.user_id == user_id, _st.read.is_(None), _st.starred_at.is_(None)))
+    connection.execute(
+        delete(item_states).where(_st.user_id == user_id, _st.read.is_(None), _st.starred_at.is_(None), _st.hidden.is_(None))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,13 +393,17 @@ class UserShelf:
         view: View,
         *,
         feed_ids: Sequence[int] | None = None,
+        tag_id: int | None = None,
         after: Cursor | None = None,
         limit: int = 50,
         oldest_first: bool = False,
     ) -> list[ReaderItem]:
         """The user's items in a view, newest (or oldest) first, from
-        ``after`` on; of some of their feeds (``feed_ids``) or all."""
-        query = self._item_query(view, feed_ids, oldest_first).limit(limit)
+        ``after`` on; of some of their feeds (``feed_ids``) or all; with a tag."""
+        if tag_id is not None:
+            with self.db.read() as connection:
+                self._tag(connection, tag_id)
+        query = self._item_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
         if after is not None:
             position = tuple_(items.c.date, items.c.id)
             point = tuple_(bindparam("cursor_date", after.date, type_=items.c.date.type), bindparam("cursor_id", after.item_id))
@@ -400,15 +411,28 @@ class UserShelf:
         with self.db.read() as connection:
             return [_reader_item(row) for row in connection.execute(query)]
 
+    def items_in(self, connection: Connection, feed_ids: Sequence[int], limit: int) -> list[ReaderItem]:
+        """The newest ``limit`` items of these feeds, hidden ones too, in the caller's transaction."""
+        query = self._item_query("all", feed_ids, False, with_hidden=True).limit(limit)
+        return [_reader_item(row) for row in connection.execute(query)]
+
     def item(self, item_id: int) -> ReaderItem:
         """One of the user's items (of a feed they follow)."""
         with self.db.read() as connection:
-            row = connection.execute(self._item_query("all", None, False).where(items.c.id == item_id)).first()
+            row = connection.execute(self._item_query("all", None, False, with_hidden=True).where(items.c.id == item_id)).first()
         if row is None:
             raise NotFollowingError(item_id)
         return _reader_item(row)
 
-    def _item_query(self, view: View, feed_ids: Sequence[int] | None, oldest_first: bool) -> Select[Any]:
+    def _item_query(
+        self,
+        view: View,
+        feed_ids: Sequence[int] | None,
+        oldest_first: bool,
+        *,
+        tag_id: int | None = None,
+        with_hidden: bool = False,
+    ) -> Select[Any]:
         from lenta.storage._items import _ROW_COLUMNS  # the public listings' columns, read the same way
 
         read = _read_expression()
@@ -427,6 +451,10 @@ class UserShelf:
             query = query.where(_st.starred_at.is_not(None))
         if feed_ids is not None:
             query = query.where(items.c.feed_id.in_(list(feed_ids)))
+        if tag_id is not None:
+            query = query.join(item_tags, and_(item_tags.c.item_id == items.c.id, item_tags.c.tag_id == tag_id))
+        if not with_hidden:  # a rule hid it: it shows on its own page only
+            query = query.where(or_(_st.hidden.is_(None), _st.hidden == false()))
         return query
 
     def search(
@@ -435,14 +463,18 @@ class UserShelf:
         view: View,
         *,
         feed_ids: Sequence[int] | None = None,
+        tag_id: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[ReaderItem]:
         """The user's items matching ``query`` in a view, best first; of some
-        feeds, dated from ``since`` and before ``until``."""
-        base = self._item_query(view, feed_ids, False)
+        feeds, with a tag, dated from ``since`` and before ``until``."""
+        if tag_id is not None:
+            with self.db.read() as connection:
+                self._tag(connection, tag_id)
+        base = self._item_query(view, feed_ids, False, tag_id=tag_id)
         if since is not None:
             base = base.where(items.c.date >= since)
         if until is not None:
@@ -461,29 +493,117 @@ class UserShelf:
     def mark(self, item_ids: Iterable[int], read: bool) -> int:
         """Mark items read or unread; returns how many changed. Items not in a
         followed feed are not found."""
-        changed = 0
         with self.db.write() as connection:
-            for item_id in sorted(set(item_ids)):
-                feed_id, through, date, state_read, starred_at = self._state(connection, item_id)
-                default = item_id <= through
-                current = default if state_read is None else bool(state_read)
-                if current == read:
-                    continue
-                self._put_state(connection, item_id, feed_id, date, None if read == default else read, starred_at)
-                connection.execute(
-                    update(subscriptions)
-                    .where(_s.user_id == self.user_id, _s.feed_id == feed_id)
-                    .values(unread=_s.unread + (-1 if read else 1))
-                )
-                changed += 1
+            return self.mark_in(connection, item_ids, read)
+
+    def mark_in(self, connection: Connection, item_ids: Iterable[int], read: bool) -> int:
+        """:meth:`mark` in the caller's transaction."""
+        changed = 0
+        for item_id in sorted(set(item_ids)):
+            state = self._state(connection, item_id)
+            default = item_id <= state.through
+            current = default if state.read is None else bool(state.read)
+            if current == read:
+                continue
+            self._put_state(connection, state, read=None if read == default else read)
+            connection.execute(
+                update(subscriptions)
+                .where(_s.user_id == self.user_id, _s.feed_id == state.feed_id)
+                .values(unread=_s.unread + (-1 if read else 1))
+            )
+            changed += 1
         return changed
 
     def star(self, item_id: int, starred: bool, now: datetime) -> None:
         with self.db.write() as connection:
-            feed_id, _, date, state_read, starred_at = self._state(connection, item_id)
-            if (starred_at is not None) == starred:
-                return
-            self._put_state(connection, item_id, feed_id, date, state_read, now if starred else None)
+            self.star_in(connection, item_id, starred, now)
+
+    def star_in(self, connection: Connection, item_id: int, starred: bool, now: datetime) -> bool:
+        """:meth:`star` in the caller's transaction; whether it changed anything."""
+        state = self._state(connection, item_id)
+        if (state.starred_at is not None) == starred:
+            return False
+        self._put_state(connection, state, starred_at=now if starred else None)
+        return True
+
+    def hide_in(self, connection: Connection, item_id: int) -> bool:
+        """Hide an item from the views (a rule's action), read so that the
+        unread counts agree with the lists; whether it changed anything."""
+        if self._state(connection, item_id).hidden:
+            return False
+        self.mark_in(connection, [item_id], True)
+        self._put_state(connection, self._state(connection, item_id), hidden=True)
+        return True
+
+    # -- tags ----------------------------------------------------------------
+
+    def tags(self) -> list[Tag]:
+        with self.db.read() as connection:
+            rows = connection.execute(select(tags.c.id, tags.c.name).where(tags.c.user_id == self.user_id)).all()
+        return sorted((Tag(row.id, row.name) for row in rows), key=lambda t: (t.name.casefold(), t.id))
+
+    def tag_named(self, connection: Connection, name: str) -> Tag:
+        """The user's tag of that name (case aside), made if there is none."""
+        for row in connection.execute(select(tags.c.id, tags.c.name).where(tags.c.user_id == self.user_id)):
+            if row.name.casefold() == name.casefold():
+                return Tag(row.id, row.name)
+        new_id = connection.execute(insert(tags).values(user_id=self.user_id, name=name).returning(tags.c.id)).scalar_one()
+        return Tag(new_id, name)
+
+    def add_tag(self, name: str) -> Tag:
+        with self.db.write() as connection:
+            return self.tag_named(connection, name)
+
+    def rename_tag(self, tag_id: int, name: str) -> Tag:
+        with self.db.write() as connection:
+            self._tag(connection, tag_id)
+            for row in connection.execute(select(tags.c.id, tags.c.name).where(tags.c.user_id == self.user_id)):
+                if row.id != tag_id and row.name.casefold() == name.casefold():
+                    raise InvalidInputError("There is already a tag named {name}.", name=name)
+            connection.execute(update(tags).where(tags.c.id == tag_id, tags.c.user_id == self.user_id).values(name=name))
+            return Tag(tag_id, name)
+
+    def delete_tag(self, tag_id: int) -> None:
+        with self.db.write() as connection:
+            self._tag(connection, tag_id)
+            connection.execute(delete(tags).where(tags.c.id == tag_id, tags.c.user_id == self.user_id))
+
+    def _tag(self, connection: Connection, tag_id: int) -> Tag:
+        row = connection.execute(
+            select(tags.c.id, tags.c.name).where(tags.c.id == tag_id, tags.c.user_id == self.user_id)
+        ).first()
+        if row is None:
+            raise NotFollowingError(tag_id)
+        return Tag(row.id, row.name)
+
+    def tag_item(self, item_id: int, tag_id: int, tagged: bool = True) -> None:
+        with self.db.write() as connection:
+            self.tag_item_in(connection, item_id, tag_id, tagged)
+
+    def tag_item_in(self, connection: Connection, item_id: int, tag_id: int, tagged: bool = True) -> bool:
+        """Put a tag on an item or take it off, in the caller's transaction;
+        whether it changed anything."""
+        self._tag(connection, tag_id)
+        state = self._state(connection, item_id)
+        key = and_(item_tags.c.tag_id == tag_id, item_tags.c.item_id == item_id)
+        present = connection.execute(select(item_tags.c.tag_id).where(key)).first() is not None
+        if present == tagged:
+            return False
+        if tagged:
+            connection.execute(insert(item_tags).values(tag_id=tag_id, item_id=item_id, user_id=self.user_id, date=state.date))
+        else:
+            connection.execute(delete(item_tags).where(key))
+        return True
+
+    def tags_of(self, item_id: int) -> list[Tag]:
+        with self.db.read() as connection:
+            self._state(connection, item_id)
+            rows = connection.execute(
+                select(tags.c.id, tags.c.name)
+                .join(item_tags, item_tags.c.tag_id == tags.c.id)
+                .where(item_tags.c.item_id == item_id, tags.c.user_id == self.user_id)
+            ).all()
+        return sorted((Tag(row.id, row.name) for row in rows), key=lambda t: t.name.casefold())
 
     def mark_all_read(self, feed_ids: Sequence[int] | None, through: int) -> None:
         """Every item up to id ``through`` (the newest the reader had seen) of
@@ -515,9 +635,9 @@ class UserShelf:
             found = connection.execute(select(func.sum(_s.unread)).where(_s.user_id == self.user_id)).scalar()
             return int(found or 0)
 
-    def _state(self, connection: Connection, item_id: int) -> tuple[int, int, datetime, bool | None, datetime | None]:
+    def _state(self, connection: Connection, item_id: int) -> _State:
         row = connection.execute(
-            select(items.c.feed_id, _s.read_through, items.c.date, _st.read, _st.starred_at)
+            select(items.c.id, items.c.feed_id, _s.read_through, items.c.date, _st.read, _st.starred_at, _st.hidden)
             .select_from(
                 items.join(subscriptions, and_(_s.feed_id == items.c.feed_id, _s.user_id == self.user_id)).outerjoin(
                     item_states, and_(_st.user_id == self.user_id, _st.item_id == items.c.id)
@@ -527,20 +647,35 @@ class UserShelf:
         ).first()
         if row is None:
             raise NotFollowingError(item_id)
-        return row[0], row[1], row[2], row[3], row[4]
+        return _State(*row)
 
-    def _put_state(
-        self, connection: Connection, item_id: int, feed_id: int, date: datetime, read: bool | None, starred_at: datetime | None
-    ) -> None:
-        key = and_(_st.user_id == self.user_id, _st.item_id == item_id)
-        if read is None and starred_at is None:
+    def _put_state(self, connection: Connection, state: _State, **changes: Any) -> None:
+        """Write the item's state with ``changes`` (read, starred_at, hidden)
+        over what it was; a state that says nothing is no row."""
+        values = {"read": state.read, "starred_at": state.starred_at, "hidden": state.hidden or None, **changes}
+        key = and_(_st.user_id == self.user_id, _st.item_id == state.item_id)
+        if values["read"] is None and values["starred_at"] is None and not values["hidden"]:
             connection.execute(delete(item_states).where(key))
             return
-        values = {"read": read, "starred_at": starred_at}
         if connection.execute(update(item_states).where(key).values(**values)).rowcount == 0:
             connection.execute(
-                insert(item_states).values(user_id=self.user_id, item_id=item_id, feed_id=feed_id, date=date, **values)
+                insert(item_states).values(
+                    user_id=self.user_id, item_id=state.item_id, feed_id=state.feed_id, date=state.date, **values
+                )
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """One item as it stands for one user."""
+
+    item_id: int
+    feed_id: int
+    through: int  # the subscription's read_through
+    date: datetime
+    read: bool | None
+    starred_at: datetime | None
+    hidden: bool | None
 
 
 def descendants(known: Mapping[int, Folder], folder_id: int) -> set[int]:
