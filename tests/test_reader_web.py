@@ -201,3 +201,45 @@ def test_search_from_the_reader(site: tuple[AppServer, LocalServer]) -> None:
         assert http.get("/reader/search", params={"q": "x" * 600}).status_code == 400
         assert http.get("/reader/search", params={"q": "body", "since": "yesterday"}).status_code == 400
         assert http.get("/reader/search", params={"q": "body", "feed": "999999"}).status_code == 404
+
+
+def test_tags_and_rules_from_the_reader(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (http, _), signed_in(web, "bob") as (bob, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        item = re.findall(r'data-item="(\d+)"', http.get("/reader").text)[0]
+        tagged = http.post(f"/reader/items/{item}/tags", data={"csrf_token": token, "name": "later"})
+        assert tagged.status_code == 303
+        page = http.get("/reader").text
+        tag = re.search(r'href="/reader/tags/(\d+)">later<', page)
+        assert tag is not None
+        assert http.get(f"/reader/tags/{tag.group(1)}").text.count("data-item=") == 1
+        assert bob.get(f"/reader/tags/{tag.group(1)}").status_code == 404
+        http.post(f"/reader/items/{item}/tags", data={"csrf_token": token, "remove": tag.group(1)})
+        assert http.get(f"/reader/tags/{tag.group(1)}").text.count("data-item=") == 0
+
+        slow = http.post(
+            "/reader/rules",
+            data={"csrf_token": token, "name": "bad", "field": "title", "match": "regex", "pattern": "(a+)+$", "action": "read"},
+        )
+        assert slow.status_code == 400 and "takes too long" in slow.text
+        added = http.post(
+            "/reader/rules",
+            data={
+                "csrf_token": token,
+                "name": "Fours",
+                "field": "title",
+                "match": "regex",
+                "pattern": r"Alpha [45]$",
+                "action": "read",
+            },
+        )
+        assert added.status_code == 303
+        rule_page = http.get(added.headers["location"]).text
+        assert rule_page.count('class="changes"') == 2 and "Alpha 4" in rule_page and "Alpha 5" in rule_page
+        assert bob.get(added.headers["location"]).status_code == 404
+        ran = http.post(added.headers["location"] + "/run", data={"csrf_token": token})
+        assert ran.status_code == 303
+        assert re.search(r'Alpha</a> <span class="unread-count">3</span>', http.get("/reader").text)
+        assert http.get(added.headers["location"]).text.count('class="changes"') == 0

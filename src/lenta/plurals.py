@@ -62,3 +62,8 @@ def sign_in_wait(catalog: NullTranslations, seconds: int) -> str:
         "Too many failed sign-in attempts. Try again in {seconds} seconds.",
         seconds,
     ).format(seconds=seconds)
+
+
+def rule_applied(catalog: NullTranslations, count: int) -> str:
+    """What running a rule on the items already there did."""
+    return catalog.ngettext("The rule changed {n} item.", "The rule changed {n} items.", count).format(n=count)

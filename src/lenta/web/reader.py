@@ -10,6 +10,7 @@ statement, so another user's ids are simply not found (404).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -24,9 +25,12 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 
 from lenta import i18n
+from lenta import plurals
+from lenta import rules as rule_logic
 from lenta.core import Lenta
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
+from lenta.exceptions import NotFollowingError
 from lenta.reader import VIEWS
 from lenta.reader import Cursor
 from lenta.reader import Reader
@@ -34,6 +38,7 @@ from lenta.reader import ReaderPage
 from lenta.storage._reader import View
 from lenta.types import Folder
 from lenta.types import Followed
+from lenta.types import Tag
 from lenta.types import User
 from lenta.web.params import path_id
 from lenta.web.render import flash
@@ -127,6 +132,7 @@ def _nav(reader: Reader) -> dict[str, Any]:
         "followed": followed,
         "folder_tree": tree,
         "folders": folders,
+        "tags": reader.tags(),
         "unread_total": sum(f.unread for f in followed),
     }
 
@@ -147,6 +153,7 @@ def _river(
     title: str,
     subscription: Followed | None = None,
     folder: Folder | None = None,
+    tag: Tag | None = None,
 ) -> Response:
     reader = _reader(request)
     oldest_first = request.query_params.get("order") == "oldest"
@@ -154,6 +161,7 @@ def _river(
         view,
         subscription_id=subscription.id if subscription else None,
         folder_id=folder.id if folder else None,
+        tag_id=tag.id if tag else None,
         after=_cursor(request),
         per_page=PER_PAGE,
         oldest_first=oldest_first,
@@ -164,6 +172,7 @@ def _river(
         "heading": title,
         "subscription": subscription,
         "folder": folder,
+        "tag": tag,
         "oldest_first": oldest_first,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "base": request.url.path,
@@ -197,6 +206,15 @@ def folder(request: Request) -> Response:
     return _river(request, view=_view(request), title=found.name, folder=found)
 
 
+def tagged(request: Request) -> Response:
+    reader = _reader(request)
+    tag_id = path_id(request, "tag_id")
+    found = next((t for t in reader.tags() if t.id == tag_id), None)
+    if found is None:
+        raise NotFollowingError(tag_id)
+    return _river(request, view=_view(request, "all"), title=found.name, tag=found)
+
+
 def item(request: Request) -> Response:
     reader = _reader(request)
     found = reader.item(path_id(request, "item_id"))
@@ -212,6 +230,7 @@ def item(request: Request) -> Response:
             "view": view,
             "previous": previous,
             "following": following,
+            "item_tags": reader.tags_of(found.item.id),
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **_nav(reader),
         },
@@ -395,3 +414,123 @@ async def delete_folder(request: Request) -> Response:
     await checked_form(request)
     await run_in_threadpool(reader.delete_folder, folder_id)
     return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+
+
+# -- tags ---------------------------------------------------------------------------
+
+
+async def tag_item(request: Request) -> Response:
+    """Put a tag on an item by name (made if new), or take one off (``remove``: its id)."""
+    reader = _reader(request)
+    item_id = path_id(request, "item_id")
+    form = await checked_form(request)
+    removed = _optional_id(form, "remove")
+    try:
+        if removed is not None:
+            await run_in_threadpool(reader.tag_item, item_id, removed, False)
+        else:
+            tag = await run_in_threadpool(reader.add_tag, str(form.get("name", "")))
+            await run_in_threadpool(reader.tag_item, item_id, tag.id)
+    except InvalidInputError as error:
+        flash(request, _error_text(request, error), "error")
+    return RedirectResponse(_back(form, f"{READER}/items/{item_id}"), status_code=303)
+
+
+async def change_tag(request: Request) -> Response:
+    reader = _reader(request)
+    tag_id = path_id(request, "tag_id")
+    form = await checked_form(request)
+    try:
+        await run_in_threadpool(reader.rename_tag, tag_id, str(form.get("name", "")))
+    except InvalidInputError as error:
+        flash(request, _error_text(request, error), "error")
+    return RedirectResponse(f"{READER}/tags/{tag_id}", status_code=303)
+
+
+async def delete_tag(request: Request) -> Response:
+    reader = _reader(request)
+    tag_id = path_id(request, "tag_id")
+    await checked_form(request)
+    await run_in_threadpool(reader.delete_tag, tag_id)
+    return RedirectResponse(READER, status_code=303)
+
+
+# -- rules --------------------------------------------------------------------------
+
+RULES = f"{READER}/rules"
+
+
+def rules_page(request: Request, error: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> Response:
+    reader = _reader(request)
+    context = {
+        "rules": reader.rules(),
+        "error": error,
+        "values": values or {"field": "title", "match": "words", "action": "read"},
+        "fields": rule_logic.FIELDS,
+        "matches": rule_logic.MATCHES,
+        "actions": rule_logic.ACTIONS,
+        **_nav(reader),
+    }
+    return render(request, "reader/rules.html", context, status_code=status)
+
+
+def rules_list(request: Request) -> Response:
+    return rules_page(request)
+
+
+async def add_rule(request: Request) -> Response:
+    reader = _reader(request)
+    form = await checked_form(request)
+    values = {name: str(form.get(name, "")) for name in ("name", "field", "match", "pattern", "action", "scope", "tag", "url")}
+    scope = values["scope"]
+    subscription_id = int(scope[1:]) if scope[:1] == "s" and scope[1:].isdigit() and len(scope) < 19 else None
+    folder_id = int(scope[1:]) if scope[:1] == "f" and scope[1:].isdigit() and len(scope) < 19 else None
+    try:
+        rule = await run_in_threadpool(
+            functools.partial(
+                reader.save_rule,
+                name=values["name"],
+                field=values["field"],
+                match=values["match"],
+                pattern=values["pattern"],
+                action=values["action"],
+                subscription_id=subscription_id,
+                folder_id=folder_id,
+                tag=values["tag"] or None,
+                webhook_url=values["url"] or None,
+            )
+        )
+    except InvalidInputError as error:
+        return rules_page(request, _error_text(request, error), values, status=400)
+    return RedirectResponse(f"{RULES}/{rule.id}", status_code=303)
+
+
+def rule_page(request: Request) -> Response:
+    """A rule: what it would do to the items already there (a preview), its webhook calls."""
+    reader = _reader(request)
+    rule = reader.rule(path_id(request, "rule_id"))
+    context = {
+        "rule": rule,
+        "preview": reader.preview_rule(rule.id),
+        "deliveries": reader.rule_deliveries(rule.id) if rule.action == "notify" else [],
+        "secret": reader.rule_secret(rule.id) if rule.action == "notify" else None,
+        **_nav(reader),
+    }
+    return render(request, "reader/rule.html", context)
+
+
+async def run_rule(request: Request) -> Response:
+    reader = _reader(request)
+    rule_id = path_id(request, "rule_id")
+    await checked_form(request)
+    done = await run_in_threadpool(reader.run_rule, rule_id)
+    flash(request, plurals.rule_applied(i18n.translations(request.state.language), sum(1 for e in done if e.changed)))
+    return RedirectResponse(f"{RULES}/{rule_id}", status_code=303)
+
+
+async def delete_rule(request: Request) -> Response:
+    reader = _reader(request)
+    rule_id = path_id(request, "rule_id")
+    await checked_form(request)
+    await run_in_threadpool(reader.delete_rule, rule_id)
+    return RedirectResponse(RULES, status_code=303)
