@@ -94,6 +94,8 @@ if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every 
     from lenta.logins import Policy
     from lenta.notify import NotifySummary
     from lenta.reader import Reader
+    from lenta.saved_views import PublishedView
+    from lenta.saved_views import SavedViews
     from lenta.websub import Delivery
     from lenta.websub import MaintenanceSummary
     from lenta.websub import Verdict
@@ -1167,6 +1169,22 @@ class Lenta:
             )
         self._storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
         return self._storage.sessions.delete_all()
+
+    def saved_views(self, user: User) -> SavedViews:
+        """``user``'s saved searches, folders and tags, and their publishing
+        as feeds at unguessable addresses (:class:`lenta.saved_views.SavedViews`)."""
+        from lenta.saved_views import SavedViews
+        from lenta.storage._views import ViewStore
+
+        return SavedViews(self, user, ViewStore(self._storage.db))
+
+    def published_view(self, token: str) -> PublishedView:
+        """The saved view published at ``token``, as anyone may read it.
+        Raises NotFollowingError (a 404): none is, or no longer."""
+        from lenta.saved_views import published_view
+        from lenta.storage._views import ViewStore
+
+        return published_view(ViewStore(self._storage.db), token)
 
 
 def _throttle_policies(name: str, address: str | None) -> dict[str, Policy]:

@@ -67,3 +67,15 @@ def sign_in_wait(catalog: NullTranslations, seconds: int) -> str:
 def rule_applied(catalog: NullTranslations, count: int) -> str:
     """What running a rule on the items already there did."""
     return catalog.ngettext("The rule changed {n} item.", "The rule changed {n} items.", count).format(n=count)
+
+
+def reader_import(catalog: NullTranslations, *, added: int, already: int, skipped: int) -> str:
+    """What a reader's OPML import did."""
+    sentences = [catalog.ngettext("You now follow {n} more feed.", "You now follow {n} more feeds.", added).format(n=added)]
+    if already:
+        sentences.append(
+            catalog.ngettext("You already followed {n} of them.", "You already followed {n} of them.", already).format(n=already)
+        )
+    if skipped:
+        sentences.append(catalog.ngettext("{n} entry was skipped.", "{n} entries were skipped.", skipped).format(n=skipped))
+    return " ".join(sentences)

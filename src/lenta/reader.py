@@ -16,6 +16,7 @@ statement.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from lenta.exceptions import FeedExistsError
 from lenta.exceptions import FeedNotFoundError
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import NotFollowingError
+from lenta.links import safe_url
 from lenta.search import parse_query
 from lenta.storage._reader import Cursor
 from lenta.storage._reader import UserShelf
@@ -46,6 +48,7 @@ from lenta.types import User
 
 VIEWS: tuple[View, ...] = ("unread", "all", "starred")
 MAX_PER_PAGE = 200
+MAX_IMPORT = 5000  # feeds in one OPML file a reader imports
 MAX_SEARCH_PAGES = 50  # results are ranked, so a page is an offset into them: bounded
 MAX_NAME_LENGTH = 255
 
@@ -61,6 +64,17 @@ class ReaderPage:
     items: tuple[ReaderItem, ...]
     next: Cursor | None
     through: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderImport:
+    """What an OPML import did: feeds newly followed, already followed,
+    entries skipped (not http(s)), folders made."""
+
+    added: int
+    already: int
+    skipped: int
+    folders: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +310,94 @@ class Reader:
 
     def unread_total(self) -> int:
         return self._shelf.unread_total()
+
+    # -- OPML --------------------------------------------------------------------
+
+    def import_opml(self, data: bytes) -> ReaderImport:
+        """Follow every feed of an OPML file, filed in its folders (nested
+        outlines become nested folders, made where missing; a feed in several
+        outlines goes in each). A feed lenta already has adds no fetch; a new
+        one is added unpublished, due at once for the refresher. Entries that
+        are not http(s) URLs are skipped and counted. Call it off the event
+        loop (it runs lenta's feed adding on a loop of its own).
+
+        Raises:
+            OPMLError: not an OPML file.
+            InvalidInputError: more than :data:`MAX_IMPORT` feeds.
+        """
+        from lenta.parse.opml import CATEGORY_SEPARATOR
+        from lenta.parse.opml import parse_opml
+
+        document = parse_opml(data)
+        if len(document.outlines) > MAX_IMPORT:
+            raise InvalidInputError("An OPML file can list at most {n} feeds.", n=MAX_IMPORT)
+        known = {(f.parent_id, f.name.casefold()): f.id for f in self._shelf.folders()}
+        folders_before = len(known)
+        followed_by_feed = {f.feed_id: f for f in self._shelf.followed()}
+        added = already = skipped = 0
+        for outline in document.outlines:
+            try:
+                address, credentials = split_userinfo(normalize_feed_url(outline.url))
+                if credentials:
+                    raise InvalidInputError("A feed you follow cannot have a user name or password in its URL.")
+            except InvalidInputError:
+                skipped += 1
+                continue
+            try:
+                feed = self._lenta.get_feed(address)
+            except FeedNotFoundError:
+                feed = asyncio.run(self._lenta.add_feed(address, discover=False, published=False))
+            folder_ids = [self._folder_path(known, category.split(CATEGORY_SEPARATOR)) for category in outline.categories]
+            subscription = followed_by_feed.get(feed.id)
+            if subscription is None:
+                subscription = self._shelf.follow(feed.id, self._lenta.clock(), title=_name(outline.title))
+                followed_by_feed[feed.id] = subscription
+                added += 1
+            else:
+                already += 1
+            if folder_ids:
+                wanted = set(subscription.folder_ids) | {folder_id for folder_id in folder_ids if folder_id is not None}
+                followed_by_feed[feed.id] = self._shelf.file(subscription.id, wanted)
+        return ReaderImport(added, already, skipped, len(known) - folders_before)
+
+    def _folder_path(self, known: dict[tuple[int | None, str], int], parts: list[str]) -> int | None:
+        """The folder at the end of a path of names, made where missing."""
+        parent: int | None = None
+        for part in parts:
+            name = _name(part, folder=True)
+            if name is None:
+                continue
+            key = (parent, name.casefold())
+            if key not in known:
+                known[key] = self._shelf.add_folder(name, parent).id
+            parent = known[key]
+        return parent
+
+    def export_opml(self) -> bytes:
+        """The user's subscriptions as OPML 2.0: folders as nested outlines,
+        a feed in several folders in each."""
+        from lenta.parse.opml import CATEGORY_SEPARATOR
+        from lenta.parse.opml import OPMLFeed
+        from lenta.parse.opml import render_opml
+
+        folders = {f.id: f for f in self._shelf.folders()}
+
+        def path(folder_id: int) -> str:
+            names: list[str] = []
+            cursor: int | None = folder_id
+            while cursor is not None and cursor in folders and len(names) < 32:
+                names.append(folders[cursor].name)
+                cursor = folders[cursor].parent_id
+            return CATEGORY_SEPARATOR.join(reversed(names))
+
+        outlines = [
+            OPMLFeed(
+                url=f.url, title=f.title, site_url=safe_url(f.site_url) or None, categories=tuple(path(i) for i in f.folder_ids)
+            )
+            for f in self._shelf.followed()
+            if safe_url(f.url)
+        ]
+        return render_opml(self.user.name, outlines, date_created=self._lenta.clock(), nested=True)
 
     # -- tags --------------------------------------------------------------------
 

@@ -296,6 +296,7 @@ def render_opml(
     feeds: Iterable[OPMLFeed],
     *,
     date_created: datetime | None = None,
+    nested: bool = False,
 ) -> bytes:
     """An OPML 2.0 document (UTF-8, pretty-printed) listing ``feeds``.
 
@@ -310,6 +311,9 @@ def render_opml(
         date_created: written as ``<dateCreated>`` (RFC 822, GMT); naive
             datetimes are taken as UTC.  Left out when ``None``, so the
             same feeds always give the same bytes.
+        nested: a category "News / Tech" is a folder "Tech" inside a
+            folder "News" (a reader's nested folders), as :func:`parse_opml`
+            reads it back; otherwise one folder of that name.
     """
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
@@ -318,6 +322,9 @@ def render_opml(
         etree.SubElement(head, "dateCreated").text = _rfc822(date_created)
     body = etree.SubElement(root, "body")
 
+    if nested:
+        _nested_outlines(body, feeds)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     folders: dict[str, list[OPMLFeed]] = {}
     top_level: list[OPMLFeed] = []
     for feed in feeds:
@@ -334,6 +341,23 @@ def render_opml(
         _feed_outline(body, feed)
 
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _nested_outlines(body: etree._Element, feeds: Iterable[OPMLFeed]) -> None:
+    """Folders as nested outlines, each feed in every folder it is in;
+    folders before feeds at each level, in order of first appearance."""
+    folders: dict[tuple[str, ...], etree._Element] = {}
+    placed: list[tuple[tuple[str, ...], OPMLFeed]] = []
+    for feed in feeds:
+        for category in _unique(feed.categories) or [""]:
+            path = tuple(part for part in category.split(CATEGORY_SEPARATOR) if part)
+            for depth in range(1, len(path) + 1):
+                if path[:depth] not in folders:
+                    parent = folders[path[: depth - 1]] if depth > 1 else body
+                    folders[path[:depth]] = etree.SubElement(parent, "outline", text=_xml_text(path[depth - 1]))
+            placed.append((path, feed))
+    for path, feed in placed:
+        _feed_outline(folders[path] if path else body, feed)
 
 
 def _feed_outline(parent: etree._Element, feed: OPMLFeed) -> None:

@@ -77,6 +77,7 @@ from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import false
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import true
 
@@ -424,3 +425,62 @@ def _passing(rows: Iterable[tuple[int, int]], skip: int) -> tuple[int | None, in
             return bucket, skip
         skip -= n
     return None, skip
+
+
+# -- several feeds together (a reader's folder, issue 11) ------------------------
+
+
+def _feeds_buckets(
+    connection: Connection, feed_ids: Sequence[int], level: int, *, low: int | None = None, high: int | None = None
+) -> list[tuple[int, int]]:
+    """The ``feed_ids``' counts at ``level``, summed by bucket, newest first;
+    fine and coarse buckets from ``low`` to before ``high``."""
+    c = feed_item_counts.c
+    summed: Counter[int] = Counter()
+    for start in range(0, len(feed_ids), _CHUNK):
+        query = select(c.bucket, func.sum(c.n)).where(c.feed_id.in_(feed_ids[start : start + _CHUNK]), c.level == level)
+        if low is not None:
+            query = query.where(c.bucket >= low)
+        if high is not None:
+            query = query.where(c.bucket < high)
+        for bucket, n in connection.execute(query.group_by(c.bucket)):
+            summed[bucket] += int(n)
+    return sorted(((bucket, n) for bucket, n in summed.items() if n > 0), reverse=True)
+
+
+def total_of_feeds(connection: Connection, feed_ids: Iterable[int]) -> int:
+    """How many items ``feed_ids`` hold together: a row per feed."""
+    return sum(n for _, n in _feeds_buckets(connection, sorted(set(feed_ids)), TOTAL))
+
+
+def locate_feeds(connection: Connection, feed_ids: Iterable[int], offset: int, limit: int) -> tuple[int, Window | None]:
+    """:func:`locate` for the items of several feeds together (the feeds of
+    a reader's folder and its sub-folders, :mod:`lenta.storage._views`),
+    from the feeds' own counts summed: (total, where the ``limit`` items
+    after the first ``offset`` are, newest first); no window when there are
+    none. The items query seeks each feed's ``(feed_id, date, id)`` index
+    to the window and skips fewer items than its first fine bucket holds.
+
+    What a page reads: a total row per feed, every coarse row of the feeds
+    (a row per feed and 12 days of its history: what locates the page), and
+    the fine rows of the coarse buckets from the page's first item to its
+    last; never the items before the page."""
+    ids = sorted(set(feed_ids))
+    count = total_of_feeds(connection, ids)
+    if limit <= 0 or offset >= count:
+        return count, None
+    last_position = min(offset + limit, count) - 1
+    coarse = _feeds_buckets(connection, ids, COARSE)
+    first, skip = _passing(coarse, offset)  # skip: the items of ``first`` before the page's first
+    last, _ = _passing(coarse, last_position)
+    top = end = None
+    skip_in_top = 0
+    if first is not None and last is not None:
+        fine = _feeds_buckets(connection, ids, FINE, low=last << _SPAN, high=(first + 1) << _SPAN)
+        # These fine rows start with ``first``'s newest: the page's first item is number ``skip`` of them.
+        top, skip_in_top = _passing(fine, skip)
+        end, _ = _passing(fine, skip + last_position - offset)
+    if top is None or end is None:  # the counts disagree with their own total: never when exact
+        log.warning("item counts out of step for feeds %s; paging by offset", ids[:20])
+        return count, Window(None, None, offset)
+    return count, Window(bucket_start(end, FINE_SHIFT), bucket_start(top + 1, FINE_SHIFT), skip_in_top)

@@ -49,6 +49,7 @@ from lenta.web import ops
 from lenta.web import people
 from lenta.web import public
 from lenta.web import reader
+from lenta.web import views
 from lenta.web import websub
 from lenta.web.account import HashGate
 from lenta.web.account import SignInFloodGuard
@@ -138,6 +139,8 @@ def _routes() -> list[Route | Mount]:
         Route(f"{READER}/mark-all-read", reader.mark_all_read, methods=["POST"]),
         Route(f"{READER}/subscriptions", reader.subscriptions, methods=["GET"]),
         Route(f"{READER}/subscriptions", reader.follow, methods=["POST"]),
+        Route(f"{READER}/subscriptions.opml", reader.export_opml, methods=["GET"]),
+        Route(f"{READER}/subscriptions/import", reader.import_opml, methods=["POST"]),
         Route(f"{READER}/subscriptions/{{subscription_id}}", reader.change_subscription, methods=["POST"]),
         Route(f"{READER}/subscriptions/{{subscription_id}}/delete", reader.unfollow, methods=["POST"]),
         Route(f"{READER}/folders", reader.add_folder, methods=["POST"]),
@@ -152,6 +155,17 @@ def _routes() -> list[Route | Mount]:
         Route(f"{READER}/rules/{{rule_id}}", reader.rule_page, methods=["GET"]),
         Route(f"{READER}/rules/{{rule_id}}/run", reader.run_rule, methods=["POST"]),
         Route(f"{READER}/rules/{{rule_id}}/delete", reader.delete_rule, methods=["POST"]),
+        Route(views.VIEWS, views.manage, methods=["GET"]),
+        Route(views.VIEWS, views.save, methods=["POST"]),
+        Route(f"{views.VIEWS}/{{view_id}}/edit", views.rename, methods=["POST"]),
+        Route(f"{views.VIEWS}/{{view_id}}/publish", views.publish, methods=["POST"]),
+        Route(f"{views.VIEWS}/{{view_id}}/revoke", views.revoke, methods=["POST"]),
+        Route(f"{views.VIEWS}/{{view_id}}/delete", views.delete, methods=["POST"]),
+        # The feeds before the page: "/views/{token}" would take "abc.rss" as a token.
+        Route("/views/{token}.rss", views.rss),
+        Route("/views/{token}.atom", views.atom),
+        Route("/views/{token}.json", views.json_feed),
+        Route("/views/{token}", views.page),
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -534,3 +534,41 @@ async def delete_rule(request: Request) -> Response:
     await checked_form(request)
     await run_in_threadpool(reader.delete_rule, rule_id)
     return RedirectResponse(RULES, status_code=303)
+
+
+# -- OPML -----------------------------------------------------------------------------
+
+MAX_OPML_BYTES = 8 * 1024 * 1024  # a reader's subscription list; the body limit refuses more first
+
+
+def export_opml(request: Request) -> Response:
+    reader = _reader(request)
+    body = reader.export_opml()
+    return Response(
+        body,
+        media_type="text/x-opml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="subscriptions.opml"'},
+    )
+
+
+async def import_opml(request: Request) -> Response:
+    reader = _reader(request)
+    form = await checked_form(request)
+    upload = form.get("file")
+    data = await upload.read(MAX_OPML_BYTES + 1) if upload is not None and not isinstance(upload, str) else b""
+    try:
+        if not data:
+            raise InvalidInputError("Choose an OPML file to import.")
+        if len(data) > MAX_OPML_BYTES:
+            raise InvalidInputError("An OPML file can be at most {n} MB.", n=MAX_OPML_BYTES // (1024 * 1024))
+        done = await run_in_threadpool(reader.import_opml, data)
+    except LentaError as error:
+        flash(request, _error_text(request, error), "error")
+        return RedirectResponse(SUBSCRIPTIONS, status_code=303)
+    flash(
+        request,
+        plurals.reader_import(
+            i18n.translations(request.state.language), added=done.added, already=done.already, skipped=done.skipped
+        ),
+    )
+    return RedirectResponse(SUBSCRIPTIONS, status_code=303)
