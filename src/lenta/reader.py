@@ -302,10 +302,15 @@ class Reader:
     def star(self, item_id: int, starred: bool = True) -> None:
         self._shelf.star(item_id, starred, self._lenta.clock())
 
-    def mark_all_read(self, *, through: int, subscription_id: int | None = None, folder_id: int | None = None) -> None:
+    def mark_all_read(
+        self, *, through: int, subscription_id: int | None = None, folder_id: int | None = None, tag_id: int | None = None
+    ) -> None:
         """Mark read every item up to id ``through`` (a :class:`ReaderPage`'s:
-        the newest when the list was shown) of everything, a subscription or
-        a folder; items that arrived since stay unread."""
+        the newest when the list was shown) of everything, a subscription, a
+        folder or a tag; items that arrived since stay unread."""
+        if tag_id is not None:
+            self._shelf.mark_tag_read(tag_id, max(0, through))
+            return
         self._shelf.mark_all_read(self._scope(subscription_id, folder_id), max(0, through))
 
     def unread_total(self) -> int:

@@ -630,6 +630,17 @@ class UserShelf:
                 _forget_unmarked(connection, self.user_id)
                 connection.execute(update(subscriptions).where(*mine).values(unread=_unread_formula()))
 
+    def mark_tag_read(self, tag_id: int, through: int) -> int:
+        """Every item carrying the tag, up to id ``through``, read; how many changed."""
+        with self.db.write() as connection:
+            self._tag(connection, tag_id)
+            tagged = connection.execute(
+                select(item_tags.c.item_id).where(
+                    item_tags.c.tag_id == tag_id, item_tags.c.user_id == self.user_id, item_tags.c.item_id <= through
+                )
+            ).scalars()
+            return self.mark_in(connection, list(tagged), True)
+
     def unread_total(self) -> int:
         with self.db.read() as connection:
             found = connection.execute(select(func.sum(_s.unread)).where(_s.user_id == self.user_id)).scalar()

@@ -336,6 +336,7 @@ async def mark_all_read(request: Request) -> Response:
         through=through,
         subscription_id=_optional_id(form, "subscription_id"),
         folder_id=_optional_id(form, "folder_id"),
+        tag_id=_optional_id(form, "tag_id"),
     )
     flash(request, gettext_for(request, "Marked as read."))
     return RedirectResponse(_back(form), status_code=303)

@@ -1,0 +1,102 @@
+"""One reader never reaches another's data (issue 11): every route of the
+app whose path names something a user owns is tried, as Bob, with Ann's
+ids, by GET and by POST (with Bob's own CSRF token), and answers 404; so
+do the forms that name Ann's ids in fields. A new route with an id this
+test does not know fails it, so that it is added here."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+
+import pytest
+from httpserver import LocalServer
+from httpserver import Reply
+from starlette.routing import Route
+from test_reader import RSS
+from test_reader import feed_xml
+from test_reader_web import signed_in
+from test_web import PASSWORD
+from test_web import form_token
+from webserver import AppServer
+
+from lenta.config import Settings
+from lenta.core import Lenta
+from lenta.web import create_app
+
+# Path parameters that name something a user owns, and the owner routes'
+# prefixes; the public /views/{token} pages are reached by token (tested with saved views).
+OWNED = {"subscription_id", "folder_id", "item_id", "tag_id", "rule_id", "view_id"}
+OWNER_PREFIXES = ("/reader", "/user")
+
+
+@pytest.fixture
+def setup(lenta: Lenta, settings: Settings) -> Iterator[tuple[AppServer, dict[str, int]]]:
+    ann = lenta.add_user("ann", PASSWORD)
+    lenta.add_user("bob", PASSWORD)
+    routes = {"/private.xml": Reply(body=feed_xml("Private", range(1, 4)), headers=RSS)}
+    with LocalServer(routes) as feeds, AppServer(create_app(settings, lenta)) as web:
+        reader = lenta.reader(ann)
+        followed = asyncio.run(reader.follow(feeds.url("/private.xml")))
+        folder = reader.add_folder("Secret")
+        item_id = reader.items("all").items[0].item.id
+        tag = reader.add_tag("secret")
+        reader.tag_item(item_id, tag.id)
+        rule = reader.save_rule(name="r", field="title", match="words", pattern="private", action="star")
+        view = lenta.saved_views(ann).save_folder(folder.id)
+        ids = {
+            "subscription_id": followed.id,
+            "folder_id": folder.id,
+            "item_id": item_id,
+            "tag_id": tag.id,
+            "rule_id": rule.id,
+            "view_id": view.id,
+        }
+        yield web, ids
+
+
+def owner_routes(app_routes: list[object]) -> list[tuple[str, str, set[str]]]:
+    """(path, method, its parameters) of every route under the owner prefixes that has parameters."""
+    found = []
+    for route in app_routes:
+        if not isinstance(route, Route) or not route.path.startswith(OWNER_PREFIXES):
+            continue
+        params = set(re.findall(r"{(\w+)}", route.path))
+        if params:
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+                found.append((route.path, method, params))
+    return found
+
+
+def test_every_owner_route_answers_404_to_another_user(setup: tuple[AppServer, dict[str, int]]) -> None:
+    web, ids = setup
+    routes = owner_routes(list(web.app.routes))
+    assert len(routes) >= 19  # the reader's, the views', the rules'....
+    unknown = {param for _, _, params in routes for param in params} - OWNED
+    assert not unknown, f"routes with ids this test does not try: {unknown}"
+    with signed_in(web, "bob") as (bob, _):
+        token = form_token(bob.get("/reader/subscriptions").text)
+        for path, method, params in routes:
+            url = path
+            for param in params:
+                url = url.replace("{" + param + "}", str(ids[param]))
+            if method == "GET":
+                response = bob.get(url)
+            else:
+                response = bob.post(url, data={"csrf_token": token, "action": "read", "name": "x", "title": "x"})
+            assert response.status_code == 404, (method, url, response.status_code)
+        # Forms that name Ann's ids in fields.
+        for field in ("subscription_id", "folder_id", "tag_id"):
+            response = bob.post("/reader/mark-all-read", data={"csrf_token": token, "through": "999999", field: str(ids[field])})
+            assert response.status_code == 404, field
+        inside = bob.post("/reader/folders", data={"csrf_token": token, "name": "x", "parent_id": str(ids["folder_id"])})
+        assert inside.status_code == 404
+        # Nothing of Ann's shows on Bob's pages, not even as a count.
+        for path in ("/reader", "/reader/all", "/reader/starred", "/reader/subscriptions", "/reader/rules", "/reader/views"):
+            text = bob.get(path).text
+            assert "Private" not in text and "Secret" not in text and "secret" not in text, path
+        assert bob.get("/reader/search", params={"q": "private"}).text.count("data-item=") == 0
+    with signed_in(web, "ann") as (ann, _):
+        assert ann.get(f"/reader/feeds/{ids['subscription_id']}").status_code == 200
+        assert ann.get(f"/reader/items/{ids['item_id']}").status_code == 200
