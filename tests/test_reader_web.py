@@ -243,3 +243,25 @@ def test_tags_and_rules_from_the_reader(site: tuple[AppServer, LocalServer], len
         assert ran.status_code == 303
         assert re.search(r'Alpha</a> <span class="unread-count">3</span>', http.get("/reader").text)
         assert http.get(added.headers["location"]).text.count('class="changes"') == 0
+
+
+def test_next_and_previous_walk_the_list_the_item_was_opened_from(site: tuple[AppServer, LocalServer]) -> None:
+    web, feeds = site
+    with signed_in(web, "ann") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/beta.xml")})
+        beta = re.search(r'href="/reader/feeds/(\d+)">Beta<', http.get("/reader").text)
+        assert beta is not None
+        page = http.get(f"/reader/feeds/{beta.group(1)}", params={"view": "all"}).text
+        first = re.search(r'href="(/reader/items/\d+\?[^"]+)" data-action="o"', page)
+        assert first is not None and f"feed={beta.group(1)}" in first.group(1)
+        seen: list[str] = []
+        link: str | None = first.group(1).replace("&amp;", "&")
+        while link is not None and len(seen) < 10:
+            opened = http.get(link).text
+            seen.append(re.search(r'<h1 class="title" id="page-title">([^<]+)</h1>', opened).group(1))  # type: ignore[union-attr]
+            following = re.search(r'<a href="([^"]+)" rel="next"', opened)
+            link = following.group(1).replace("&amp;", "&") if following else None
+        assert seen == ["Beta 3", "Beta 2", "Beta 1"]  # the feed's items only, newest first, then no next
+        assert "Keyboard shortcuts" in opened

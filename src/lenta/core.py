@@ -96,6 +96,9 @@ if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every 
     from lenta.reader import Reader
     from lenta.saved_views import PublishedView
     from lenta.saved_views import SavedViews
+    from lenta.totp import SecondFactor
+    from lenta.totp import TotpSetup
+    from lenta.user_settings import UserSettings
     from lenta.websub import Delivery
     from lenta.websub import MaintenanceSummary
     from lenta.websub import Verdict
@@ -1100,6 +1103,203 @@ class Lenta:
         if self._storage.users.admin_count() <= 1:
             raise InvalidInputError("The last administrator cannot be deleted or lose the administrator role.")
 
+    # -- accounts: registration, a second factor, a user's settings ------
+
+    def register(self, name: str, password: str, *, address: str | None) -> User:
+        """Open registration: a visitor from ``address`` makes an ordinary
+        account (the rules of :meth:`add_user`). Every attempt from an
+        address counts, whatever comes of it: a few an hour are free, then
+        each waits a growing while (:data:`lenta.logins.REGISTRATION`).
+
+        Raises:
+            InvalidInputError: registration is closed (the site setting
+                ``open_registration``), or a bad name or password.
+            UserExistsError: the name is taken.
+            LoginThrottledError: too many attempts from the address; nothing
+                was checked.
+        """
+        from lenta import logins
+
+        if not self.site_settings().open_registration:
+            raise InvalidInputError("Registration is closed on this site.")
+        wait = self.registration_wait(address=address)
+        if wait is not None:
+            raise LoginThrottledError(wait)
+        key = logins.registration_key(address)
+        if key is not None:
+            self._note_failures({key: logins.REGISTRATION})
+        return self.add_user(name, password)
+
+    def registration_wait(self, *, address: str | None) -> int | None:
+        """Seconds until ``address`` may try to register again, or None if it may now."""
+        from lenta import logins
+
+        key = logins.registration_key(address)
+        if key is None:
+            return None
+        return logins.retry_after(self._storage.login_failures.get([key]).values(), self.clock())
+
+    def second_factor(self, user: User) -> SecondFactor:
+        """Whether signing in as ``user`` asks for a code (a confirmed
+        secret), since when, and how many recovery codes are left."""
+        from lenta.totp import SecondFactor
+
+        _, enabled_at = self._storage.accounts.totp(user.id)
+        if enabled_at is None:
+            return SecondFactor(enabled=False)
+        return SecondFactor(True, enabled_at, self._storage.accounts.recovery_codes_left(user.id))
+
+    def start_totp(self, user: User) -> TotpSetup:
+        """The secret ``user`` puts in an authenticator app, and its
+        ``otpauth://`` URI: made once and kept until a code confirms it
+        (:meth:`enable_totp`); until then sign-in asks for no code.
+
+        Raises InvalidInputError if the second factor is on already."""
+        from lenta import totp
+
+        secret, enabled_at = self._storage.accounts.totp(user.id)
+        if enabled_at is not None:
+            raise InvalidInputError("The second factor is already on.")
+        if secret is None:
+            self._storage.accounts.set_pending_secret(user.id, totp.new_secret())
+            secret, _ = self._storage.accounts.totp(user.id)
+            assert secret is not None  # set just now (or by a request racing this one)
+        return totp.setup(secret, user.name, self.site_settings().site_name)
+
+    def enable_totp(self, user: User, code: str, *, address: str | None) -> list[str]:
+        """Turn the second factor on with a code from the app set up by
+        :meth:`start_totp`. Returns the new recovery codes (10, each good
+        once), shown to the user this once: only their hashes are kept.
+        Wrong codes are throttled as in :meth:`check_second_factor`.
+
+        Raises:
+            InvalidInputError: a wrong code, no secret to confirm, or the
+                second factor is on already.
+            LoginThrottledError: too many wrong codes; this one was not checked.
+        """
+        from lenta import logins
+        from lenta import totp
+
+        secret, enabled_at = self._storage.accounts.totp(user.id)
+        if enabled_at is not None:
+            raise InvalidInputError("The second factor is already on.")
+        if secret is None:
+            raise InvalidInputError("Start again: there is no secret to confirm.")
+        self._raise_if_code_locked(user.name, address)
+        step = totp.matching_step(secret, code, self.clock())
+        if step is None:
+            self._note_failures(_code_policies(user.name, address))
+            raise InvalidInputError("The code is not right. Enter the code the app shows now.")
+        codes = totp.new_recovery_codes()
+        hashes = [totp.recovery_code_hash(user.id, code) for code in codes]
+        if not self._storage.accounts.enable(user.id, secret, now=self.clock(), step=step, code_hashes=hashes):
+            raise InvalidInputError("Start again: there is no secret to confirm.")
+        self._storage.login_failures.clear(logins.second_factor_key(user.name))
+        return codes
+
+    def disable_totp(self, user: User, code: str, *, address: str | None) -> None:
+        """Turn the second factor off: needs a current code (or an unused
+        recovery code, for whoever lost the app), throttled as in
+        :meth:`check_second_factor`.
+
+        Raises:
+            InvalidInputError: a wrong code, or the second factor is off.
+            LoginThrottledError: too many wrong codes; this one was not checked.
+        """
+        if not self.second_factor(user).enabled:
+            raise InvalidInputError("The second factor is off.")
+        if not self.check_second_factor(user, code, address=address):
+            raise InvalidInputError("The code is not right. Enter the code the app shows now.")
+        self._storage.accounts.disable(user.id)
+
+    def check_second_factor(self, user: User, code: str, *, address: str | None) -> bool:
+        """Whether ``code`` is ``user``'s second factor now: a code of the
+        app within a step (30 s) of now and later than the last accepted
+        one (a code is good once), or an unused recovery code, which is then
+        used up. Wrong codes are counted per account (apart from wrong
+        passwords: see :func:`lenta.logins.second_factor_key`) and per
+        address, and locked out as wrong passwords are.
+
+        Raises LoginThrottledError, without checking the code, while the
+        account's codes or the address are locked.
+        """
+        from lenta import logins
+
+        self._raise_if_code_locked(user.name, address)
+        if self._second_factor_matches(user, code):
+            self._storage.login_failures.clear(logins.second_factor_key(user.name))
+            return True
+        self._note_failures(_code_policies(user.name, address))
+        return False
+
+    def second_factor_wait(self, name: str, *, address: str | None) -> int | None:
+        """Seconds until a code for ``name`` from ``address`` may be tried,
+        or None if it may now."""
+        from lenta import logins
+
+        states = self._storage.login_failures.get(_code_policies(name, address))
+        return logins.retry_after(states.values(), self.clock())
+
+    def reset_second_factor(self, name: str) -> User:
+        """The admin's reset, for a user who lost both the app and the
+        recovery codes: the second factor is off (secret, recovery codes
+        and all) and signing in asks for the password only. Raises
+        UserNotFoundError."""
+        from lenta import logins
+
+        user = self._storage.users.get(name)
+        self._storage.accounts.disable(user.id)
+        self._storage.login_failures.clear(logins.second_factor_key(name))
+        return user
+
+    def _second_factor_matches(self, user: User, code: str) -> bool:
+        from lenta import totp
+
+        secret, enabled_at = self._storage.accounts.totp(user.id)
+        if secret is None or enabled_at is None:
+            return False
+        now = self.clock()
+        if totp.is_totp_code(code):
+            step = totp.matching_step(secret, code, now, after=self._storage.accounts.last_step(user.id))
+            return step is not None and self._storage.accounts.accept_step(user.id, step)
+        return self._storage.accounts.use_recovery_code(user.id, totp.recovery_code_hash(user.id, code), now=now)
+
+    def _raise_if_code_locked(self, name: str, address: str | None) -> None:
+        wait = self.second_factor_wait(name, address=address)
+        if wait is not None:
+            raise LoginThrottledError(wait)
+
+    def _note_failures(self, policies: Mapping[str, Policy]) -> None:
+        """One more failure for each key (read again: others may have failed meanwhile)."""
+        from lenta import logins
+
+        now = self.clock()
+        states = self._storage.login_failures.get(policies)
+        self._storage.login_failures.put(
+            {key: logins.after_failure(states.get(key), now, policy) for key, policy in policies.items()},
+            forget_before=now - logins.MEMORY,
+        )
+
+    def user_settings(self, user: User) -> UserSettings:
+        """``user``'s settings (:class:`lenta.user_settings.UserSettings`):
+        language, time zone, theme, and how the reader lists items
+        (``per_page``, ``full_text``, ``read_on_scroll``); the defaults for
+        what they never set."""
+        from lenta.user_settings import UserSettings
+
+        return UserSettings.from_stored(self._storage.accounts.settings(user.id))
+
+    def save_user_settings(self, user: User, values: Mapping[str, str]) -> UserSettings:
+        """Validate and store ``user``'s settings; a name left out keeps its
+        value, and nothing is stored if any value is bad. Raises
+        InvalidInputError."""
+        from lenta.user_settings import UserSettings
+
+        merged = {**self.user_settings(user).to_strings(), **values}
+        settings = UserSettings.from_strings(merged)
+        self._storage.accounts.put_settings(user.id, settings.to_strings())
+        return settings
+
     # -- sessions --------------------------------------------------------
 
     def start_session(self, user: User) -> str:
@@ -1170,6 +1370,8 @@ class Lenta:
         self._storage.settings.put({"secret_key": secrets.token_urlsafe(48)})
         return self._storage.sessions.delete_all()
 
+    # -- saved views (issue 11) ------------------------------------------
+
     def saved_views(self, user: User) -> SavedViews:
         """``user``'s saved searches, folders and tags, and their publishing
         as feeds at unguessable addresses (:class:`lenta.saved_views.SavedViews`)."""
@@ -1192,6 +1394,17 @@ def _throttle_policies(name: str, address: str | None) -> dict[str, Policy]:
     from lenta import logins
 
     policies = {logins.account_key(name): logins.ACCOUNT}
+    key = logins.address_key(address)
+    if key is not None:
+        policies[key] = logins.ADDRESS
+    return policies
+
+
+def _code_policies(name: str, address: str | None) -> dict[str, Policy]:
+    """The keys a wrong second-factor code counts under: the account's codes, and the address."""
+    from lenta import logins
+
+    policies = {logins.second_factor_key(name): logins.ACCOUNT}
     key = logins.address_key(address)
     if key is not None:
         policies[key] = logins.ADDRESS

@@ -9,6 +9,10 @@ locked are refused (429 with Retry-After) without checking the password at
 all, so a flood costs no hashing. Failures are forgotten an hour after the
 last one; a successful sign-in forgets the account's (not the address's:
 one valid account must not buy an address more guesses at others).
+
+Wrong second-factor codes count the same way, under a key of their own per
+account (:func:`second_factor_key`) and the address's; registrations are
+counted per address (:data:`REGISTRATION`), every attempt.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class Policy:
 ACCOUNT = Policy(free=5)
 # Several people can share an address (an office, a carrier's NAT).
 ADDRESS = Policy(free=20)
+# Accounts made from one address (open registration): every attempt counts,
+# a few an hour are free, then each waits a growing while.
+REGISTRATION = Policy(free=5, first_lock=timedelta(minutes=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,19 @@ class FailureState:
 
 def account_key(name: str) -> str:
     return "user:" + " ".join(name.split()).casefold()[:256]
+
+
+def second_factor_key(name: str) -> str:
+    """Wrong second-factor codes for an account count apart from wrong
+    passwords: a right password forgets the account's password failures,
+    and must not buy whoever knows it more guesses at the code."""
+    return "code:" + account_key(name)
+
+
+def registration_key(address: str | None) -> str | None:
+    """The key an address's registrations are counted under (None: unknown address)."""
+    key = address_key(address)
+    return "register:" + key if key is not None else None
 
 
 def address_key(address: str | None) -> str | None:

@@ -64,6 +64,15 @@ def sign_in_wait(catalog: NullTranslations, seconds: int) -> str:
     ).format(seconds=seconds)
 
 
+def registration_wait(catalog: NullTranslations, seconds: int) -> str:
+    """Why a registration was refused before anything was checked."""
+    return catalog.ngettext(
+        "Too many accounts were requested from your address. Try again in {seconds} second.",
+        "Too many accounts were requested from your address. Try again in {seconds} seconds.",
+        seconds,
+    ).format(seconds=seconds)
+
+
 def rule_applied(catalog: NullTranslations, count: int) -> str:
     """What running a rule on the items already there did."""
     return catalog.ngettext("The rule changed {n} item.", "The rule changed {n} items.", count).format(n=count)

@@ -243,13 +243,15 @@ class Reader:
         *,
         subscription_id: int | None = None,
         folder_id: int | None = None,
+        tag_id: int | None = None,
         oldest_first: bool = False,
     ) -> tuple[ReaderItem | None, ReaderItem | None]:
-        """(previous, next) of ``item`` in a view's order."""
+        """(previous, next) of ``item`` in a view's order, of everything, a
+        subscription, a folder or a tag (as the list it was opened from)."""
         feed_ids = self._scope(subscription_id, folder_id)
         here = Cursor(item.item.date, item.item.id)
-        after = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=oldest_first)
-        before = self._shelf.items(view, feed_ids=feed_ids, after=here, limit=1, oldest_first=not oldest_first)
+        after = self._shelf.items(view, feed_ids=feed_ids, tag_id=tag_id, after=here, limit=1, oldest_first=oldest_first)
+        before = self._shelf.items(view, feed_ids=feed_ids, tag_id=tag_id, after=here, limit=1, oldest_first=not oldest_first)
         return (before[0] if before else None), (after[0] if after else None)
 
     def search(

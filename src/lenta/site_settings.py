@@ -2,8 +2,9 @@
 database (unlike deployment settings in :mod:`lenta.config`).
 
 Like Drupal's aggregator settings: allowed HTML tags, discard items older
-than, items shown per source on /aggregator/sources; and the site's time
-zone (Drupal's "default time zone"), which pages show times in.
+than, items shown per source on /aggregator/sources; the site's time
+zone (Drupal's "default time zone"), which pages show times in; and whether
+visitors may register accounts of their own (off unless the admin opens it).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import zoneinfo
 from dataclasses import dataclass
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lenta.exceptions import InvalidInputError
 from lenta.parse.sanitize import DEFAULT_ALLOWED_TAGS
 from lenta.parse.sanitize import parse_allowed_tags
 from lenta.types import User
+
+if TYPE_CHECKING:
+    from lenta.user_settings import UserSettings
 
 # Drupal's "Discard items older than" choices, in seconds; 0 = never.
 DISCARD_CHOICES: tuple[int, ...] = (
@@ -106,6 +111,7 @@ class SiteSettings:
     teaser_length: int = 0  # items on the river, source and category pages trimmed to this (0: whole)
     time_zone: str = SERVER_ZONE  # an IANA name; SERVER_ZONE follows the server's own zone
     river_feed_items: int = 0  # items of one feed shown together on the river and category pages (0: all)
+    open_registration: bool = False  # visitors may make ordinary accounts at /user/register
 
     @property
     def allowed_tags(self) -> frozenset[str]:
@@ -147,6 +153,9 @@ class SiteSettings:
         time_zone = values.get("time_zone", defaults.time_zone).strip()
         if time_zone != SERVER_ZONE and not valid_time_zone(time_zone):
             raise InvalidInputError("Unknown time zone: {value}", value=time_zone)
+        open_registration = str(values.get("open_registration", defaults.open_registration)).strip().lower()
+        if open_registration not in {"true", "false", "1", "0", "yes", "no", ""}:
+            raise InvalidInputError("{value} is not yes or no.", value=open_registration)
         return cls(
             allowed_html=allowed_html,
             discard_after=discard,
@@ -156,11 +165,13 @@ class SiteSettings:
             teaser_length=teaser_length,
             time_zone=time_zone,
             river_feed_items=river_feed_items,
+            open_registration=open_registration in {"true", "1", "yes"},
         )
 
 
-def zone_for(user: User | None, site: SiteSettings) -> zoneinfo.ZoneInfo:
-    """The zone ``user`` (the request's, or None) sees times in. The site's
-    zone for everyone until users have a zone of their own: then theirs wins
-    here, and every page follows (the templates ask only this)."""
-    return site.zone
+def zone_for(user: User | None, site: SiteSettings, own: UserSettings | None = None) -> zoneinfo.ZoneInfo:
+    """The zone ``user`` (the request's, or None) sees times in: the one in
+    their settings (``own``), else the site's. Every page follows it (the
+    templates ask only this)."""
+    zone = own.zone if user is not None and own is not None else None
+    return zone or site.zone

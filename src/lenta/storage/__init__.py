@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from lenta.storage import _counts
+from lenta.storage._accounts import AccountStore
 from lenta.storage._base import Database
 from lenta.storage._base import translate_errors
 from lenta.storage._categories import CategoryStore
@@ -53,6 +54,7 @@ class Storage:
         self.icons = IconStore(db)
         self.sessions = SessionStore(db)
         self.login_failures = LoginFailureStore(db)
+        self.accounts = AccountStore(db)  # users' second factors and settings
         self.reader = ReaderStore(db)  # each user's subscriptions, folders, read and starred items
         self.migration: SchemaChange | None = None  # what opening it did to the schema
 

@@ -47,8 +47,11 @@ from lenta.web import admin
 from lenta.web import icons
 from lenta.web import ops
 from lenta.web import people
+from lenta.web import preferences
 from lenta.web import public
 from lenta.web import reader
+from lenta.web import register
+from lenta.web import two_factor
 from lenta.web import views
 from lenta.web import websub
 from lenta.web.account import HashGate
@@ -99,6 +102,15 @@ def _routes() -> list[Route | Mount]:
         Route("/user/login", account.login_form, methods=["GET"]),
         Route("/user/login", account.login, methods=["POST"]),
         Route("/user/logout", account.logout, methods=["POST"]),
+        Route("/user/login/code", two_factor.code_form, methods=["GET"]),
+        Route("/user/login/code", two_factor.code, methods=["POST"]),
+        Route("/user/register", register.register_form, methods=["GET"]),
+        Route("/user/register", register.register, methods=["POST"]),
+        Route("/user/settings", preferences.settings_form, methods=["GET"]),
+        Route("/user/settings", preferences.settings_save, methods=["POST"]),
+        Route("/user/two-factor", two_factor.page, methods=["GET"]),
+        Route("/user/two-factor/enable", two_factor.enable, methods=["POST"]),
+        Route("/user/two-factor/disable", two_factor.disable, methods=["POST"]),
         Route(ADMIN, admin.overview),
         Route(f"{ADMIN}/add/feed", admin.feed_add_form, methods=["GET"]),
         Route(f"{ADMIN}/add/feed", admin.feed_add, methods=["POST"]),

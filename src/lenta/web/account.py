@@ -8,6 +8,11 @@ their own and keeps at most :data:`HashGate.QUEUE` more waiting (the rest
 get 503 at once, holding nothing); and the throttle in
 :meth:`lenta.core.Lenta.sign_in` (429 with Retry-After while the account or
 the address is locked). Public pages never wait behind any of it.
+
+A user with a second factor is not signed in by the password: the answer
+sends the browser to the code form (:mod:`lenta.web.two_factor`) with the
+half-signed-in state of :mod:`lenta.web.pending`. Registration
+(:mod:`lenta.web.register`) hashes a password too, behind the same gate.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html import escape
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -35,6 +41,7 @@ from lenta import plurals
 from lenta.core import Lenta
 from lenta.exceptions import LoginThrottledError
 from lenta.types import User
+from lenta.web import pending
 from lenta.web.render import flash
 from lenta.web.render import gettext_for
 from lenta.web.render import render
@@ -45,6 +52,8 @@ from lenta.web.security import sign_in
 from lenta.web.security import sign_out
 
 BUSY_RETRY_AFTER = 5  # seconds: a few hashes' time
+HASHING_PATHS = frozenset({"/user/login", "/user/register"})  # the forms that hash a password
+CODE_FORM = "/user/login/code"  # a sign-in's second step (lenta.web.two_factor)
 
 
 class GateFull(Exception):
@@ -97,7 +106,7 @@ class SignInFloodGuard:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.gate.full and scope["method"] == "POST" and scope["path"] == "/user/login":
+        if scope["type"] == "http" and self.gate.full and scope["method"] == "POST" and scope["path"] in HASHING_PATHS:
             language = i18n.negotiate(Headers(scope=scope).get("accept-language"), "")
             text = i18n.translations(language).gettext("Too many people are signing in right now. Try again in a few seconds.")
             await _refusal_page(language, i18n.translations(language).gettext("Log in"), text, 503, BUSY_RETRY_AFTER)(
@@ -134,7 +143,17 @@ def login_form(request: Request) -> Response:
     user = current_user(request)
     if user is not None:
         return RedirectResponse(destination or home_of(user), status_code=303)
-    return render(request, "user/login.html", {"destination": destination, "error": None, "name": ""})
+    return render(request, "user/login.html", login_context(request, destination, "", None))
+
+
+def login_context(request: Request, destination: str, name: str, error: str | None) -> dict[str, object]:
+    lenta: Lenta = request.app.state.lenta
+    return {
+        "destination": destination,
+        "error": error,
+        "name": name,
+        "registration_open": lenta.site_settings().open_registration,
+    }
 
 
 async def login(request: Request) -> Response:
@@ -175,7 +194,14 @@ async def login(request: Request) -> Response:
         )
     if user is None:
         error = gettext_for(request, "Sorry, unrecognized username or password.")
-        return render(request, "user/login.html", {"destination": destination, "error": error, "name": name}, status_code=400)
+        return render(request, "user/login.html", login_context(request, destination, name, error), status_code=400)
+    if (await run_in_threadpool(lenta.second_factor, user)).enabled:
+        # The password was right; no session until the code is (lenta.web.two_factor).
+        response = RedirectResponse(
+            CODE_FORM + (f"?destination={quote(destination, safe='/')}" if destination else ""), status_code=303
+        )
+        pending.start(request, response, user)
+        return response
     response = RedirectResponse(destination or home_of(user), status_code=303)
     sign_in(request, response, user)
     flash(request, gettext_for(request, "Signed in as {name}.", name=user.name))

@@ -576,6 +576,8 @@ async def settings_save(request: Request) -> Response:
         )
         if name in form
     }
+    if "open_registration" in form:  # a hidden "false", then the checkbox's "true" when it is ticked
+        values["open_registration"] = "true" if "true" in form.getlist("open_registration") else "false"
     try:
         _lenta(request).save_site_settings(values)
     except LentaError as error:

@@ -3,7 +3,9 @@ change a password or the admin role, delete. What the CLI's ``lenta user``
 commands do; the same rules hold (the last admin stays one), in the facade.
 
 A password change or a deletion ends every session of that user; an
-admin changing their own password keeps the session they did it from.
+admin changing their own password keeps the session they did it from. The
+admin can also reset a user's second factor (who lost their phone and
+recovery codes): signing in then asks for the password only.
 """
 
 from __future__ import annotations
@@ -75,7 +77,12 @@ def edit_form(request: Request) -> Response:
     return render(
         request,
         "admin/user_form.html",
-        {"account": account, "values": {"name": account.name, "admin": account.is_admin}, "error": None},
+        {
+            "account": account,
+            "values": {"name": account.name, "admin": account.is_admin},
+            "error": None,
+            "second_factor": _lenta(request).second_factor(account),
+        },
     )
 
 
@@ -89,6 +96,8 @@ async def edit(request: Request) -> Response:
     try:
         if admin != account.is_admin:
             lenta.set_admin(account.name, admin)
+        if form.get("reset_second_factor") == "1":
+            lenta.reset_second_factor(account.name)
         if password:
             await run_in_threadpool(
                 lenta.change_password,
@@ -104,6 +113,7 @@ async def edit(request: Request) -> Response:
                 "account": account,
                 "values": {"name": account.name, "admin": admin},
                 "error": i18n.translate_error(error, request.state.language),
+                "second_factor": lenta.second_factor(account),
             },
             status_code=400,
         )

@@ -166,9 +166,19 @@ def _river(
         per_page=PER_PAGE,
         oldest_first=oldest_first,
     )
+    scope: dict[str, str] = {"view": view}
+    if subscription is not None:
+        scope["feed"] = str(subscription.id)
+    if folder is not None:
+        scope["folder"] = str(folder.id)
+    if tag is not None:
+        scope["tag"] = str(tag.id)
+    if oldest_first:
+        scope["order"] = "oldest"
     context = {
         "page": page,
         "view": view,
+        "scope_query": urlencode(scope),
         "heading": title,
         "subscription": subscription,
         "folder": folder,
@@ -221,13 +231,23 @@ def item(request: Request) -> Response:
     if not found.read:
         reader.mark_read([found.item.id])  # read on open, as in Miniflux and FreshRSS
     view = _view(request, "all")
-    previous, following = reader.neighbors(found, view)
+    # The list it was opened from: next and previous walk that list.
+    previous, following = reader.neighbors(
+        found,
+        view,
+        subscription_id=_query_id(request, "feed"),
+        folder_id=_query_id(request, "folder"),
+        tag_id=_query_id(request, "tag"),
+        oldest_first=request.query_params.get("order") == "oldest",
+    )
+    scope = {key: request.query_params[key] for key in ("view", "feed", "folder", "tag", "order") if key in request.query_params}
     return render(
         request,
         "reader/item.html",
         {
             "entry": found,
             "view": view,
+            "scope_query": urlencode(scope),
             "previous": previous,
             "following": following,
             "item_tags": reader.tags_of(found.item.id),

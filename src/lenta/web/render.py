@@ -54,6 +54,7 @@ from lenta.web.security import csrf_token
 from lenta.web.security import current_session
 from lenta.web.security import current_user
 from lenta.web.security import set_csrf_cookie
+from lenta.web.security import user_settings_of
 from lenta.web.teaser import trim_html
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -257,16 +258,18 @@ def time_element(
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    """Render ``template`` in the request's language."""
+    """Render ``template`` in the request's language (the signed-in
+    user's own, if they chose one), their time zone and theme."""
+    session = current_session(request)  # first: the user's settings may change the language
     language: str = request.state.language
     token = _language.set(language)
     try:
         env: Environment = request.app.state.templates
-        session = current_session(request)
         user = current_user(request)
+        own = user_settings_of(request)
         lenta = request.app.state.lenta
         site = lenta.site_settings()
-        zone = zone_for(user, site)
+        zone = zone_for(user, site, own)
         now = lenta.clock()  # one "now" for the page (lenta's clock), so every "… ago" on it agrees
         values: dict[str, Any] = {
             "request": request,
@@ -277,6 +280,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
             "site_name": site.site_name,
             "url_for": request.url_for,
             "time_zone": zone,
+            "theme": own.theme if own is not None else "system",  # the class of <html>: theme-system, -light, -dark
             # A <time> element: the text in the reader's zone, UTC in its datetime, the zone in its title.
             "format_date": lambda value, css_class="": time_element(value, language, zone, now, css_class),
             "safe_html": lambda html: Markup(html or ""),  # only for already-sanitized HTML

@@ -7,6 +7,11 @@ stops opening anything once its session ends (sign-out, a password
 change, the user's deletion, a key rotation), and signing in again never
 extends an old one. Nothing is stored for anonymous visitors.
 
+The signed-in user's settings (:class:`lenta.user_settings.UserSettings`)
+are read with the session, once a request (:func:`user_settings_of`): a
+language chosen there replaces the browser's in ``request.state.language``.
+An anonymous request reads neither.
+
 CSRF: a signed-in browser's token is its session's; an anonymous one (the
 login form) gets a random token in a signed ``lenta_csrf`` cookie. Every
 POST must echo the token in its ``csrf_token`` field or is refused with
@@ -31,6 +36,7 @@ from lenta.core import SESSION_LIFETIME
 from lenta.core import Lenta
 from lenta.types import Session
 from lenta.types import User
+from lenta.user_settings import UserSettings
 
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "lenta_session"
@@ -90,7 +96,27 @@ def current_session(request: Request) -> Session | None:
     token = _cookie_token(request, SESSION_COOKIE)
     session = _lenta(request).session(token) if token else None
     request.state.session = session
+    if session is not None:
+        _apply_user_settings(request, session.user)
     return session
+
+
+def _apply_user_settings(request: Request, user: User) -> None:
+    """The signed-in user's settings for this request (one read, only for a
+    session): their language, if they chose one, wins over the browser's."""
+    own = _lenta(request).user_settings(user)
+    request.state.user_settings = own
+    if own.language:
+        request.state.language = own.language
+
+
+def user_settings_of(request: Request) -> UserSettings | None:
+    """The settings of the user signed in on this request (read once per
+    request), or None for an anonymous visitor."""
+    if current_session(request) is None:
+        return None
+    own: UserSettings | None = getattr(request.state, "user_settings", None)
+    return own
 
 
 def current_user(request: Request) -> User | None:
@@ -118,6 +144,7 @@ def sign_in(request: Request, response: Response, user: User) -> Session:
     session = lenta.session(token)
     assert session is not None  # just made
     request.state.session = session
+    _apply_user_settings(request, user)
     return session
 
 
@@ -127,6 +154,7 @@ def sign_out(request: Request, response: Response) -> None:
     if token:
         _lenta(request).end_session(token)
     request.state.session = None
+    request.state.user_settings = None
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
 
 
@@ -167,6 +195,37 @@ async def checked_form(request: Request) -> FormData:
     if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
         raise HTTPException(status_code=403, detail="csrf")
     return form
+
+
+def set_signed_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:
+    """Give the browser ``value`` (ASCII) in a cookie signed with the site's
+    key for ``name`` alone, for this site's pages only (HttpOnly, SameSite=Lax)."""
+    response.set_cookie(
+        name,
+        _signer(request, name).sign(value).decode("ascii"),
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+
+
+def signed_cookie(request: Request, name: str) -> str | None:
+    """The value :func:`set_signed_cookie` gave the browser, or None if absent or forged."""
+    return _cookie_token(request, name)
+
+
+def delete_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=_secure(request))
+
+
+def require_user(request: Request) -> User:
+    """The signed-in user; an anonymous visitor is sent to the login page (and back)."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return user
 
 
 def require_admin(request: Request) -> User:

@@ -74,7 +74,7 @@
     else if (key === "v") { var original = within("a[data-action=v]"); if (original) window.open(original.href, "_blank", "noopener"); }
     else if (key === "r") window.location.reload();
     else if (key === "/") { var box = document.getElementById("reader-q"); if (box) box.focus(); else return; }
-    else if (key === "?") { var help = document.getElementById("reader-keys"); if (help) help.hidden = !help.hidden; }
+    else if (key === "?") { var help = document.getElementById("reader-keys"); if (help) help.open = !help.open; else return; }
     else return;
     event.preventDefault();
   });
