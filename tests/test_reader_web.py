@@ -265,3 +265,32 @@ def test_next_and_previous_walk_the_list_the_item_was_opened_from(site: tuple[Ap
             link = following.group(1).replace("&amp;", "&") if following else None
         assert seen == ["Beta 3", "Beta 2", "Beta 1"]  # the feed's items only, newest first, then no next
         assert "Keyboard shortcuts" in opened
+
+
+def test_the_readers_own_settings_shape_the_lists(site: tuple[AppServer, LocalServer]) -> None:
+    web, feeds = site
+    feeds.routes["/many.xml"] = Reply(body=feed_xml("Many", range(1, 26)), headers=RSS)
+    with signed_in(web, "ann") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/many.xml")})
+        default = http.get("/reader").text
+        assert default.count("data-item=") == 25 and "Body 25" not in default and "data-read-on-scroll" not in default
+        saved = http.post(
+            "/user/settings",
+            data={
+                "csrf_token": token,
+                "language": "",
+                "time_zone": "",
+                "theme": "system",
+                "per_page": "10",
+                "full_text": "yes",
+                "read_on_scroll": "yes",
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        page = http.get("/reader").text
+        assert page.count("data-item=") == 10 and "Body 25" in page  # ten a page, whole items
+        assert 'data-read-on-scroll="1"' in page
+        more = re.search(r'href="([^"]+)" class="reader-next"', page)
+        assert more is not None
+        assert http.get(more.group(1).replace("&amp;", "&")).text.count("data-item=") == 10

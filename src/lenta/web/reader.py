@@ -40,6 +40,7 @@ from lenta.types import Folder
 from lenta.types import Followed
 from lenta.types import Tag
 from lenta.types import User
+from lenta.user_settings import UserSettings
 from lenta.web.params import path_id
 from lenta.web.render import flash
 from lenta.web.render import gettext_for
@@ -48,6 +49,7 @@ from lenta.web.security import LoginRequired
 from lenta.web.security import checked_form
 from lenta.web.security import current_user
 from lenta.web.security import safe_destination
+from lenta.web.security import user_settings_of
 
 READER = "/reader"
 PER_PAGE = 30
@@ -156,6 +158,7 @@ def _river(
     tag: Tag | None = None,
 ) -> Response:
     reader = _reader(request)
+    own = user_settings_of(request) or UserSettings()
     oldest_first = request.query_params.get("order") == "oldest"
     page = reader.items(
         view,
@@ -163,7 +166,7 @@ def _river(
         folder_id=folder.id if folder else None,
         tag_id=tag.id if tag else None,
         after=_cursor(request),
-        per_page=PER_PAGE,
+        per_page=own.per_page,
         oldest_first=oldest_first,
     )
     scope: dict[str, str] = {"view": view}
@@ -179,6 +182,8 @@ def _river(
         "page": page,
         "view": view,
         "scope_query": urlencode(scope),
+        "full_text": own.full_text,
+        "read_on_scroll": own.read_on_scroll,
         "heading": title,
         "subscription": subscription,
         "folder": folder,
@@ -295,7 +300,7 @@ def search(request: Request) -> Response:
             since=_date_param(request, "since"),
             until=until + timedelta(days=1) if until is not None else None,
             page=page_number,
-            per_page=PER_PAGE,
+            per_page=(user_settings_of(request) or UserSettings()).per_page,
         )
     params = {key: value for key, value in request.query_params.items() if key != "page"}
     more_url = None

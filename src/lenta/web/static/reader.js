@@ -43,6 +43,22 @@
       });
   }
 
+  // Read on scroll (a setting): an unread item whose bottom has gone above
+  // the top of the window is marked read, once.
+  var list = document.querySelector("[data-read-on-scroll]");
+  if (list && "IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var article = entry.target;
+        if (entry.isIntersecting || entry.boundingClientRect.bottom > 0 || article.classList.contains("is-read")) return;
+        var button = article.querySelector("button[data-action=m][value=read]");
+        if (button) act(button);
+        observer.unobserve(article);
+      });
+    });
+    items.forEach(function (article) { observer.observe(article); });
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-action]");
     if (button && button.form) {
