@@ -201,6 +201,7 @@ def test_search_from_the_reader(site: tuple[AppServer, LocalServer]) -> None:
         assert http.get("/reader/search", params={"q": "x" * 600}).status_code == 400
         assert http.get("/reader/search", params={"q": "body", "since": "yesterday"}).status_code == 400
         assert http.get("/reader/search", params={"q": "body", "feed": "999999"}).status_code == 404
+        assert http.get("/reader/search", params={"q": "body", "tag": "999999"}).status_code == 404
 
 
 def test_tags_and_rules_from_the_reader(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:

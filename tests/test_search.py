@@ -120,6 +120,10 @@ def test_filters_narrow_a_search(ann: Reader, site: Lenta) -> None:
     assert hits(ann, "feeds", "unread") == {"en-1", "b-1"}
     ann.star(en_2)
     assert hits(ann, "feeds", "starred") == {"en-2"}
+    tag = ann.add_tag("keep")
+    ann.tag_item(en_2, tag.id)
+    assert hits(ann, "feeds", tag_id=tag.id) == {"en-2"}
+    assert hits(ann, "open", tag_id=tag.id) == {"en-2"}
 
 
 def test_results_are_ranked_and_paged(ann: Reader) -> None:

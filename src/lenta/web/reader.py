@@ -297,6 +297,7 @@ def search(request: Request) -> Response:
             view,
             subscription_id=_query_id(request, "feed"),
             folder_id=_query_id(request, "folder"),
+            tag_id=_query_id(request, "tag"),
             since=_date_param(request, "since"),
             until=until + timedelta(days=1) if until is not None else None,
             page=page_number,
