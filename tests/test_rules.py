@@ -31,6 +31,7 @@ from lenta.exceptions import InvalidInputError
 from lenta.exceptions import NotFollowingError
 from lenta.reader import Reader
 from lenta.storage import open_storage
+from lenta.storage._rules import RETRY_AFTER
 
 FIRST = [
     ("a-1", "Лента новостей", "<p>Мы запустили ленту.</p>", 1),
@@ -220,3 +221,24 @@ def test_tags_and_rules_are_the_users_own(site: Lenta, feeds: LocalServer, ann: 
     assert [r.id for r in ann.rules()] == [rule.id] and bob.rules() == []
     with pytest.raises(InvalidInputError):
         ann.rename_tag(ann.add_tag("other").id, "MINE")  # names are unique per user, case aside
+
+
+def test_a_webhook_that_keeps_failing_is_tried_six_times_then_given_up(site: Lenta, feeds: LocalServer, ann: Reader) -> None:
+    feeds.routes["/hook"] = Reply(status=503)
+    rule = ann.save_rule(
+        name="Ping", field="title", match="words", pattern="release", action="notify", webhook_url=feeds.url("/hook")
+    )
+    later(site, feeds)
+    clock = site.clock
+    elapsed = timedelta()
+    try:
+        for wait in (timedelta(), *RETRY_AFTER):
+            elapsed += wait
+            site.clock = lambda at=elapsed: clock() + at  # type: ignore[misc]
+            assert asyncio.run(site.deliver_notifications()).failed == 1
+        site.clock = lambda: clock() + elapsed + timedelta(days=1)
+        assert asyncio.run(site.deliver_notifications()).failed == 0  # given up: not tried again
+    finally:
+        site.clock = clock
+    [entry] = ann.rule_deliveries(rule.id)
+    assert (entry.state, entry.attempts, entry.http_status) == ("failed", 6, 503)

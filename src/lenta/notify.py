@@ -8,8 +8,8 @@ sha256=<hex HMAC-SHA256 of the body>``, which the receiver checks with the
 key its owner copied from the rule's page. The call goes through lenta's
 HTTP client and its guard: no private address unless ``LENTA_FETCH_ALLOW``
 says so, bounded in size and time. A 2xx answer delivers it; anything else
-is retried later (1 min, 5 min, 30 min, 2 h, 12 h) and then given up, each
-attempt in the delivery log the owner sees.
+is retried later (after 1 min, 5 min, 30 min, 2 h and 12 h) and then
+given up, each attempt in the delivery log the owner sees.
 """
 
 from __future__ import annotations

@@ -324,7 +324,7 @@ def delivered(connection: Connection, delivery: Delivery, now: datetime, *, stat
     attempts = delivery.attempts + 1
     if error is None:
         values: dict[str, Any] = {"state": "delivered", "delivered_at": now, "http_status": status, "error": None}
-    elif attempts >= len(RETRY_AFTER):
+    elif attempts > len(RETRY_AFTER):
         values = {"state": "failed", "http_status": status, "error": error[:500], "next_attempt_at": None}
     else:
         values = {"http_status": status, "error": error[:500], "next_attempt_at": now + RETRY_AFTER[attempts - 1]}
