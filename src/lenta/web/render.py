@@ -315,5 +315,9 @@ def flash_all(request: Request, messages: list[str], kind: str = "status") -> No
 
 
 def gettext_for(request: Request, message: str, **args: object) -> str:
+    """``message`` in the request's language: the signed-in user's own, if
+    they chose one, which is known once the session is (looked up first, as
+    :func:`render` does, whatever the handler has read so far)."""
+    current_session(request)
     text = i18n.translations(request.state.language).gettext(message)
     return text.format(**args) if args else text
