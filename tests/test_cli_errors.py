@@ -186,6 +186,10 @@ def bad_arguments(files: Files, taken_port: int) -> dict[Command, list[Case]]:
         ("user", "set-admin"): [Case(("nobody",))],
         ("secret", "rotate"): [Case(env={"LENTA_SECRET_KEY": "k" * 40})],
         ("migrate",): [Case(("extra",))],
+        ("search-index",): [Case(("extra",))],
+        ("user", "app-password"): [Case(("nobody", "phone")), Case(("",))],
+        ("user", "app-passwords"): [Case(("nobody",))],
+        ("user", "revoke"): [Case(("nobody", "1")), Case(("reader", "x"))],
         ("serve",): [
             Case(("--port", "99999")),
             Case(("--port", str(taken_port))),

@@ -411,6 +411,40 @@ def user_set_admin(state: Context, name: str, is_admin: bool) -> None:
     click.echo(f"{changed.name} is {'now an admin' if changed.is_admin else 'no longer an admin'}")
 
 
+@user.command(name="app-password")
+@click.argument("name")
+@click.argument("label")
+@click.option("--api-key", is_flag=True, help="An API key (Miniflux's X-Auth-Token) instead of an app password.")
+@pass_state
+@lenta_errors
+def user_app_password(state: Context, name: str, label: str, api_key: bool) -> None:
+    """Make an app password (or an API key) for a user's reader app; it is shown this once."""
+    made = state.lenta.add_credential(state.lenta.get_user(name), label, "api_key" if api_key else "app_password")
+    click.echo(made.secret)
+
+
+@user.command(name="app-passwords")
+@click.argument("name")
+@pass_state
+@lenta_errors
+def user_app_passwords(state: Context, name: str) -> None:
+    """List a user's app passwords and API keys (never their secrets)."""
+    for credential in state.lenta.credentials(state.lenta.get_user(name)):
+        used = _when(credential.last_used_at) if credential.last_used_at else "never used"
+        click.echo(printable(f"{credential.id}  {credential.kind}  {credential.name}  {used}"))
+
+
+@user.command(name="revoke")
+@click.argument("name")
+@click.argument("credential_id", type=int)
+@pass_state
+@lenta_errors
+def user_revoke(state: Context, name: str, credential_id: int) -> None:
+    """Revoke one of a user's app passwords or API keys (by its id, from app-passwords)."""
+    state.lenta.revoke_credential(state.lenta.get_user(name), credential_id)
+    click.echo(f"Revoked {credential_id}")
+
+
 @main.group()
 def secret() -> None:
     """Manage the key that signs cookies."""

@@ -91,11 +91,13 @@ from lenta.update.workers import cpu_count
 from lenta.update.workers import wants_processes
 
 if TYPE_CHECKING:  # WebSub loads when a hub is first dealt with, not for every command
+    from lenta.api_keys import NewCredential
     from lenta.logins import Policy
     from lenta.notify import NotifySummary
     from lenta.reader import Reader
     from lenta.saved_views import PublishedView
     from lenta.saved_views import SavedViews
+    from lenta.storage._credentials import Credential
     from lenta.totp import SecondFactor
     from lenta.totp import TotpSetup
     from lenta.user_settings import UserSettings
@@ -482,6 +484,83 @@ class Lenta:
         up to date as items are written: this is for an index from
         elsewhere (a restored backup, a changed stemmer)."""
         return self._storage.reader.rebuild_search()
+
+    async def discover(self, url: str) -> list[tuple[str, str | None, str]]:
+        """The feeds at ``url``: (URL, title, format: rss, atom, json or
+        rdf) of the feed itself, or of those a page links to. Raises
+        FetchError, InvalidFeedURLError."""
+        from lenta.parse.discover import discover_feeds
+        from lenta.parse.discover import looks_like_html
+        from lenta.parse.formats import parse_feed
+
+        address, credentials = split_userinfo(normalize_feed_url(url))
+        async with self._client() as client:
+            result = await client.fetch(with_userinfo(address, credentials))
+        body = result.body or b""
+        if looks_like_html(body, result.content_type):
+            return [
+                (found.url, found.title, _format_of(found.mime_type))
+                for found in discover_feeds(body, result.url, result.charset)
+            ]
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed, body, url=result.url, content_type=result.content_type, charset=result.charset, max_items=1
+            )
+        except ParseError:
+            return []
+        return [(result.url, parsed.title, _format_of(parsed.format))]
+
+    # -- app passwords and API keys (issue 12) -----------------------------
+
+    def add_credential(self, user: User, name: str, kind: str = "app_password") -> NewCredential:
+        """Make an app password or an API key for ``user``; its secret is in
+        the result and nowhere else. Raises InvalidInputError."""
+        from lenta import api_keys
+        from lenta.storage._credentials import CredentialShelf
+
+        if kind not in api_keys.KINDS:
+            raise InvalidInputError("No kind of credential {kind}.", kind=kind[:20])
+        cleaned = " ".join(name.split())[: api_keys.MAX_NAME_CHARS]
+        if not cleaned:
+            raise InvalidInputError("Give it a name (the app or the device it is for).")
+        secret = api_keys.new_secret()
+        made = CredentialShelf(self._storage.db, user.id).add(cleaned, kind, api_keys.secret_hash(secret), self.clock())
+        return api_keys.NewCredential(made.id, made.name, kind, secret)
+
+    def credentials(self, user: User) -> list[Credential]:
+        """``user``'s app passwords and API keys (never their secrets)."""
+        from lenta.storage._credentials import CredentialShelf
+
+        return CredentialShelf(self._storage.db, user.id).all()
+
+    def revoke_credential(self, user: User, credential_id: int) -> None:
+        """Revoke one of ``user``'s app passwords or API keys. Raises NotFollowingError."""
+        from lenta.storage._credentials import CredentialShelf
+
+        CredentialShelf(self._storage.db, user.id).revoke(credential_id)
+
+    def user_by_secret(self, secret: str, kinds: tuple[str, ...] = ("app_password", "api_key")) -> User | None:
+        """The user an app password or API key belongs to, or None."""
+        from lenta import api_keys
+        from lenta.storage._credentials import owner_of
+
+        if not secret or len(secret) > api_keys.MAX_SECRET_CHARS:
+            return None
+        user_id = owner_of(self._storage.db, api_keys.secret_hash(secret), kinds, self.clock())
+        return self._storage.users.get_by_id(user_id) if user_id is not None else None
+
+    def api_sign_in(self, name: str, password: str, *, address: str | None) -> User | None:
+        """An app's sign-in with a name and a password (HTTP Basic, the APIs'
+        logins): an app password of that user, or the account's password when
+        no second factor guards it. Throttled as the web's sign-in is.
+        Raises LoginThrottledError."""
+        user = self.user_by_secret(password, ("app_password",))
+        if user is not None and user.name == name:
+            return user
+        user = self.sign_in(name, password, address=address)  # wrong passwords counted and throttled
+        if user is not None and self.second_factor(user).enabled:
+            return None  # only app passwords open an account with a second factor: an app cannot ask for the code
+        return user
 
     def followers(self, feed_id: int) -> int:
         """How many readers follow a feed."""
@@ -1409,6 +1488,15 @@ def _code_policies(name: str, address: str | None) -> dict[str, Policy]:
     if key is not None:
         policies[key] = logins.ADDRESS
     return policies
+
+
+def _format_of(kind: str | None) -> str:
+    """Miniflux's name for a feed's format, from a media type or lenta's format name."""
+    text = (kind or "").lower()
+    for name in ("atom", "json", "rdf"):
+        if name in text:
+            return name
+    return "rss"
 
 
 def session_id(token: str) -> str:

@@ -34,6 +34,7 @@ from lenta.exceptions import NotFollowingError
 from lenta.links import safe_url
 from lenta.search import parse_query
 from lenta.storage._reader import Cursor
+from lenta.storage._reader import SyncQuery
 from lenta.storage._reader import UserShelf
 from lenta.storage._reader import View
 from lenta.storage._rules import Effect
@@ -235,6 +236,11 @@ class Reader:
 
     def item(self, item_id: int) -> ReaderItem:
         return self._shelf.item(item_id)
+
+    def sync_items(self, spec: SyncQuery) -> tuple[list[ReaderItem], int]:
+        """The sync APIs' entry list (:class:`~lenta.storage._reader.SyncQuery`):
+        items in the asked order, with an offset, and how many match in all."""
+        return self._shelf.sync_items(spec)
 
     def neighbors(
         self,

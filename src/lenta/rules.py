@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lenta.exceptions import InvalidInputError
+from lenta.i18n import N_
 from lenta.search import plain_text
 from lenta.search import stems
 from lenta.search import words
@@ -30,6 +31,22 @@ log = logging.getLogger(__name__)
 FIELDS = ("title", "content", "author", "link", "category", "any")
 MATCHES = ("words", "regex")
 ACTIONS = ("read", "star", "tag", "hide", "notify")
+# What the rules page calls each (translated there).
+LABELS = {
+    "title": N_("in the title"),
+    "content": N_("in the text"),
+    "author": N_("in the author"),
+    "link": N_("in the link"),
+    "category": N_("in the categories"),
+    "any": N_("anywhere"),
+    "words": N_("has the words (in any form)"),
+    "regex": N_("matches the regular expression"),
+    "read": N_("mark it read"),
+    "star": N_("star it"),
+    "tag": N_("tag it"),
+    "hide": N_("hide it"),
+    "notify": N_("call a webhook"),
+}
 MAX_PATTERN_CHARS = 500
 MAX_TEXT_CHARS = 100_000  # of a field: where a rule looks
 RUN_SECONDS = 0.05  # one rule on one item

@@ -411,6 +411,39 @@ class UserShelf:
         with self.db.read() as connection:
             return [_reader_item(row) for row in connection.execute(query)]
 
+    def sync_items(self, spec: SyncQuery) -> tuple[list[ReaderItem], int]:
+        """The sync APIs' entry list: the user's items matching ``spec``, in
+        its order (then id), from its offset; and how many match in all,
+        counted up to :data:`MAX_SYNC_TOTAL`."""
+        query = self._item_query(spec.view, spec.feed_ids, False, with_hidden=True)
+        wheres: list[ColumnElement[bool]] = []
+        if spec.read is not None:
+            wheres.append(_read_expression() == (true() if spec.read else false()))
+        if spec.starred is not None:
+            wheres.append(_st.starred_at.is_not(None) if spec.starred else _st.starred_at.is_(None))
+        if spec.item_ids is not None:
+            wheres.append(items.c.id.in_(list(spec.item_ids)))
+        if spec.after_id is not None:
+            wheres.append(items.c.id > spec.after_id)
+        if spec.before_id is not None:
+            wheres.append(items.c.id < spec.before_id)
+        published = func.coalesce(items.c.published_at, items.c.date)
+        if spec.published_after is not None:
+            wheres.append(published > spec.published_after)
+        if spec.published_before is not None:
+            wheres.append(published < spec.published_before)
+        query = query.where(*wheres)
+        column = {"id": items.c.id, "published_at": published, "created_at": items.c.first_seen_at, "date": items.c.date}.get(
+            spec.order, published
+        )
+        keys = (column, items.c.id) if spec.order != "id" else (items.c.id,)
+        ordered = query.order_by(None).order_by(*(key.desc() if spec.descending else key.asc() for key in keys))
+        with self.db.read() as connection:
+            rows = connection.execute(ordered.limit(spec.limit).offset(spec.offset)).all()
+            counted = select(func.count()).select_from(query.order_by(None).limit(MAX_SYNC_TOTAL).subquery())
+            total = int(connection.execute(counted).scalar_one())
+        return [_reader_item(row) for row in rows], total
+
     def items_in(self, connection: Connection, feed_ids: Sequence[int], limit: int) -> list[ReaderItem]:
         """The newest ``limit`` items of these feeds, hidden ones too, in the caller's transaction."""
         query = self._item_query("all", feed_ids, False, with_hidden=True).limit(limit)
@@ -674,6 +707,28 @@ class UserShelf:
                     user_id=self.user_id, item_id=state.item_id, feed_id=state.feed_id, date=state.date, **values
                 )
             )
+
+
+MAX_SYNC_TOTAL = 100_000  # an entry list's "total" is counted this far at most
+
+
+@dataclass(frozen=True, slots=True)
+class SyncQuery:
+    """What a sync API asks of the user's items (lenta.api)."""
+
+    view: View = "all"
+    feed_ids: Sequence[int] | None = None
+    read: bool | None = None
+    starred: bool | None = None
+    item_ids: Sequence[int] | None = None
+    after_id: int | None = None
+    before_id: int | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    order: str = "published_at"  # id, published_at, created_at, date
+    descending: bool = False
+    limit: int = 100
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -510,3 +510,21 @@ saved_views = Table(
     Column("token", String(64), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+
+# -- sync APIs (migration 0012; lenta.api_keys) -----------------------------------
+
+# Secrets a user's apps sign in with instead of the account's password:
+# app passwords (HTTP Basic, ClientLogin, every API) and API keys (Miniflux's
+# X-Auth-Token). Only a SHA-256 of each is kept: they are random, 160 bits.
+api_credentials = Table(
+    "api_credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # app_password, api_key
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+)

@@ -32,6 +32,7 @@ from starlette.types import Scope
 from starlette.types import Send
 
 from lenta import i18n
+from lenta.api import miniflux
 from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
@@ -180,6 +181,7 @@ def _routes() -> list[Route | Mount]:
         Route("/views/{token}", views.page),
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
+        *miniflux.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

@@ -34,6 +34,7 @@ from lenta.web.admin import ADMIN
 from lenta.web.admin import MAX_OPML_BYTES
 
 FORM_BYTES = 64 * 1024
+API_BYTES = 1024 * 1024  # a sync API's JSON request: ids by the ten thousand at most
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 # Methods whose body is a form here; others (GET …) get the size limit only.
@@ -57,9 +58,13 @@ def body_limit(scope: Scope) -> BodyLimit:
         # Hubs push feeds, in their own types, as large as a fetched one may be.
         max_bytes: int = scope["app"].state.lenta.settings.fetch_max_bytes
         return BodyLimit(max_bytes, None)
-    if path == f"{ADMIN}/add/opml":
+    if path in (f"{ADMIN}/add/opml", "/reader/subscriptions/import"):
         # The file and the form's other fields with their multipart framing.
         return BodyLimit(MAX_OPML_BYTES + FORM_BYTES, frozenset({URLENCODED, MULTIPART}))
+    if path.startswith("/v1/"):
+        # The Miniflux API: JSON whatever type the client claims (some claim
+        # a form, some none); an OPML file on /v1/import.
+        return BodyLimit(MAX_OPML_BYTES if path == "/v1/import" else API_BYTES, None)
     return BodyLimit(FORM_BYTES)
 
 

@@ -31,6 +31,7 @@ from lenta.core import Lenta
 from lenta.exceptions import InvalidInputError
 from lenta.exceptions import LentaError
 from lenta.exceptions import NotFollowingError
+from lenta.i18n import N_
 from lenta.reader import VIEWS
 from lenta.reader import Cursor
 from lenta.reader import Reader
@@ -496,6 +497,7 @@ def rules_page(request: Request, error: str | None = None, values: dict[str, str
         "fields": rule_logic.FIELDS,
         "matches": rule_logic.MATCHES,
         "actions": rule_logic.ACTIONS,
+        "labels": rule_logic.LABELS,
         **_nav(reader),
     }
     return render(request, "reader/rules.html", context, status_code=status)
@@ -538,6 +540,8 @@ def rule_page(request: Request) -> Response:
     rule = reader.rule(path_id(request, "rule_id"))
     context = {
         "rule": rule,
+        "labels": rule_logic.LABELS,
+        "states": {"pending": N_("to be tried again"), "delivered": N_("delivered"), "failed": N_("given up")},
         "preview": reader.preview_rule(rule.id),
         "deliveries": reader.rule_deliveries(rule.id) if rule.action == "notify" else [],
         "secret": reader.rule_secret(rule.id) if rule.action == "notify" else None,
