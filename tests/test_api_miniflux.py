@@ -6,7 +6,7 @@ another's 404s."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from collections.abc import Iterator
 
 import httpx
@@ -155,7 +155,7 @@ def test_one_users_ids_are_anothers_404s(site: tuple[AppServer, LocalServer], le
     feed_id = ann.create_feed(feeds.url("/alpha.xml"))
     category = ann.create_category("Mine")
     entry_id = ann.get_entries()["entries"][0]["id"]
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: bob.get_feed(feed_id),
         lambda: bob.update_feed(feed_id, title="x"),
         lambda: bob.delete_feed(feed_id),
@@ -167,7 +167,8 @@ def test_one_users_ids_are_anothers_404s(site: tuple[AppServer, LocalServer], le
         lambda: bob.update_category(category["id"], "x"),
         lambda: bob.delete_category(category["id"]),
         lambda: bob.mark_category_entries_as_read(category["id"]),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(miniflux.ResourceNotFound):
             call()
     with pytest.raises(miniflux.BadRequest):  # Miniflux: a foreign feed in an entry list is a bad request
@@ -175,4 +176,3 @@ def test_one_users_ids_are_anothers_404s(site: tuple[AppServer, LocalServer], le
     bob.update_entries([entry_id], status="read")  # silently skipped, as Miniflux does
     assert ann.get_entry(entry_id)["status"] == "unread"
     assert bob.get_entries()["total"] == 0 and bob.get_feeds() == []
-    assert asyncio.run(asyncio.sleep(0, result=True))
