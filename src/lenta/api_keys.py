@@ -23,6 +23,12 @@ def new_secret() -> str:
     return secrets.token_urlsafe(20)
 
 
+def fever_key(name: str, secret: str) -> str:
+    """Fever's api_key for a user name and an app password: md5("name:secret"),
+    as a Fever client computes it (MD5 is Fever's; the secret is random)."""
+    return hashlib.md5(f"{name}:{secret}".encode(), usedforsecurity=False).hexdigest()
+
+
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -476,7 +476,7 @@ class Lenta:
         starred items (:class:`lenta.reader.Reader`)."""
         from lenta.reader import Reader
 
-        return Reader(self, user, self._storage.reader.of(user.id), self._storage.rules_of(user.id))
+        return Reader(self, user, self._storage.reader.of(user.id, self.clock), self._storage.rules_of(user.id))
 
     def rebuild_search_index(self) -> int:
         """Index every item of every followed feed again (``lenta
@@ -524,7 +524,8 @@ class Lenta:
         if not cleaned:
             raise InvalidInputError("Give it a name (the app or the device it is for).")
         secret = api_keys.new_secret()
-        made = CredentialShelf(self._storage.db, user.id).add(cleaned, kind, api_keys.secret_hash(secret), self.clock())
+        fever = api_keys.fever_key(user.name, secret) if kind == "app_password" else None
+        made = CredentialShelf(self._storage.db, user.id).add(cleaned, kind, api_keys.secret_hash(secret), self.clock(), fever)
         return api_keys.NewCredential(made.id, made.name, kind, secret)
 
     def credentials(self, user: User) -> list[Credential]:
@@ -547,6 +548,15 @@ class Lenta:
         if not secret or len(secret) > api_keys.MAX_SECRET_CHARS:
             return None
         user_id = owner_of(self._storage.db, api_keys.secret_hash(secret), kinds, self.clock())
+        return self._storage.users.get_by_id(user_id) if user_id is not None else None
+
+    def user_by_fever_key(self, key: str) -> User | None:
+        """The user a Fever ``api_key`` (md5 of "name:app password") belongs to, or None."""
+        from lenta.storage._credentials import owner_by_fever_key
+
+        if len(key) != 32:
+            return None
+        user_id = owner_by_fever_key(self._storage.db, key.lower(), self.clock())
         return self._storage.users.get_by_id(user_id) if user_id is not None else None
 
     def api_sign_in(self, name: str, password: str, *, address: str | None) -> User | None:

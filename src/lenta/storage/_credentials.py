@@ -34,11 +34,11 @@ class CredentialShelf:
         self.db = db
         self.user_id = user_id
 
-    def add(self, name: str, kind: str, secret_hash: str, now: datetime) -> Credential:
+    def add(self, name: str, kind: str, secret_hash: str, now: datetime, fever_key: str | None = None) -> Credential:
         with self.db.write() as connection:
             new_id = connection.execute(
                 insert(api_credentials)
-                .values(user_id=self.user_id, name=name, kind=kind, secret_hash=secret_hash, created_at=now)
+                .values(user_id=self.user_id, name=name, kind=kind, secret_hash=secret_hash, created_at=now, fever_key=fever_key)
                 .returning(_c.id)
             ).scalar_one()
         return Credential(new_id, name, kind, now, None)
@@ -68,6 +68,18 @@ def owner_of(db: Database, secret_hash: str, kinds: tuple[str, ...], now: dateti
         row = connection.execute(
             select(_c.id, _c.user_id, _c.last_used_at).where(_c.secret_hash == secret_hash, _c.kind.in_(kinds))
         ).first()
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        with db.write() as connection:
+            connection.execute(update(api_credentials).where(_c.id == row.id).values(last_used_at=now))
+    return int(row.user_id)
+
+
+def owner_by_fever_key(db: Database, key: str, now: datetime) -> int | None:
+    """The user id of an app password by its Fever key; its last use noted."""
+    with db.read() as connection:
+        row = connection.execute(select(_c.id, _c.user_id, _c.last_used_at).where(_c.fever_key == key)).first()
     if row is None:
         return None
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:

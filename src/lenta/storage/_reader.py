@@ -22,10 +22,12 @@ or unread mark, marking all read, and items deleted (:func:`recount`).
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import Literal
@@ -159,8 +161,8 @@ class ReaderStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def of(self, user_id: int) -> UserShelf:
-        return UserShelf(self.db, user_id)
+    def of(self, user_id: int, clock: Callable[[], datetime] | None = None) -> UserShelf:
+        return UserShelf(self.db, user_id, clock)
 
     def rebuild_search(self) -> int:
         """The full-text index again, whole; returns how many items it holds."""
@@ -195,9 +197,11 @@ class UserShelf:
     """One user's subscriptions, folders and item states. Every statement
     names the user; ids of anyone else's are not found."""
 
-    def __init__(self, db: Database, user_id: int) -> None:
+    def __init__(self, db: Database, user_id: int, clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self.user_id = user_id
+        # When a state changes (item_states.changed_at, read_through_at): what sync APIs ask for.
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     # -- subscriptions -------------------------------------------------------
 
@@ -657,7 +661,10 @@ class UserShelf:
                 connection.execute(
                     update(subscriptions)
                     .where(*mine)
-                    .values(read_through=case((_s.read_through < through, through), else_=_s.read_through))
+                    .values(
+                        read_through=case((_s.read_through < through, through), else_=_s.read_through),
+                        read_through_at=self.clock(),
+                    )
                 )
                 connection.execute(update(item_states).where(*marks, _st.read.is_not(None)).values(read=None))
                 _forget_unmarked(connection, self.user_id)
@@ -695,12 +702,12 @@ class UserShelf:
 
     def _put_state(self, connection: Connection, state: _State, **changes: Any) -> None:
         """Write the item's state with ``changes`` (read, starred_at, hidden)
-        over what it was; a state that says nothing is no row."""
+        over what it was, and when it changed. A row that says nothing but
+        that is kept until a "mark all read" covers it: sync APIs ask what
+        changed since."""
         values = {"read": state.read, "starred_at": state.starred_at, "hidden": state.hidden or None, **changes}
+        values["changed_at"] = self.clock()
         key = and_(_st.user_id == self.user_id, _st.item_id == state.item_id)
-        if values["read"] is None and values["starred_at"] is None and not values["hidden"]:
-            connection.execute(delete(item_states).where(key))
-            return
         if connection.execute(update(item_states).where(key).values(**values)).rowcount == 0:
             connection.execute(
                 insert(item_states).values(

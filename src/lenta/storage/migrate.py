@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD = "0012"
+HEAD = "0013"
 # Tables the migrations make but lenta.storage.schema does not describe: the
 # full-text index (an FTS5 table and its shadow tables on SQLite; a tsvector
 # table on PostgreSQL), written with SQL of its own (lenta.storage._search).

@@ -365,6 +365,8 @@ subscriptions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("read_through", Integer, nullable=False, server_default="0"),
     Column("unread", Integer, nullable=False, server_default="0"),
+    # When read_through last moved (migration 0013): items it covers changed then.
+    Column("read_through_at", UTCDateTime),
     UniqueConstraint("user_id", "feed_id"),
     Index(None, "feed_id"),
 )
@@ -403,6 +405,8 @@ item_states = Table(
     Column("starred_at", UTCDateTime),
     Column("date", UTCDateTime, nullable=False),
     Column("hidden", Boolean),  # a rule hid it (migration 0011): in no view but the item's own page
+    # When this row last changed (migration 0013): what sync APIs ask for ("changed since").
+    Column("changed_at", UTCDateTime),
     Index(None, "user_id", "feed_id", "item_id"),
     Index(None, "user_id", "date", "item_id"),
     Index(None, "item_id"),
@@ -525,6 +529,10 @@ api_credentials = Table(
     Column("name", Text, nullable=False),
     Column("kind", String(16), nullable=False),  # app_password, api_key
     Column("secret_hash", String(64), nullable=False, unique=True),
+    # Fever's api_key for an app password: md5("name:secret"), which a Fever
+    # client sends (migration 0013); Fever knows no other way.
+    Column("fever_key", String(32)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
+    Index(None, "fever_key", unique=True),
 )
