@@ -176,3 +176,28 @@ def test_one_users_ids_are_anothers_404s(site: tuple[AppServer, LocalServer], le
     bob.update_entries([entry_id], status="read")  # silently skipped, as Miniflux does
     assert ann.get_entry(entry_id)["status"] == "unread"
     assert bob.get_entries()["total"] == 0 and bob.get_feeds() == []
+
+
+def test_app_passwords_are_made_and_revoked_on_the_users_page(site: tuple[AppServer, LocalServer], lenta: Lenta) -> None:
+    import re
+
+    from test_reader_web import signed_in
+    from test_reader_web import token_of
+
+    web, _ = site
+    lenta.add_user("ann", PASSWORD)
+    with signed_in(web, "ann") as (http, _landing):
+        token = token_of(http, "/user/app-passwords")
+        made = http.post("/user/app-passwords", data={"csrf_token": token, "name": "phone", "kind": "app_password"})
+        assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+        secret = re.search(r'<code class="new-secret">([^<]+)</code>', made.text)
+        assert secret is not None
+        assert miniflux.Client(web.url(""), username="ann", password=secret.group(1)).me()["username"] == "ann"
+        listed = http.get("/user/app-passwords").text
+        assert "phone" in listed and secret.group(1) not in listed  # shown once
+        credential = re.search(r'action="/user/app-passwords/(\d+)/revoke"', listed)
+        assert credential is not None
+        assert http.post(f"/user/app-passwords/{credential.group(1)}/revoke", data={"csrf_token": token}).status_code == 303
+        with pytest.raises(miniflux.AccessUnauthorized):
+            miniflux.Client(web.url(""), username="ann", password=secret.group(1)).me()
+        assert http.post("/user/app-passwords", data={"csrf_token": token, "name": "  "}).status_code == 400

@@ -27,7 +27,7 @@ from lenta.web import create_app
 
 # Path parameters that name something a user owns, and the owner routes'
 # prefixes; the public /views/{token} pages are reached by token (tested with saved views).
-OWNED = {"subscription_id", "folder_id", "item_id", "tag_id", "rule_id", "view_id"}
+OWNED = {"subscription_id", "folder_id", "item_id", "tag_id", "rule_id", "view_id", "credential_id"}
 OWNER_PREFIXES = ("/reader", "/user")
 
 
@@ -45,6 +45,7 @@ def setup(lenta: Lenta, settings: Settings) -> Iterator[tuple[AppServer, dict[st
         reader.tag_item(item_id, tag.id)
         rule = reader.save_rule(name="r", field="title", match="words", pattern="private", action="star")
         view = lenta.saved_views(ann).save_folder(folder.id)
+        credential = lenta.add_credential(ann, "phone")
         ids = {
             "subscription_id": followed.id,
             "folder_id": folder.id,
@@ -52,6 +53,7 @@ def setup(lenta: Lenta, settings: Settings) -> Iterator[tuple[AppServer, dict[st
             "tag_id": tag.id,
             "rule_id": rule.id,
             "view_id": view.id,
+            "credential_id": credential.id,
         }
         yield web, ids
 

@@ -74,6 +74,8 @@ NAMES = {
     "Atom",
     "OPML",
     "URL",
+    "API",
+    "Miniflux",
     "lenta",
     "LENTA_FETCH_ALLOW",
     "LENTA_FETCH_MAX_BYTES",

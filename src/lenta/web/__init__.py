@@ -45,6 +45,7 @@ from lenta.i18n import N_
 from lenta.scheduler import RefresherProcess
 from lenta.web import account
 from lenta.web import admin
+from lenta.web import app_passwords
 from lenta.web import icons
 from lenta.web import ops
 from lenta.web import people
@@ -58,6 +59,7 @@ from lenta.web import websub
 from lenta.web.account import HashGate
 from lenta.web.account import SignInFloodGuard
 from lenta.web.admin import ADMIN
+from lenta.web.app_passwords import APP_PASSWORDS
 from lenta.web.headers import HostCheckMiddleware
 from lenta.web.headers import SecurityHeadersMiddleware
 from lenta.web.headers import allowed_hosts
@@ -109,6 +111,9 @@ def _routes() -> list[Route | Mount]:
         Route("/user/register", register.register, methods=["POST"]),
         Route("/user/settings", preferences.settings_form, methods=["GET"]),
         Route("/user/settings", preferences.settings_save, methods=["POST"]),
+        Route(APP_PASSWORDS, app_passwords.page, methods=["GET"]),
+        Route(APP_PASSWORDS, app_passwords.create, methods=["POST"]),
+        Route(f"{APP_PASSWORDS}/{{credential_id}}/revoke", app_passwords.revoke, methods=["POST"]),
         Route("/user/two-factor", two_factor.page, methods=["GET"]),
         Route("/user/two-factor/enable", two_factor.enable, methods=["POST"]),
         Route("/user/two-factor/disable", two_factor.disable, methods=["POST"]),
