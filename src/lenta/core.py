@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import re
 import secrets
 import threading
@@ -558,6 +559,29 @@ class Lenta:
             return None
         user_id = owner_by_fever_key(self._storage.db, key.lower(), self.clock())
         return self._storage.users.get_by_id(user_id) if user_id is not None else None
+
+    def secret_tag(self, user: User, secret: str) -> str:
+        """What a token an app got with ``secret`` carries to stay tied to it:
+        its app password's hash, or a digest of the account's password hash
+        (a new password ends it). Call it after the secret was checked."""
+        from lenta import api_keys
+
+        hashed = api_keys.secret_hash(secret)
+        if self.user_by_secret(secret, ("app_password",)) == user:
+            return "c:" + hashed
+        _, password_hash = self._storage.users.get_with_hash(user.name)
+        return "p:" + hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+    def secret_tag_valid(self, user: User, tag: str) -> bool:
+        """Whether the secret a token was made with still opens the account."""
+        from lenta.storage._credentials import owner_of
+
+        if tag.startswith("c:"):
+            return owner_of(self._storage.db, tag[2:], ("app_password",), self.clock()) == user.id
+        if tag.startswith("p:") and not self.second_factor(user).enabled:
+            _, password_hash = self._storage.users.get_with_hash(user.name)
+            return hmac.compare_digest(tag[2:], hashlib.sha256(password_hash.encode()).hexdigest()[:32])
+        return False
 
     def api_sign_in(self, name: str, password: str, *, address: str | None) -> User | None:
         """An app's sign-in with a name and a password (HTTP Basic, the APIs'

@@ -32,6 +32,7 @@ from starlette.types import Scope
 from starlette.types import Send
 
 from lenta import i18n
+from lenta.api import greader
 from lenta.api import miniflux
 from lenta.config import Settings
 from lenta.core import Lenta
@@ -187,6 +188,7 @@ def _routes() -> list[Route | Mount]:
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
         *miniflux.routes(),
+        *greader.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

@@ -61,6 +61,10 @@ def body_limit(scope: Scope) -> BodyLimit:
     if path in (f"{ADMIN}/add/opml", "/reader/subscriptions/import"):
         # The file and the form's other fields with their multipart framing.
         return BodyLimit(MAX_OPML_BYTES + FORM_BYTES, frozenset({URLENCODED, MULTIPART}))
+    if path.startswith(("/reader/api/0/", "/accounts/ClientLogin")):
+        # Google Reader: forms of item ids by the thousand; an OPML file on subscription/import.
+        big = path == "/reader/api/0/subscription/import"
+        return BodyLimit(MAX_OPML_BYTES if big else API_BYTES, None if big else frozenset({URLENCODED}))
     if path.startswith("/v1/"):
         # The Miniflux API: JSON whatever type the client claims (some claim
         # a form, some none); an OPML file on /v1/import.
