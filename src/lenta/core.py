@@ -1501,6 +1501,24 @@ class Lenta:
 
         return published_view(ViewStore(self._storage.db), token)
 
+    # -- the Tiny Tiny RSS API's switch (issue 12) ------------------------
+
+    def ttrss_api_enabled(self, user: User) -> bool:
+        """Whether ``user`` lets apps in through the Tiny Tiny RSS API (off
+        until they turn it on, as TT-RSS's ENABLE_API_ACCESS). Kept as a
+        reserved user setting (``_api_ttrss``: never read as a setting)."""
+        from sqlalchemy import select
+
+        from lenta.storage.schema import user_settings
+
+        query = select(user_settings.c.value).where(user_settings.c.user_id == user.id, user_settings.c.name == "_api_ttrss")
+        with self._storage.db.read() as connection:
+            return connection.execute(query).scalar() == "yes"
+
+    def set_ttrss_api_enabled(self, user: User, enabled: bool) -> None:
+        """Turn ``user``'s Tiny Tiny RSS API access on or off; while off, its sessions are refused (checked on every call)."""
+        self._storage.accounts.put_settings(user.id, {"_api_ttrss": "yes" if enabled else "no"})
+
 
 def _throttle_policies(name: str, address: str | None) -> dict[str, Policy]:
     """The keys a sign-in's failures count under, each with its policy."""

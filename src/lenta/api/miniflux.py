@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from lenta import __version__
+from lenta.api import openapi
 from lenta.core import Lenta
 from lenta.exceptions import AlreadyFollowingError
 from lenta.exceptions import LentaError
@@ -159,18 +160,21 @@ async def body(request: Request) -> dict[str, Any]:
     return value
 
 
+MAX_ID = 2**63 - 1  # a database integer: larger numbers are no id (and would overflow a query)
+
+
 def path_int(request: Request, name: str, what: str) -> int:
     raw = str(request.path_params.get(name, ""))
-    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+    if not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= MAX_ID:
         raise ApiError(400, f"invalid {what} ID")
     return int(raw)
 
 
 def query_int(request: Request, name: str, default: int | None = None) -> int | None:
     raw = request.query_params.get(name, "")
-    if raw.isdigit() and len(raw) <= 18:
+    if raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID:
         return int(raw)
-    return default  # missing, unparsable or negative: the default, as Miniflux
+    return default  # missing, unparsable, negative or out of range: the default, as Miniflux
 
 
 def query_bool(request: Request, name: str) -> bool | None:
@@ -666,6 +670,8 @@ async def update_entries(request: Request, reader: Reader) -> Response:
 
     def apply() -> None:
         for item_id in ids[: MAX_LIMIT * 10]:
+            if not 0 < item_id <= MAX_ID:
+                continue
             try:  # ids the user cannot see are skipped, as Miniflux does
                 if status is not None:
                     (reader.mark_read if status == "read" else reader.mark_unread)([item_id])
@@ -758,6 +764,7 @@ def routes() -> list[Route]:
         ("/export", export, ["GET"]),
         ("/import", import_opml, ["POST"]),
     ]
-    found = [Route(f"/v1{path}", endpoint(handler), methods=methods) for path, handler, methods in table]
+    found = [Route("/v1/openapi.json", openapi.serve, methods=["GET"])]  # public: it describes, it opens nothing
+    found += [Route(f"/v1{path}", endpoint(handler), methods=methods) for path, handler, methods in table]
     found.append(Route("/v1/{rest:path}", preflight, methods=["OPTIONS"]))
     return found

@@ -32,8 +32,11 @@ from starlette.types import Scope
 from starlette.types import Send
 
 from lenta import i18n
+from lenta.api import fever
 from lenta.api import greader
 from lenta.api import miniflux
+from lenta.api import nextcloud
+from lenta.api import ttrss
 from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
@@ -188,7 +191,10 @@ def _routes() -> list[Route | Mount]:
         Route("/websub/{token}", websub.verify, methods=["GET"]),
         Route("/websub/{token}", websub.deliver, methods=["POST"]),
         *miniflux.routes(),
+        *ttrss.routes(),
+        *nextcloud.routes(),
         *greader.routes(),
+        *fever.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

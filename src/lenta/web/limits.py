@@ -69,6 +69,15 @@ def body_limit(scope: Scope) -> BodyLimit:
         # The Miniflux API: JSON whatever type the client claims (some claim
         # a form, some none); an OPML file on /v1/import.
         return BodyLimit(MAX_OPML_BYTES if path == "/v1/import" else API_BYTES, None)
+    if path in ("/fever", "/fever/", "/api/fever.php"):
+        # The Fever API: a url-encoded form, or multipart, or whatever type a client claims.
+        return BodyLimit(API_BYTES, None)
+    if path.startswith("/index.php/apps/news/api/"):
+        # The Nextcloud News API: JSON whatever type the client claims (newsboat claims a form), or a form.
+        return BodyLimit(API_BYTES, None)
+    if path in ("/api", "/api/", "/api/index.php", "/tt-rss/api", "/tt-rss/api/", "/tt-rss/api/index.php"):
+        # The Tiny Tiny RSS API: JSON whatever type the client claims (newsboat 2.21 claims a form).
+        return BodyLimit(API_BYTES, None)
     return BodyLimit(FORM_BYTES)
 
 

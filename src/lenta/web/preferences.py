@@ -34,6 +34,7 @@ PAGE = "/user/settings"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, as language menus show them
 _TEXT_FIELDS = ("language", "time_zone", "theme", "per_page")
 _CHECKBOXES = ("full_text", "read_on_scroll")
+TTRSS_API = "ttrss_api"  # not a setting: Lenta.ttrss_api_enabled keeps it
 
 
 def _lenta(request: Request) -> Lenta:
@@ -59,7 +60,9 @@ def _page(request: Request, user: User, values: dict[str, str], error: str | Non
 
 def settings_form(request: Request) -> Response:
     user = require_user(request)
-    return _page(request, user, _lenta(request).user_settings(user).to_strings(), None)
+    lenta = _lenta(request)
+    values = {**lenta.user_settings(user).to_strings(), TTRSS_API: "yes" if lenta.ttrss_api_enabled(user) else "no"}
+    return _page(request, user, values, None)
 
 
 def _submitted(form: FormData) -> dict[str, str]:
@@ -71,13 +74,16 @@ def _submitted(form: FormData) -> dict[str, str]:
 
 async def settings_save(request: Request) -> Response:
     user = require_user(request)
-    values = _submitted(await checked_form(request))
+    form = await checked_form(request)
+    values = _submitted(form)
+    api_access = form.get(TTRSS_API) == "yes"
     lenta = _lenta(request)
     try:
         saved = lenta.save_user_settings(user, values)
     except LentaError as error:
-        shown = {**lenta.user_settings(user).to_strings(), **values}
+        shown = {**lenta.user_settings(user).to_strings(), **values, TTRSS_API: "yes" if api_access else "no"}
         return _page(request, user, shown, i18n.translate_error(error, request.state.language), 400)
+    lenta.set_ttrss_api_enabled(user, api_access)
     request.state.user_settings = saved
     # The message in the language just chosen.
     request.state.language = saved.language or i18n.negotiate(
