@@ -46,6 +46,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import tuple_
+from sqlalchemy import type_coerce
 from sqlalchemy import union
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -714,6 +715,91 @@ class UserShelf:
                     user_id=self.user_id, item_id=state.item_id, feed_id=state.feed_id, date=state.date, **values
                 )
             )
+
+    # -- id lists for the sync APIs (Fever) -----------------------------------------
+
+    def item_ids(self, *, read: bool | None = None, starred: bool | None = None) -> list[int]:
+        """The ids of the user's items (hidden ones too, as :meth:`sync_items`),
+        read or unread, starred or not (None: either), ascending, at most
+        MAX_SYNC_TOTAL of them: the id lists sync APIs hand out, without
+        reading the items themselves."""
+
+        query = self._item_query("all", None, False, with_hidden=True)
+        if read is not None:
+            query = query.where(_read_expression() == (true() if read else false()))
+        if starred is not None:
+            starred_at = item_states.c.starred_at
+            query = query.where(starred_at.is_not(None) if starred else starred_at.is_(None))
+        query = query.with_only_columns(items.c.id).order_by(None).order_by(items.c.id).limit(MAX_SYNC_TOTAL)
+        with self.db.read() as connection:
+            return [int(item_id) for item_id in connection.execute(query).scalars()]
+
+    def arrived_through(self, moment: datetime) -> int:
+        """The id of the newest item that had arrived (was first seen) before
+        ``moment``, 0 if none: how far "mark read what arrived before" reaches
+        (item ids grow as items arrive; see :meth:`mark_all_read`)."""
+
+        query = select(items.c.id).where(items.c.first_seen_at < moment).order_by(items.c.id.desc()).limit(1)
+        with self.db.read() as connection:
+            return int(connection.execute(query).scalar() or 0)
+
+    # -- changes by id for the sync APIs (Nextcloud News) ---------------------------
+
+    def sync_changes(self, spec: SyncQuery, since: datetime | None = None) -> list[tuple[ReaderItem, datetime]]:
+        """The user's items matching ``spec`` (its view, feeds, read, starred,
+        item ids and id bounds; hidden ones too) by id, ascending or
+        ``descending``, ``limit`` from ``offset`` (its dates and ``order`` are
+        not used), each with when it last changed for the user: the latest of
+        its arrival, its own read or starred change and the "mark all read"
+        that covered it. With ``since``: only those that changed then or later."""
+
+        st, s, arrived = item_states.c, subscriptions.c, items.c.first_seen_at
+        own = func.coalesce(st.changed_at, arrived)
+        covered_now = and_(items.c.id <= s.read_through, s.read_through_at.is_not(None))
+        covered = case((covered_now, s.read_through_at), else_=arrived)
+        latest = case(
+            (own >= covered, case((own > arrived, own), else_=arrived)), else_=case((covered > arrived, covered), else_=arrived)
+        )
+        changed = type_coerce(latest, arrived.type).label("changed_at")
+        query = self._item_query(spec.view, spec.feed_ids, False, with_hidden=True).add_columns(changed)
+        if spec.read is not None:
+            query = query.where(_read_expression() == (true() if spec.read else false()))
+        if spec.starred is not None:
+            query = query.where(st.starred_at.is_not(None) if spec.starred else st.starred_at.is_(None))
+        if spec.item_ids is not None:
+            query = query.where(items.c.id.in_(list(spec.item_ids)))
+        if spec.after_id is not None:
+            query = query.where(items.c.id > spec.after_id)
+        if spec.before_id is not None:
+            query = query.where(items.c.id < spec.before_id)
+        if since is not None:
+            query = query.where(or_(arrived >= since, st.changed_at >= since, and_(covered_now, s.read_through_at >= since)))
+        key = items.c.id.desc() if spec.descending else items.c.id.asc()
+        query = query.order_by(None).order_by(key).limit(spec.limit).offset(spec.offset)
+        with self.db.read() as connection:
+            rows = connection.execute(query).all()
+        return [(_reader_item(row), row.changed_at) for row in rows]
+
+    # -- counts per feed for the sync APIs (Tiny Tiny RSS) ---------------------------
+
+    def feed_counts(
+        self, *, read: bool | None = None, starred: bool | None = None, after_id: int | None = None
+    ) -> dict[int, int]:
+        """How many of the user's items (hidden ones too, as :meth:`sync_items`)
+        each followed feed has, read or unread, starred or not (None: either),
+        with an id above ``after_id``: feed id → count, feeds with none left out."""
+
+        query = self._item_query("all", None, False, with_hidden=True)
+        if read is not None:
+            query = query.where(_read_expression() == (true() if read else false()))
+        if starred is not None:
+            starred_at = item_states.c.starred_at
+            query = query.where(starred_at.is_not(None) if starred else starred_at.is_(None))
+        if after_id is not None:
+            query = query.where(items.c.id > after_id)
+        counted = query.with_only_columns(items.c.feed_id, func.count()).order_by(None).group_by(items.c.feed_id)
+        with self.db.read() as connection:
+            return {int(feed_id): int(n) for feed_id, n in connection.execute(counted).all()}
 
 
 MAX_SYNC_TOTAL = 100_000  # an entry list's "total" is counted this far at most
