@@ -42,6 +42,7 @@ from lenta.storage._rules import RuleBook
 from lenta.storage._rules import RuleSpec
 from lenta.types import Folder
 from lenta.types import Followed
+from lenta.types import FollowedBrief
 from lenta.types import ReaderItem
 from lenta.types import Rule
 from lenta.types import Tag
@@ -150,6 +151,10 @@ class Reader:
 
     def followed(self) -> list[Followed]:
         return self._shelf.followed()
+
+    def followed_briefly(self) -> list[FollowedBrief]:
+        """The subscriptions as a navigation lists them (id, title, unread, folders)."""
+        return self._shelf.briefly()
 
     def subscription(self, subscription_id: int) -> Followed:
         return self._shelf.get(subscription_id)

@@ -130,6 +130,17 @@ class Followed:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowedBrief:
+    """A subscription as the reader's navigation shows it (the rest of
+    :class:`Followed` is not read for it: a reader may follow thousands)."""
+
+    id: int
+    title: str
+    unread: int
+    folder_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Folder:
     """A reader's folder; folders nest (``parent_id``)."""
 

@@ -39,6 +39,7 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -68,6 +69,7 @@ from lenta.storage.schema import subscriptions
 from lenta.storage.schema import tags
 from lenta.types import Folder
 from lenta.types import Followed
+from lenta.types import FollowedBrief
 from lenta.types import ReaderItem
 from lenta.types import Tag
 
@@ -248,6 +250,18 @@ class UserShelf:
         found = [_followed_from_row(row, memberships.get(row.id, ())) for row in rows]
         return sorted(found, key=lambda f: (f.title.casefold(), f.id))
 
+    def briefly(self) -> list[FollowedBrief]:
+        """The user's subscriptions as the navigation lists them: id, title,
+        unread count, folders; by title."""
+        title = func.coalesce(_s.title, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url)
+        with self.db.read() as connection:
+            rows = connection.execute(
+                select(_s.id, title, _s.unread).join(feeds, feeds.c.id == _s.feed_id).where(_s.user_id == self.user_id)
+            ).all()
+            memberships = self._memberships(connection)
+        found = [FollowedBrief(row[0], row[1], max(0, int(row[2])), memberships.get(row[0], ())) for row in rows]
+        return sorted(found, key=lambda f: (f.title.casefold(), f.id))
+
     def get(self, subscription_id: int) -> Followed:
         with self.db.read() as connection:
             return self._followed(connection, subscription_id)
@@ -408,7 +422,7 @@ class UserShelf:
         if tag_id is not None:
             with self.db.read() as connection:
                 self._tag(connection, tag_id)
-        query = self._item_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
+        query = self._listing_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
         if after is not None:
             position = tuple_(items.c.date, items.c.id)
             point = tuple_(bindparam("cursor_date", after.date, type_=items.c.date.type), bindparam("cursor_id", after.item_id))
@@ -461,6 +475,42 @@ class UserShelf:
         if row is None:
             raise NotFollowingError(item_id)
         return _reader_item(row)
+
+    def _listing_query(
+        self, view: View, feed_ids: Sequence[int] | None, oldest_first: bool, *, tag_id: int | None = None
+    ) -> Select[Any]:
+        """:meth:`_item_query` for a list read newest (or oldest) first a page
+        at a time: the same rows, with the user's subscription looked up per
+        item (EXISTS and scalar subqueries) instead of joined, so that the
+        only table left to drive the query is ``items``, walked down its
+        ``(date, id)`` index until the page is full. Joined, SQLite reads and
+        sorts every item of every followed feed for each page
+        (bench/README.md, the reader's figures)."""
+        from lenta.storage._items import _ROW_COLUMNS
+
+        mine = and_(_s.user_id == self.user_id, _s.feed_id == items.c.feed_id)
+        through = select(_s.read_through).where(mine).scalar_subquery()
+        own_title = select(_s.title).where(mine).scalar_subquery()
+        read = case((_st.read.is_not(None), _st.read), else_=items.c.id <= through)
+        query = (
+            select(*_ROW_COLUMNS, read.label("is_read"), _st.starred_at, own_title.label("own_title"))
+            .select_from(
+                items.join(feeds, feeds.c.id == items.c.feed_id).outerjoin(
+                    item_states, and_(_st.user_id == self.user_id, _st.item_id == items.c.id)
+                )
+            )
+            .where(exists().where(mine))
+            .order_by(*((items.c.date, items.c.id) if oldest_first else (items.c.date.desc(), items.c.id.desc())))
+        )
+        if view == "unread":
+            query = query.where(read == false())
+        elif view == "starred":
+            query = query.where(_st.starred_at.is_not(None))
+        if feed_ids is not None:
+            query = query.where(items.c.feed_id.in_(list(feed_ids)))
+        if tag_id is not None:
+            query = query.join(item_tags, and_(item_tags.c.item_id == items.c.id, item_tags.c.tag_id == tag_id))
+        return query.where(or_(_st.hidden.is_(None), _st.hidden == false()))
 
     def _item_query(
         self,

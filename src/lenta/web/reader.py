@@ -39,6 +39,7 @@ from lenta.reader import ReaderPage
 from lenta.storage._reader import View
 from lenta.types import Folder
 from lenta.types import Followed
+from lenta.types import FollowedBrief
 from lenta.types import Tag
 from lenta.types import User
 from lenta.user_settings import UserSettings
@@ -103,12 +104,12 @@ def _view(request: Request, default: View = "unread") -> View:
 def _nav(reader: Reader) -> dict[str, Any]:
     """The navigation beside every reader page: folders (nested) and feeds,
     with unread counts summed from the subscriptions (no count query)."""
-    followed = reader.followed()
+    followed = reader.followed_briefly()
     folders = reader.folders()
     children: dict[int | None, list[Folder]] = {}
     for folder in folders:
         children.setdefault(folder.parent_id, []).append(folder)
-    by_folder: dict[int, list[Followed]] = {}
+    by_folder: dict[int, list[FollowedBrief]] = {}
     for f in followed:
         for folder_id in f.folder_ids:
             by_folder.setdefault(folder_id, []).append(f)
@@ -376,7 +377,9 @@ SUBSCRIPTIONS = f"{READER}/subscriptions"
 
 def subscriptions(request: Request) -> Response:
     reader = _reader(request)
-    return render(request, "reader/subscriptions.html", {"error": None, "url": "", **_nav(reader)})
+    return render(
+        request, "reader/subscriptions.html", {"error": None, "url": "", "subscriptions": reader.followed(), **_nav(reader)}
+    )
 
 
 async def follow(request: Request) -> Response:
@@ -387,7 +390,7 @@ async def follow(request: Request) -> Response:
     try:
         followed = await reader.follow(url, folder_ids=[folder_id] if folder_id is not None else [])
     except LentaError as error:
-        context = {"error": _error_text(request, error), "url": url, **_nav(reader)}
+        context = {"error": _error_text(request, error), "url": url, "subscriptions": reader.followed(), **_nav(reader)}
         return render(request, "reader/subscriptions.html", context, status_code=400)
     flash(request, gettext_for(request, "You now follow {title}.", title=followed.title))
     return RedirectResponse(f"{READER}/feeds/{followed.id}", status_code=303)
