@@ -670,10 +670,15 @@ async def atom(request: Request, reader: Reader) -> Response:
     def render() -> str:
         spec = _stream_query(reader, stream, params)
         found, _ = reader.sync_items(spec)
+        title = stream
+        if stream.startswith("feed/"):  # the feed's own title, as Google Reader gave
+            title = reader.subscription(_subscription_id(stream)).title
+        elif stream.startswith(LABEL):
+            title = stream[len(LABEL) :]
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>',
             '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:gr="http://www.google.com/schemas/reader/atom/">',
-            f"<id>{escape(stream)}</id><title>{escape(stream)}</title>",
+            f"<id>{escape(stream)}</id><title>{escape(title)}</title>",
             f"<updated>{datetime.now(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}</updated>",
         ]
         for entry in found:
