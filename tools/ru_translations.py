@@ -566,6 +566,8 @@ RU: dict[str, str | tuple[str, ...]] = {
     "The view {name} is published at a new address.": "Подборка {name} опубликована по новому адресу.",
     "The view {name} is no longer published.": "Подборка {name} больше не опубликована.",
     # -- tags and rules --
+    "Previous feeds": "Предыдущие ленты",
+    "More feeds": "Ещё ленты",
     "App passwords": "Пароли приложений",
     "Reader apps sign in with an app password (or, for the Miniflux API, an API key) instead of your password: one for each app or device, each revoked on its own. With a second factor on, apps can only sign in this way.": "Приложения для чтения входят с паролем приложения (или, для API Miniflux, с ключом API) вместо вашего пароля: по одному на каждое приложение или устройство, каждый отзывается отдельно. Со вторым фактором приложения могут входить только так.",
     "Here is the new secret for %(name)s. Copy it now: it is not shown again.": "Вот новый секрет для %(name)s. Скопируйте его сейчас: больше он показан не будет.",

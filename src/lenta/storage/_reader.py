@@ -422,7 +422,11 @@ class UserShelf:
         if tag_id is not None:
             with self.db.read() as connection:
                 self._tag(connection, tag_id)
-        query = self._listing_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
+        if view == "starred" or tag_id is not None:
+            # Few items, found from the user's own rows: joined, they drive the query.
+            query = self._item_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
+        else:
+            query = self._listing_query(view, feed_ids, oldest_first).limit(limit)
         if after is not None:
             position = tuple_(items.c.date, items.c.id)
             point = tuple_(bindparam("cursor_date", after.date, type_=items.c.date.type), bindparam("cursor_id", after.item_id))
@@ -506,8 +510,12 @@ class UserShelf:
             query = query.where(read == false())
         elif view == "starred":
             query = query.where(_st.starred_at.is_not(None))
-        if feed_ids is not None:
-            query = query.where(items.c.feed_id.in_(list(feed_ids)))
+        if feed_ids is not None and len(feed_ids) == 1:
+            query = query.where(items.c.feed_id == feed_ids[0])  # its (feed_id, date, id) index
+        elif feed_ids is not None:
+            # Not by the feed_id index (SQLite would read every item of the feeds
+            # and sort them): down the date index, each item's feed checked.
+            query = query.where((items.c.feed_id + 0).in_(list(feed_ids)))
         if tag_id is not None:
             query = query.join(item_tags, and_(item_tags.c.item_id == items.c.id, item_tags.c.tag_id == tag_id))
         return query.where(or_(_st.hidden.is_(None), _st.hidden == false()))

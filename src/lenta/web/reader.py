@@ -375,11 +375,24 @@ async def mark_all_read(request: Request) -> Response:
 SUBSCRIPTIONS = f"{READER}/subscriptions"
 
 
+SUBSCRIPTIONS_PER_PAGE = 100  # a form each, with a box per folder: a page of a thousand is megabytes
+
+
+def _subscriptions_page(request: Request, reader: Reader) -> dict[str, Any]:
+    followed = reader.followed()
+    page = _query_id(request, "page") or 0
+    start = page * SUBSCRIPTIONS_PER_PAGE
+    return {
+        "subscriptions": followed[start : start + SUBSCRIPTIONS_PER_PAGE],
+        "subscriptions_page": page,
+        "subscriptions_more": len(followed) > start + SUBSCRIPTIONS_PER_PAGE,
+    }
+
+
 def subscriptions(request: Request) -> Response:
     reader = _reader(request)
-    return render(
-        request, "reader/subscriptions.html", {"error": None, "url": "", "subscriptions": reader.followed(), **_nav(reader)}
-    )
+    context = {"error": None, "url": "", **_subscriptions_page(request, reader), **_nav(reader)}
+    return render(request, "reader/subscriptions.html", context)
 
 
 async def follow(request: Request) -> Response:
@@ -390,7 +403,7 @@ async def follow(request: Request) -> Response:
     try:
         followed = await reader.follow(url, folder_ids=[folder_id] if folder_id is not None else [])
     except LentaError as error:
-        context = {"error": _error_text(request, error), "url": url, "subscriptions": reader.followed(), **_nav(reader)}
+        context = {"error": _error_text(request, error), "url": url, **_subscriptions_page(request, reader), **_nav(reader)}
         return render(request, "reader/subscriptions.html", context, status_code=400)
     flash(request, gettext_for(request, "You now follow {title}.", title=followed.title))
     return RedirectResponse(f"{READER}/feeds/{followed.id}", status_code=303)
