@@ -422,6 +422,10 @@ class UserShelf:
         if tag_id is not None:
             with self.db.read() as connection:
                 self._tag(connection, tag_id)
+        if view == "unread" and tag_id is None and self._unread_in(feed_ids) == 0:
+            # Nothing unread (the kept counts say so): a walk down the dates
+            # would read every item to find none.
+            return []
         if view == "starred" or tag_id is not None:
             # Few items, found from the user's own rows: joined, they drive the query.
             query = self._item_query(view, feed_ids, oldest_first, tag_id=tag_id).limit(limit)
@@ -466,6 +470,14 @@ class UserShelf:
             counted = select(func.count()).select_from(query.order_by(None).limit(MAX_SYNC_TOTAL).subquery())
             total = int(connection.execute(counted).scalar_one())
         return [_reader_item(row) for row in rows], total
+
+    def _unread_in(self, feed_ids: Sequence[int] | None) -> int:
+        """The user's unread items in these feeds (None: all), from the kept counts."""
+        query = select(func.coalesce(func.sum(_s.unread), 0)).where(_s.user_id == self.user_id)
+        if feed_ids is not None:
+            query = query.where(_s.feed_id.in_(list(feed_ids)))
+        with self.db.read() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def items_in(self, connection: Connection, feed_ids: Sequence[int], limit: int) -> list[ReaderItem]:
         """The newest ``limit`` items of these feeds, hidden ones too, in the caller's transaction."""
