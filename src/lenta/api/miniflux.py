@@ -520,6 +520,17 @@ async def refresh_all(request: Request, reader: Reader) -> Response:
     return Response(status_code=204)
 
 
+async def refresh_category(request: Request, reader: Reader) -> Response:
+    cid = path_int(request, "category_id", "category")
+
+    def due() -> None:
+        members = Context(reader).in_category(cid)  # another user's category: not found
+        _lenta(request).refresh_soon([f.feed_id for f in members])
+
+    await run_in_threadpool(due)
+    return Response(status_code=204)
+
+
 async def counters(request: Request, reader: Reader) -> Response:
     followed = await run_in_threadpool(reader.followed)
     return _json({"reads": {}, "unreads": {str(f.id): f.unread for f in followed if f.unread}})
@@ -741,7 +752,7 @@ def routes() -> list[Route]:
         ("/categories/{category_id}/entries", category_entries, ["GET"]),
         ("/categories/{category_id}/entries/{entry_id}", entry, ["GET"]),
         ("/categories/{category_id}/mark-all-as-read", category_mark_read, ["PUT"]),
-        ("/categories/{category_id}/refresh", refresh_all, ["PUT"]),
+        ("/categories/{category_id}/refresh", refresh_category, ["PUT"]),
         ("/feeds", feeds, ["GET"]),
         ("/feeds", create_feed, ["POST"]),
         ("/feeds/counters", counters, ["GET"]),
