@@ -137,3 +137,42 @@ def test_every_miniflux_route_with_an_id_refuses_another_users(setup: tuple[AppS
                 # own (as Miniflux answers); forbidden for another user.
                 assert answer.status_code in (400, 403, 404), (method, url, answer.status_code, answer.text[:200])
     assert (lenta.reader(ann).unread_total(), [f.title for f in lenta.reader(ann).followed()]) == before
+
+
+def test_the_other_sync_apis_refuse_another_users_ids(setup: tuple[AppServer, dict[str, int]], lenta: Lenta) -> None:
+    # Google Reader, Fever, Nextcloud News and Tiny Tiny RSS, each asked by
+    # Bob (with his own app password) about Ann's feed and item: nothing
+    # shown, nothing changed.
+    import hashlib
+
+    import httpx
+
+    web, ids = setup
+    bob, ann = lenta.get_user("bob"), lenta.get_user("ann")
+    lenta.set_ttrss_api_enabled(bob, True)
+    secret = lenta.add_credential(bob, "bob's app").secret
+    feed, item = ids["subscription_id"], ids["item_id"]
+    before = (lenta.reader(ann).unread_total(), lenta.reader(ann).item(item).starred)
+    with httpx.Client(base_url=web.url("")) as http:
+        token = http.post("/accounts/ClientLogin", data={"Email": "bob", "Passwd": secret}).text.split("Auth=")[1].strip()
+        google = {"Authorization": f"GoogleLogin auth={token}"}
+        assert http.get(f"/reader/api/0/stream/contents/feed/{feed}", headers=google).status_code == 404
+        assert http.get(f"/reader/atom/feed/{feed}", headers=google).status_code == 404
+        assert http.post("/reader/api/0/stream/items/contents", data={"i": str(item)}, headers=google).json()["items"] == []
+        http.post("/reader/api/0/edit-tag", data={"i": str(item), "a": "user/-/state/com.google/read"}, headers=google)
+        http.post("/reader/api/0/mark-all-as-read", data={"s": f"feed/{feed}"}, headers=google)
+
+        key = hashlib.md5(f"bob:{secret}".encode()).hexdigest()  # noqa: S324 (Fever's own key)
+        assert http.post("/fever/?api&items", data={"api_key": key, "with_ids": str(item)}).json()["items"] == []
+        http.post("/fever/?api", data={"api_key": key, "mark": "item", "as": "read", "id": str(item)})
+        http.post("/fever/?api", data={"api_key": key, "mark": "feed", "as": "read", "id": str(feed), "before": "0"})
+
+        nextcloud = "/index.php/apps/news/api/v1-2"
+        assert http.post(f"{nextcloud}/items/{item}/read", auth=("bob", secret)).status_code == 404
+        assert http.post(f"{nextcloud}/feeds/{feed}/read", json={"newestItemId": item}, auth=("bob", secret)).status_code == 404
+
+        sid = http.post("/api/", json={"op": "login", "user": "bob", "password": secret}).json()["content"]["session_id"]
+        assert http.post("/api/", json={"op": "getArticle", "sid": sid, "article_id": str(item)}).json()["content"] == []
+        http.post("/api/", json={"op": "updateArticle", "sid": sid, "article_ids": str(item), "mode": 0, "field": 2})
+        http.post("/api/", json={"op": "catchupFeed", "sid": sid, "feed_id": feed, "is_cat": False})
+    assert (lenta.reader(ann).unread_total(), lenta.reader(ann).item(item).starred) == before
