@@ -19,7 +19,6 @@ for columns lenta does not have.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from lenta import __version__
+from lenta.api import basic_credentials
 from lenta.api import openapi
 from lenta.core import Lenta
 from lenta.exceptions import AlreadyFollowingError
@@ -88,16 +88,10 @@ def authenticate(request: Request) -> User:
         if user is None:
             raise ApiError(401, "access unauthorized")
         return user
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
+    credentials = basic_credentials(request)
+    if credentials is None:
         raise ApiError(401, "access unauthorized")
-    try:
-        name, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ApiError(401, "access unauthorized") from None
-    if not name or not password or len(name) > 256 or len(password) > 1024:
-        raise ApiError(401, "access unauthorized")
+    name, password = credentials
     address = request.client.host if request.client else None
     try:
         user = lenta.api_sign_in(name, password, address=address)

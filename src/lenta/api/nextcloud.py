@@ -36,8 +36,6 @@ later.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -58,6 +56,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from lenta import __version__
+from lenta.api import basic_credentials
 from lenta.core import Lenta
 from lenta.exceptions import AlreadyFollowingError
 from lenta.exceptions import LentaError
@@ -118,16 +117,10 @@ def _lenta(request: Request) -> Lenta:
 
 def authenticate(request: Request) -> User:
     """The user of a request's HTTP Basic credentials. Raises ApiError (401, 429)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded.strip():
+    credentials = basic_credentials(request)
+    if credentials is None:
         raise ApiError(401, "Current user is not logged in")
-    try:
-        name, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ApiError(401, "Current user is not logged in") from None
-    if not name or not password or len(name) > 256 or len(password) > 1024:
-        raise ApiError(401, "Current user is not logged in")
+    name, password = credentials
     address = request.client.host if request.client else None
     try:
         user = _lenta(request).api_sign_in(name, password, address=address)
