@@ -315,6 +315,7 @@ async def subscription_edit(request: Request, reader: Reader) -> Response:
 
 
 def _edit(reader: Reader, subscription_id: int, params: dict[str, list[str]]) -> None:
+    current = set(reader.subscription(subscription_id).folder_ids)  # another's: not found, before any folder is made
     title = _one(params, "t")
     if title:
         reader.rename(subscription_id, title)
@@ -322,7 +323,6 @@ def _edit(reader: Reader, subscription_id: int, params: dict[str, list[str]]) ->
     removed_names = {label[len(LABEL) :] for label in params.get("r", []) if label.startswith(LABEL)}
     if added or removed_names:
         folders = {f.id: f.name for f in reader.folders()}
-        current = set(reader.subscription(subscription_id).folder_ids)
         kept = {f for f in current if folders.get(f) not in removed_names} | set(added)
         reader.file(subscription_id, kept)
 
@@ -601,10 +601,13 @@ async def edit_tag(request: Request, reader: Reader) -> Response:
     params = await _params(request)
     ids = [value for value in (item_id(raw) for raw in params.get("i", [])[:MAX_IDS_PER_REQUEST]) if value is not None]
     add, remove = params.get("a", []), params.get("r", [])
+    adds_labels = any(label.startswith(LABEL) for label in add)
 
     def apply() -> None:
         for identifier in ids:
             try:
+                if adds_labels:
+                    reader.item(identifier)  # another's item: no tag made for it
                 if READ in add:
                     reader.mark_read([identifier])
                 if READ in remove or KEPT_UNREAD in add:
