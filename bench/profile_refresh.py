@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         env = lenta_env(Path(tmp) / "lenta.sqlite", host_names)
         opml = Path(tmp) / "feeds.opml"
         _corpus.write_opml(opml, args.seed, [_corpus.feed_url(server.port, n, host_names=host_names) for n in range(args.feeds)])
-        subprocess.run(lenta_cmd("import", str(opml)), env=env, check=True, capture_output=True, timeout=600)
+        subprocess.run(lenta_cmd("import", "--no-fetch", str(opml)), env=env, check=True, capture_output=True, timeout=600)
         command = lenta_cmd("refresh")
         if args.all_304:
             subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)

@@ -183,3 +183,22 @@ def test_the_admin_import_says_it_in_the_readers_language(web: AppServer, langua
         shown_again = http.get(admin).text
     assert one in shown
     assert two in shown_again
+
+
+def test_the_command_lines_english_is_the_english_catalog() -> None:
+    """The command line answers in English without loading the catalog
+    (`lenta.cli._english` is gettext's bare object): that holds while every
+    English entry reads as its message id and English keeps the n != 1 rule."""
+    from lenta.i18n import _catalog
+
+    catalog = _catalog("en")
+    assert "n != 1" in (catalog.plural_expr or "").replace("(", "").replace(")", "")
+    different = [
+        message.id
+        for message in catalog
+        if message.id
+        and message.string
+        and tuple(message.string if isinstance(message.string, tuple) else (message.string,))
+        != tuple(message.id if isinstance(message.id, tuple) else (message.id,))
+    ]
+    assert different == []

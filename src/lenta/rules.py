@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lenta._marks import N_
 from lenta.exceptions import InvalidInputError
-from lenta.i18n import N_
 from lenta.search import plain_text
 from lenta.search import stems
 from lenta.search import words
