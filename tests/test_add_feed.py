@@ -104,6 +104,7 @@ def test_lenta_add_fetches_the_feed_at_once_and_says_what_it_got(db: Path, feeds
     added = run(db, "add", feeds.url("/feed.xml"), "--category", "News")
     assert added.exit_code == 0, added.output
     assert added.stdout == f"Added feed 1: Three items (3 items) {feeds.url('/feed.xml')}\n"
+    assert feeds.paths == ["/feed.xml"]  # fetched once: the check's body is what is stored
     lenta = opened(db)
     try:
         (feed,) = lenta.list_feeds()
@@ -122,6 +123,17 @@ def test_lenta_add_of_a_page_adds_the_feed_it_links_to(db: Path, feeds: LocalSer
     added = run(db, "add", feeds.url("/blog"))
     assert added.exit_code == 0, added.output
     assert added.stdout == f"Added feed 1: The blog (2 items) {feeds.url('/blog.xml')}\n"
+    assert feeds.paths == ["/blog", "/blog.xml"]
+
+
+def test_the_added_feeds_validators_come_from_its_one_fetch(db: Path) -> None:
+    headers = {**RSS, "ETag": '"v1"', "Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}
+    with LocalServer({"/tagged.xml": Reply(body=feed_xml(2, "Tagged"), headers=headers)}) as server:
+        assert run(db, "add", server.url("/tagged.xml")).exit_code == 0
+        assert run(db, "refresh", "--all").exit_code == 0
+        first, second = server.requests
+        assert "if-none-match" not in first.headers
+        assert second.headers["if-none-match"] == '"v1"'  # what the first fetch said, kept
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ from lenta.exceptions import LoginThrottledError
 from lenta.exceptions import OPMLError
 from lenta.exceptions import ParseError
 from lenta.exceptions import UserNotFoundError
+from lenta.fetch import FetchResult
 from lenta.fetch.http import HTTPClient
 from lenta.icons import ICONS_PER_ROUND
 from lenta.icons import FeedIcon
@@ -354,10 +355,12 @@ class Lenta:
         it is kept all the same, and its error is shown in the feed list
         and retried like any feed's.
 
-        The feed is then stored and fetched by :meth:`refresh`, the one path
-        that stores what a fetch brings (items, validators, schedule, the
-        fetch log). So a feed is fetched twice when it is added: the check
-        stores nothing, so that a refusal leaves nothing behind.
+        The check stores nothing, so that a refusal leaves nothing behind;
+        once the feed is stored, the body the check fetched goes through the
+        refresh's pipeline, the one path that stores what a fetch brings
+        (items, validators, schedule, the fetch log): the feed is fetched
+        once. A feed kept with ``force`` is fetched again by :meth:`refresh`,
+        which stores its error.
 
         Args:
             url, title, category, category_ids, refresh, published: as :meth:`add_feed`.
@@ -381,9 +384,9 @@ class Lenta:
         if category is not None:
             _title(category)
         self._ensure_new(url)
-        url, credentials, error = await self._check_feed(url, credentials)
-        if error is not None and not force:
-            raise error
+        url, credentials, checked = await self._check_feed(url, credentials)
+        if isinstance(checked, (FetchError, ParseError)) and not force:
+            raise checked
         feed = await self.add_feed(
             with_userinfo(url, credentials),
             title=title,
@@ -393,13 +396,33 @@ class Lenta:
             discover=False,
             published=published,
         )
-        await self.refresh([feed.id])
+        if isinstance(checked, FetchResult):
+            await self._store_fetched(feed, checked)
+        else:
+            await self.refresh([feed.id])
         return self._storage.feeds.get(feed.id)
 
-    async def _check_feed(self, url: str, credentials: str | None) -> tuple[str, str | None, FetchError | ParseError | None]:
+    async def _store_fetched(self, feed: Feed, result: FetchResult) -> None:
+        async with self._client() as client:
+            site, pushed = self._round_context()
+            pipeline = Pipeline(
+                self._storage,
+                client,
+                site,
+                concurrency=self.settings.concurrency,
+                clock=self.clock,
+                pushed=pushed,
+                max_bytes=self.settings.fetch_max_bytes,
+            )
+            await pipeline.store_fetched(feed, result)
+
+    async def _check_feed(
+        self, url: str, credentials: str | None
+    ) -> tuple[str, str | None, FetchResult | FetchError | ParseError]:
         """Whether ``url`` gives a feed: the feed's URL and credentials (a
-        page's feed link followed), and why it gives none (None if it does).
-        Stores nothing; raises FeedExistsError for a found feed already there."""
+        page's feed link followed), and the feed's fetch (what it brought, to
+        be stored once the feed is) or why it gives none. Stores nothing;
+        raises FeedExistsError for a found feed already there."""
         from lenta.parse.discover import discover_feeds  # lxml.html: loaded when a page is met
         from lenta.parse.discover import looks_like_html
         from lenta.parse.formats import parse_feed
@@ -427,7 +450,7 @@ class Lenta:
             )
         except (FetchError, ParseError) as error:
             return url, credentials, error
-        return url, credentials, None
+        return url, credentials, result
 
     def get_feed(self, feed: int | str) -> Feed:
         """A feed by id or URL. Raises FeedNotFoundError."""

@@ -215,9 +215,7 @@ class Pipeline:
                 outcomes = await asyncio.gather(*(one(feed) for feed in ordered))
             finally:
                 self._writer = None
-                if self._threads is not None:
-                    self._threads.shutdown(wait=False)
-                    self._threads = None
+                self._close_threads()
         summary = summarize(outcomes)
         if retention:
             await self._apply_retention()
@@ -350,6 +348,24 @@ class Pipeline:
                 previous_check=feed.checked_at,
             )
         )
+
+    async def store_fetched(self, feed: Feed, result: FetchResult) -> FeedOutcome:
+        """Store a body fetched outside a round (the check that a URL gives a
+        feed, when the feed is added) exactly as a round's fetch would be:
+        items, validators, schedule, the fetch log. Errors are stored, not
+        raised, as in :meth:`refresh_feed`."""
+        started = time.monotonic()
+        try:
+            return await self._store_body(feed, result, started)
+        except Exception as exc:
+            return await self._store_internal_error(feed, exc, started)
+        finally:
+            self._close_threads()
+
+    def _close_threads(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
+            self._threads = None
 
     async def ingest_push(self, feed: Feed, body: bytes, content_type: str | None, charset: str | None) -> FeedOutcome:
         """Store a body pushed by a WebSub hub exactly as a fetched one would
