@@ -325,6 +325,12 @@ def test_icons_are_served_from_lenta_s_url_with_caching_headers_and_shown(
     assert meta and meta[0].get("alt") == ""
     title = parse_page(pages[f"/aggregator/sources/{feed_id}"]).cssselect("title")[0].text_content()
     assert title.startswith("Iconic |") and "<img" not in title
+    # A feed only readers follow is not the site's: neither its page nor its icon.
+    timed.publish_feed(feed_id, False)
+    with AppServer(create_app(settings, timed)) as web, httpx.Client(base_url=web.url("")) as http:
+        assert http.get(f"/aggregator/sources/{feed_id}").status_code == 404
+        assert http.get(icon_url).status_code == 404
+    assert timed.feed_icon(feed_id) is not None  # still the readers' and the sync APIs'
 
 
 def test_icons_are_fetched_again_after_a_week(timed: Lenta, server: LocalServer, clock: Clock) -> None:

@@ -1031,9 +1031,11 @@ class Lenta:
         """
         return await refresh_icons(self._storage, self.settings, self.clock(), limit=limit)
 
-    def feed_icon(self, feed_id: int) -> FeedIcon | None:
-        """The feed's icon (bytes, media type, digest), or None if it has none yet."""
-        return self._storage.icons.get(feed_id)
+    def feed_icon(self, feed_id: int, *, published_only: bool = False) -> FeedIcon | None:
+        """The feed's icon (bytes, media type, digest), or None if it has none
+        yet; with ``published_only`` (the public site's), None too for a feed
+        only readers follow."""
+        return self._storage.icons.get(feed_id, published_only=published_only)
 
     def icon_versions(self, feed_ids: Iterable[int]) -> dict[int, str]:
         """Of ``feed_ids``, the feeds that have an icon, each with its

@@ -34,9 +34,12 @@ class IconStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, feed_id: int) -> FeedIcon | None:
-        """The feed's icon; None when it has none (yet)."""
+    def get(self, feed_id: int, *, published_only: bool = False) -> FeedIcon | None:
+        """The feed's icon; None when it has none (yet), or with
+        ``published_only`` when the feed is not on the public site."""
         query = select(feed_icons).where(feed_icons.c.feed_id == feed_id, feed_icons.c.data.is_not(None))
+        if published_only:
+            query = query.where(feed_icons.c.feed_id.in_(select(feeds.c.id).where(feeds.c.id == feed_id, feeds.c.published)))
         with self.db.read() as connection:
             row = connection.execute(query).first()
         if row is None:

@@ -31,7 +31,7 @@ def favicon(request: Request) -> Response:
 
 def feed_icon(request: Request) -> Response:
     lenta: Lenta = request.app.state.lenta
-    icon = lenta.feed_icon(path_id(request, "feed_id"))
+    icon = lenta.feed_icon(path_id(request, "feed_id"), published_only=True)  # as the source's page: 404 if unpublished
     if icon is None:
         raise HTTPException(status_code=404)
     etag = f'"{icon.digest}"'
