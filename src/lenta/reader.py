@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,7 +55,7 @@ MAX_IMPORT = 5000  # feeds in one OPML file a reader imports
 MAX_SEARCH_PAGES = 50  # results are ranked, so a page is an offset into them: bounded
 MAX_NAME_LENGTH = 255
 
-__all__ = ["Cursor", "Reader", "ReaderPage", "SearchPage", "VIEWS"]
+__all__ = ["Cursor", "Navigation", "Reader", "ReaderPage", "SearchPage", "VIEWS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,16 @@ class ReaderPage:
     items: tuple[ReaderItem, ...]
     next: Cursor | None
     through: int
+
+
+@dataclass(frozen=True, slots=True)
+class Navigation:
+    """The navigation beside every reader page: the subscriptions (by
+    title), the folders and the tags."""
+
+    followed: list[FollowedBrief]
+    folders: list[Folder]
+    tags: list[Tag]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +167,15 @@ class Reader:
         """The subscriptions as a navigation lists them (id, title, unread, folders)."""
         return self._shelf.briefly()
 
+    def navigation(self, followed: Sequence[Followed] | None = None) -> Navigation:
+        """What the navigation beside every reader page shows, read at once:
+        the subscriptions briefly (from ``followed`` if the caller has them),
+        the folders and the tags."""
+        briefly, folders, tags = self._shelf.navigation(followed=followed is None)
+        if followed is not None:
+            briefly = [FollowedBrief(f.id, f.title, f.unread, f.folder_ids) for f in followed]
+        return Navigation(briefly, folders, tags)
+
     def subscription(self, subscription_id: int) -> Followed:
         return self._shelf.get(subscription_id)
 
@@ -215,11 +235,14 @@ class Reader:
         """
         if view not in VIEWS:
             raise InvalidInputError("No view {view}.", view=view)
+        if subscription_id is not None and folder_id is not None:
+            raise InvalidInputError("A view is of one feed or of one folder, not both.")
         per_page = max(1, min(per_page, MAX_PER_PAGE))
-        through = self._shelf.newest_item_id()  # before the items: what arrives after stays unread
-        found = self._shelf.items(
+        # ``through`` is read before the items: what arrives after stays unread.
+        found, through = self._shelf.page(
             view,
-            feed_ids=self._scope(subscription_id, folder_id),
+            subscription_id=subscription_id,
+            folder_id=folder_id,
             tag_id=tag_id,
             after=after,
             limit=per_page + 1,
@@ -282,6 +305,8 @@ class Reader:
         words, "phrases", prefix*), best first, in a view (unread, all,
         starred), of a subscription or a folder, dated from ``since`` to
         before ``until``; ``page`` zero-based, at most :data:`MAX_SEARCH_PAGES`.
+        The latest hits are ranked, up to
+        :data:`lenta.storage._reader.SEARCH_WINDOW` (:mod:`lenta.search`).
 
         Raises:
             InvalidInputError: an empty or too long query, an unknown view, a page out of range.
@@ -323,6 +348,9 @@ class Reader:
         folder or a tag; items that arrived since stay unread."""
         if tag_id is not None:
             self._shelf.mark_tag_read(tag_id, max(0, through))
+            return
+        if folder_id is not None and subscription_id is None:  # the folder's feeds, found in the same transaction
+            self._shelf.mark_all_read(None, max(0, through), folder_id=folder_id)
             return
         self._shelf.mark_all_read(self._scope(subscription_id, folder_id), max(0, through))
 

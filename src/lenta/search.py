@@ -12,6 +12,12 @@ quoted phrase matches its words in a row; ``word*`` matches any stem that
 starts with what was typed. So the two give the same hits for the same
 query; only the ranking (bm25, ts_rank) may order equal hits apart.
 
+A search reads and ranks the latest hits only (by id, as they arrived:
+:data:`lenta.storage._reader.SEARCH_WINDOW` of them), so a word most items
+hold costs what a rare one does; SQLite leaves the hits of a query with such
+a word unranked, newest first (bm25 counts every item holding each word:
+:data:`lenta.storage._search.RANKED_HITS`).
+
 Pure functions; the tables are :mod:`lenta.storage._search`'s.
 """
 

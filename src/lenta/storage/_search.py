@@ -27,11 +27,13 @@ from sqlalchemy import table
 from sqlalchemy import text
 
 from lenta.search import Query
+from lenta.search import Term
 from lenta.search import document
 from lenta.storage.schema import items
 from lenta.storage.schema import subscriptions
 
 _CHUNK = 500
+RANKED_HITS = 5000  # SQLite: bm25 reads every item a term is in; a search with a more common one is not ranked
 _FOLLOWED = exists().where(subscriptions.c.feed_id == items.c.feed_id)
 _SQLITE_TABLE = table("item_search", column("rowid"), column("words"))
 _POSTGRES_TABLE = table("item_search", column("item_id"), column("document"))
@@ -119,6 +121,47 @@ def rebuild(connection: Connection) -> int:
     """The whole index again, from the items of followed feeds."""
     connection.execute(text("DELETE FROM item_search"))
     return _index_where(connection)
+
+
+def latest_hits(connection: Connection, query: Query, base: Select[Any], item_id: Any, window: int) -> Select[Any]:
+    """The ids (``id``) and dates (``date``) of the latest ``window`` items
+    of ``base`` (a select over items, ``item_id`` its items.id) that match
+    ``query``, by id (as they arrived), each with its ``rank``: better first
+    when sorted ascending, equal for all when not ranked.
+
+    Read down the index's ids, newest first, so that a word most items
+    hold costs what a rare one does: ``window`` hits are read and ranked,
+    not every one. PostgreSQL ranks each by ``ts_rank`` (its words, their
+    weights: the title's count more). SQLite's ``bm25`` weighs each word by
+    how many items hold it, and reads every one of them to count: it ranks
+    only when each term is in at most :data:`RANKED_HITS` indexed items;
+    a search with a more common word leaves its hits unranked (newest
+    first)."""
+    dialect = connection.dialect.name
+    found, rank = matching(query, base, item_id, dialect)
+    if dialect == "sqlite":
+        if any(_sqlite_hits(connection, term) > RANKED_HITS for term in query.terms):
+            rank = literal_column("0")
+        picked = found.with_only_columns(items.c.id, items.c.date, rank.label("rank"))
+        return picked.order_by(None).order_by(_SQLITE_TABLE.c.rowid.desc()).limit(window)
+    # PostgreSQL ranks the window's documents only, once they are picked (a
+    # rank in the same select is worked out for every hit before the LIMIT).
+    document = _POSTGRES_TABLE.c.document
+    newest = (
+        found.with_only_columns(items.c.id, items.c.date, document)
+        .order_by(None)
+        .order_by(_POSTGRES_TABLE.c.item_id.desc())
+        .limit(window)
+        .subquery("newest_hits")
+    )
+    tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    return select(newest.c.id, newest.c.date, (-func.ts_rank(newest.c.document, tsquery)).label("rank"))
+
+
+def _sqlite_hits(connection: Connection, term: Term) -> int:
+    """How many indexed items hold ``term``, counted to RANKED_HITS + 1 at most."""
+    probe = text("SELECT count(*) FROM (SELECT 1 FROM item_search WHERE item_search MATCH :match LIMIT :bound)")
+    return int(connection.execute(probe, {"match": Query((term,)).fts5(), "bound": RANKED_HITS + 1}).scalar_one())
 
 
 def matching(query: Query, base: Select[Any], item_id: Any, dialect: str) -> tuple[Select[Any], Any]:

@@ -11,6 +11,7 @@ statement, so another user's ids are simply not found (404).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -101,11 +102,12 @@ def _view(request: Request, default: View = "unread") -> View:
     raise InvalidInputError("No view {view}.", view=raw[:20])
 
 
-def _nav(reader: Reader) -> dict[str, Any]:
+def _nav(reader: Reader, followed_in_full: Sequence[Followed] | None = None) -> dict[str, Any]:
     """The navigation beside every reader page: folders (nested) and feeds,
-    with unread counts summed from the subscriptions (no count query)."""
-    followed = reader.followed_briefly()
-    folders = reader.folders()
+    with unread counts summed from the subscriptions (no count query); one
+    read, the subscriptions left out of it if the page has them in full."""
+    navigation = reader.navigation(followed_in_full)
+    followed, folders = navigation.followed, navigation.folders
     children: dict[int | None, list[Folder]] = {}
     for folder in folders:
         children.setdefault(folder.parent_id, []).append(folder)
@@ -136,7 +138,7 @@ def _nav(reader: Reader) -> dict[str, Any]:
         "followed": followed,
         "folder_tree": tree,
         "folders": folders,
-        "tags": reader.tags(),
+        "tags": navigation.tags,
         "unread_total": sum(f.unread for f in followed),
     }
 
@@ -158,8 +160,10 @@ def _river(
     subscription: Followed | None = None,
     folder: Folder | None = None,
     tag: Tag | None = None,
+    reader: Reader | None = None,
+    nav: dict[str, Any] | None = None,
 ) -> Response:
-    reader = _reader(request)
+    reader = reader or _reader(request)
     own = user_settings_of(request) or UserSettings()
     oldest_first = request.query_params.get("order") == "oldest"
     page = reader.items(
@@ -193,7 +197,7 @@ def _river(
         "oldest_first": oldest_first,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "base": request.url.path,
-        **_nav(reader),
+        **(nav if nav is not None else _nav(reader)),
         **_page_links(request, page),
     }
     return render(request, "reader/river.html", context)
@@ -214,22 +218,27 @@ def starred(request: Request) -> Response:
 def feed(request: Request) -> Response:
     reader = _reader(request)
     subscription = reader.subscription(path_id(request, "subscription_id"))
-    return _river(request, view=_view(request), title=subscription.title, subscription=subscription)
+    return _river(request, view=_view(request), title=subscription.title, subscription=subscription, reader=reader)
 
 
 def folder(request: Request) -> Response:
     reader = _reader(request)
-    found = reader.folder(path_id(request, "folder_id"))
-    return _river(request, view=_view(request), title=found.name, folder=found)
+    folder_id = path_id(request, "folder_id")
+    nav = _nav(reader)  # the user's folders are in it
+    found = next((f for f in nav["folders"] if f.id == folder_id), None)
+    if found is None:
+        raise NotFollowingError(folder_id)
+    return _river(request, view=_view(request), title=found.name, folder=found, reader=reader, nav=nav)
 
 
 def tagged(request: Request) -> Response:
     reader = _reader(request)
     tag_id = path_id(request, "tag_id")
-    found = next((t for t in reader.tags() if t.id == tag_id), None)
+    nav = _nav(reader)  # the user's tags are in it
+    found = next((t for t in nav["tags"] if t.id == tag_id), None)
     if found is None:
         raise NotFollowingError(tag_id)
-    return _river(request, view=_view(request, "all"), title=found.name, tag=found)
+    return _river(request, view=_view(request, "all"), title=found.name, tag=found, reader=reader, nav=nav)
 
 
 def item(request: Request) -> Response:
@@ -379,19 +388,21 @@ SUBSCRIPTIONS_PER_PAGE = 100  # a form each, with a box per folder: a page of a 
 
 
 def _subscriptions_page(request: Request, reader: Reader) -> dict[str, Any]:
-    followed = reader.followed()
+    """The page's subscriptions, and the navigation (made from them)."""
     page = _query_id(request, "page") or 0
+    followed = reader.followed()
     start = page * SUBSCRIPTIONS_PER_PAGE
     return {
         "subscriptions": followed[start : start + SUBSCRIPTIONS_PER_PAGE],
         "subscriptions_page": page,
         "subscriptions_more": len(followed) > start + SUBSCRIPTIONS_PER_PAGE,
+        **_nav(reader, followed),
     }
 
 
 def subscriptions(request: Request) -> Response:
     reader = _reader(request)
-    context = {"error": None, "url": "", **_subscriptions_page(request, reader), **_nav(reader)}
+    context = {"error": None, "url": "", **_subscriptions_page(request, reader)}
     return render(request, "reader/subscriptions.html", context)
 
 
@@ -403,7 +414,7 @@ async def follow(request: Request) -> Response:
     try:
         followed = await reader.follow(url, folder_ids=[folder_id] if folder_id is not None else [])
     except LentaError as error:
-        context = {"error": _error_text(request, error), "url": url, **_subscriptions_page(request, reader), **_nav(reader)}
+        context = {"error": _error_text(request, error), "url": url, **_subscriptions_page(request, reader)}
         return render(request, "reader/subscriptions.html", context, status_code=400)
     flash(request, gettext_for(request, "You now follow {title}.", title=followed.title))
     return RedirectResponse(f"{READER}/feeds/{followed.id}", status_code=303)
