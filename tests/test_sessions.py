@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from itsdangerous import Signer
 from itsdangerous import TimestampSigner
+from sqlalchemy import event
 from test_web import ADMIN
 from test_web import PASSWORD
 from test_web import client
@@ -250,3 +251,35 @@ def test_a_sign_in_without_a_session_cookie_store_needs_its_csrf_cookie(site: tu
         http.cookies.clear()  # the token alone, without the signed cookie it came with
         refused = http.post("/user/login", data={"csrf_token": token, "name": "admin", "pass": PASSWORD})
     assert refused.status_code == 403
+
+
+def test_a_page_reads_the_queued_messages_only_when_there_are_some(
+    site: tuple[AppServer, Lenta], browsers: list[httpx.Client]
+) -> None:
+    """The session's read says whether messages are queued, so a page
+    with none makes no round trip for them; a queued one is still shown
+    on the next page, once."""
+    web, lenta = site
+    http, _ = signed_in(web, browsers)
+    statements: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    engine = lenta._storage.db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert http.get(ADMIN).status_code == 200
+        read_messages = [s for s in statements if "sessions.messages" in s and "FROM sessions JOIN" not in s]
+        assert read_messages == [], read_messages
+
+        signer = Signer(lenta.secret_key(), salt="lenta-lenta_session")
+        session = lenta.session(signer.unsign(http.cookies["lenta_session"]).decode("ascii"))
+        assert session is not None
+        lenta.add_messages(session, [{"kind": "status", "text": "Queued meanwhile."}])  # as a background import does
+        statements.clear()
+        assert "Queued meanwhile." in http.get(ADMIN).text
+        assert any("sessions.messages" in s and "FROM sessions JOIN" not in s for s in statements)
+        assert "Queued meanwhile." not in http.get(ADMIN).text  # shown once
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)

@@ -1456,6 +1456,17 @@ class Lenta:
         """The live session a cookie's token opens, or None."""
         return self._storage.sessions.get(session_id(token), self.clock())
 
+    def signed_in(self, token: str) -> tuple[Session, UserSettings] | None:
+        """The live session a cookie's token opens and its user's settings
+        (:meth:`user_settings`), read at once; None if it opens none."""
+        from lenta.user_settings import UserSettings
+
+        found = self._storage.signed_in(session_id(token), self.clock())
+        if found is None:
+            return None
+        session, stored = found
+        return session, UserSettings.from_stored(stored)
+
     def end_session(self, token: str) -> None:
         """Sign out: this session ends (the cookie's copies open nothing)."""
         self._storage.sessions.delete(session_id(token))

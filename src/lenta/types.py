@@ -211,6 +211,7 @@ class Session:
     csrf_token: str
     created_at: datetime
     expires_at: datetime  # fixed at sign-in: using the session does not extend it
+    has_messages: bool = False  # flash messages were queued when it was read: a page takes them
 
 
 @dataclass(frozen=True, slots=True)

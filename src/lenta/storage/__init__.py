@@ -38,6 +38,7 @@ from lenta.storage.migrate import migrate as migrate_schema
 from lenta.storage.records import FeedChanges
 from lenta.storage.records import FetchLogRecord
 from lenta.storage.records import ItemRecord
+from lenta.types import Session
 
 __all__ = ["Storage", "open_storage", "FeedChanges"]
 
@@ -86,6 +87,15 @@ class Storage:
         logs = [(feed_id, log) for feed_id, _, _, log in writes if log is not None]
         self.feeds.log_fetches(connection, logs)
         self.feeds.count_fetches(connection, [(log.outcome, log.duration) for _, log in logs])
+
+    def signed_in(self, session_id: str, now: datetime) -> tuple[Session, dict[str, str]] | None:
+        """The live session with this id and its user's stored settings, in
+        one read (every signed-in page needs both); None if there is none."""
+        with self.db.read() as connection:
+            session = self.sessions.get_in(connection, session_id, now)
+            if session is None:
+                return None
+            return session, self.accounts.settings_in(connection, session.user.id)
 
     def close(self) -> None:
         self.db.close()

@@ -131,12 +131,17 @@ class AccountStore:
     def settings(self, user_id: int) -> dict[str, str]:
         """The user's stored settings (lenta's own reserved names left out)."""
         with self.db.read() as connection:
-            rows = connection.execute(
-                select(user_settings.c.name, user_settings.c.value).where(
-                    user_settings.c.user_id == user_id, ~user_settings.c.name.startswith("_", autoescape=True)
-                )
+            return self.settings_in(connection, user_id)
+
+    @staticmethod
+    def settings_in(connection: Connection, user_id: int) -> dict[str, str]:
+        """:meth:`settings`, in the caller's transaction."""
+        rows = connection.execute(
+            select(user_settings.c.name, user_settings.c.value).where(
+                user_settings.c.user_id == user_id, ~user_settings.c.name.startswith("_", autoescape=True)
             )
-            return {name: value for name, value in rows}
+        )
+        return {name: value for name, value in rows}
 
     def put_settings(self, user_id: int, values: Mapping[str, str]) -> None:
         with self.db.write() as connection:

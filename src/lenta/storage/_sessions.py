@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -49,6 +50,12 @@ class SessionStore:
     def get(self, session_id: str, now: datetime) -> Session | None:
         """The live session with this id, with its user; None if there is
         none, or it has ended."""
+        with self.db.read() as connection:
+            return self.get_in(connection, session_id, now)
+
+    @staticmethod
+    def get_in(connection: Connection, session_id: str, now: datetime) -> Session | None:
+        """:meth:`get`, in the caller's transaction."""
         query = (
             select(
                 sessions.c.id,
@@ -59,16 +66,23 @@ class SessionStore:
                 users.c.name,
                 users.c.is_admin,
                 users.c.created_at.label("user_created"),
+                sessions.c.messages.is_not(None).label("has_messages"),
             )
             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
             .where(sessions.c.id == session_id, sessions.c.expires_at > now)
         )
-        with self.db.read() as connection:
-            row = connection.execute(query).first()
+        row = connection.execute(query).first()
         if row is None:
             return None
         user = User(id=row.user_id, name=row.name, is_admin=bool(row.is_admin), created_at=row.user_created)
-        return Session(id=row.id, user=user, csrf_token=row.csrf_token, created_at=row.created_at, expires_at=row.expires_at)
+        return Session(
+            id=row.id,
+            user=user,
+            csrf_token=row.csrf_token,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            has_messages=bool(row.has_messages),
+        )
 
     def delete(self, session_id: str) -> None:
         with self.db.write() as connection:

@@ -45,6 +45,7 @@ from lenta.exceptions import ErrorMessage
 from lenta.i18n import N_
 from lenta.links import safe_url
 from lenta.site_settings import zone_for
+from lenta.types import Session
 from lenta.web.enclosures import attachments
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
@@ -276,7 +277,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
             "language": language,
             "user": user,
             "csrf_token": lambda: csrf_token(request),
-            "messages": lenta.pop_messages(session) if session else [],
+            "messages": lenta.pop_messages(session) if _may_have_messages(request, session) else [],
             "site_name": site.site_name,
             "url_for": request.url_for,
             "time_zone": zone,
@@ -312,6 +313,14 @@ def flash_all(request: Request, messages: list[str], kind: str = "status") -> No
     session = current_session(request)
     if session is not None and messages:
         request.app.state.lenta.add_messages(session, [{"kind": kind, "text": text} for text in messages])
+        request.state.flashed = True
+
+
+def _may_have_messages(request: Request, session: Session | None) -> bool:
+    """Whether the session has messages queued: it had when this request
+    read it, or this request queued some. Most pages have none, and take
+    no database round trip to find that out."""
+    return session is not None and (session.has_messages or getattr(request.state, "flashed", False))
 
 
 def gettext_for(request: Request, message: str, **args: object) -> str:

@@ -94,17 +94,17 @@ def current_session(request: Request) -> Session | None:
         session: Session | None = request.state.session
         return session
     token = _cookie_token(request, SESSION_COOKIE)
-    session = _lenta(request).session(token) if token else None
+    found = _lenta(request).signed_in(token) if token else None
+    session = found[0] if found is not None else None
     request.state.session = session
-    if session is not None:
-        _apply_user_settings(request, session.user)
+    if found is not None:
+        _apply_user_settings(request, found[1])
     return session
 
 
-def _apply_user_settings(request: Request, user: User) -> None:
-    """The signed-in user's settings for this request (one read, only for a
+def _apply_user_settings(request: Request, own: UserSettings) -> None:
+    """The signed-in user's settings for this request (read with the
     session): their language, if they chose one, wins over the browser's."""
-    own = _lenta(request).user_settings(user)
     request.state.user_settings = own
     if own.language:
         request.state.language = own.language
@@ -141,10 +141,11 @@ def sign_in(request: Request, response: Response, user: User) -> Session:
         samesite="lax",
         secure=_secure(request),
     )
-    session = lenta.session(token)
-    assert session is not None  # just made
+    found = lenta.signed_in(token)
+    assert found is not None  # just made
+    session, own = found
     request.state.session = session
-    _apply_user_settings(request, user)
+    _apply_user_settings(request, own)
     return session
 
 
