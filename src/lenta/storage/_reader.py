@@ -22,6 +22,7 @@ or unread mark, marking all read, and items deleted (:func:`recount`).
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -1118,8 +1119,11 @@ def _read_expression() -> Any:
     return case((_st.read.is_not(None), _st.read), else_=items.c.id <= _s.read_through)
 
 
+@functools.lru_cache(maxsize=4096)
 def _folder_ids(listed: str | None) -> tuple[int, ...]:
-    """The folder ids of :meth:`UserShelf._with_folders`' list, ascending."""
+    """The folder ids of :meth:`UserShelf._with_folders`' list, ascending.
+    Cached: a reader's thousand subscriptions share a few such lists, and
+    the navigation beside every page parses them all."""
     if not listed:
         return ()
     parts = listed.split(",")
