@@ -23,6 +23,7 @@ from webserver import AppServer
 
 from lenta.config import Settings
 from lenta.core import Lenta
+from lenta.storage import _reader
 from lenta.web import create_app
 
 
@@ -295,3 +296,26 @@ def test_the_readers_own_settings_shape_the_lists(site: tuple[AppServer, LocalSe
         more = re.search(r'href="([^"]+)" class="reader-next"', page)
         assert more is not None
         assert http.get(more.group(1).replace("&amp;", "&")).text.count("data-item=") == 10
+
+
+def test_a_search_with_more_hits_than_it_ranks_says_so(
+    site: tuple[AppServer, LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search ranks its latest hits only (SEARCH_WINDOW, 5 here): past
+    them the last page says that older ones are left out and how to reach
+    them, in the reader's language; a search with fewer hits says nothing."""
+    monkeypatch.setattr(_reader, "SEARCH_WINDOW", 5)
+    web, feeds = site
+    notice = "Это последние 5 найденных записей"
+    with signed_in(web, "ann", language="ru") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/alpha.xml")})
+        http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url("/beta.xml")})
+        every = http.get("/reader/search", params={"q": "body", "view": "all"}).text  # in all 8 items
+        assert every.count("data-item=") == 5
+        assert notice in every and "укажите даты" in every
+        beta = re.search(r'href="/reader/feeds/(\d+)">Beta<', every)
+        assert beta is not None
+        fewer = http.get("/reader/search", params={"q": "body", "view": "all", "feed": beta.group(1)}).text
+        assert fewer.count("data-item=") == 3
+        assert notice not in fewer

@@ -466,6 +466,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "To": "По",
     "Nothing found.": "Ничего не найдено.",
     "More results": "Ещё результаты",
+    "These are the latest %(n)s items found. To see older ones, set the dates.": "Это последние %(n)s найденных записей. Чтобы увидеть более ранние, укажите даты.",
     "Not a date: {value}.": "Это не дата: {value}.",
     "A search can be at most {n} characters.": "Поисковый запрос может содержать не более {n} символов.",
     "Search for at least one word.": "Введите хотя бы одно слово для поиска.",

@@ -34,6 +34,7 @@ from lenta.exceptions import InvalidInputError
 from lenta.exceptions import NotFollowingError
 from lenta.links import safe_url
 from lenta.search import parse_query
+from lenta.storage import _reader as shelves
 from lenta.storage._reader import Cursor
 from lenta.storage._reader import SyncQuery
 from lenta.storage._reader import UserShelf
@@ -92,11 +93,15 @@ class ReaderImport:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """A page of search results, best first; ``more``: a next page exists."""
+    """A page of search results, best first; ``more``: a next page exists;
+    ``latest_only``: this is the last page, and there were more hits than
+    the ``window`` latest that a search ranks (older ones are left out)."""
 
     items: tuple[ReaderItem, ...]
     page: int
     more: bool
+    latest_only: bool = False
+    window: int = 0
 
 
 def _name(text: str | None, *, folder: bool = False) -> str | None:
@@ -306,7 +311,8 @@ class Reader:
         starred), of a subscription or a folder, dated from ``since`` to
         before ``until``; ``page`` zero-based, at most :data:`MAX_SEARCH_PAGES`.
         The latest hits are ranked, up to
-        :data:`lenta.storage._reader.SEARCH_WINDOW` (:mod:`lenta.search`).
+        :data:`lenta.storage._reader.SEARCH_WINDOW` (:mod:`lenta.search`);
+        the page says when there were more.
 
         Raises:
             InvalidInputError: an empty or too long query, an unknown view, a page out of range.
@@ -329,7 +335,9 @@ class Reader:
             offset=page * per_page,
         )
         more = len(found) > per_page and page + 1 < MAX_SEARCH_PAGES
-        return SearchPage(tuple(found[:per_page]), page, bool(more))
+        window = shelves.SEARCH_WINDOW
+        latest_only = not more and page * per_page + len(found) >= window
+        return SearchPage(tuple(found[:per_page]), page, bool(more), latest_only, window)
 
     def mark_read(self, item_ids: Iterable[int]) -> int:
         return self._shelf.mark(item_ids, True)
