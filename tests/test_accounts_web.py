@@ -33,6 +33,7 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.core import make_lenta
 from lenta.exceptions import UserNotFoundError
+from lenta.types import Session
 from lenta.types import User
 from lenta.user_settings import UserSettings
 from lenta.web import create_app
@@ -421,15 +422,23 @@ def test_registering_passes_the_sign_in_flood_gate(settings: Settings, clock: Cl
 def test_settings_are_read_once_per_signed_in_request_and_never_for_anonymous_ones(
     site: tuple[AppServer, Lenta], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A signed-in request reads its session and the user's settings
+    together, once; an anonymous one reads neither."""
     web, lenta = site
     reads: list[str] = []
-    original = lenta.user_settings
+    with_session, alone = lenta.signed_in, lenta.user_settings
 
-    def counted(user: User) -> UserSettings:
-        reads.append(user.name)
-        return original(user)
+    def counted_signed_in(token: str) -> tuple[Session, UserSettings] | None:
+        found = with_session(token)
+        reads.append(f"session and settings of {found[0].user.name}" if found else "no session")
+        return found
 
-    monkeypatch.setattr(lenta, "user_settings", counted)
+    def counted_settings(user: User) -> UserSettings:
+        reads.append(f"settings of {user.name}")
+        return alone(user)
+
+    monkeypatch.setattr(lenta, "signed_in", counted_signed_in)
+    monkeypatch.setattr(lenta, "user_settings", counted_settings)
     with client(web) as anonymous:
         anonymous.get("/aggregator")
         anonymous.get("/user/login")
@@ -437,4 +446,4 @@ def test_settings_are_read_once_per_signed_in_request_and_never_for_anonymous_on
     with signed_in(web) as http:
         reads.clear()
         http.get("/aggregator")
-    assert reads == ["anna"]
+    assert reads == ["session and settings of anna"]
