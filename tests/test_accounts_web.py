@@ -31,9 +31,10 @@ from webserver import AppServer
 
 from lenta.config import Settings
 from lenta.core import Lenta
+from lenta.core import SignedIn
 from lenta.core import make_lenta
 from lenta.exceptions import UserNotFoundError
-from lenta.types import Session
+from lenta.site_settings import SiteSettings
 from lenta.types import User
 from lenta.user_settings import UserSettings
 from lenta.web import create_app
@@ -422,27 +423,35 @@ def test_registering_passes_the_sign_in_flood_gate(settings: Settings, clock: Cl
 def test_settings_are_read_once_per_signed_in_request_and_never_for_anonymous_ones(
     site: tuple[AppServer, Lenta], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A signed-in request reads its session and the user's settings
-    together, once; an anonymous one reads neither."""
+    """A signed-in request reads its session, the user's settings and the
+    site's together, once; an anonymous one reads no session or settings
+    of a user, and the site's once."""
     web, lenta = site
     reads: list[str] = []
-    with_session, alone = lenta.signed_in, lenta.user_settings
+    with_session, alone, site_wide = lenta.signed_in, lenta.user_settings, lenta.site_settings
 
-    def counted_signed_in(token: str) -> tuple[Session, UserSettings] | None:
+    def counted_signed_in(token: str) -> SignedIn | None:
         found = with_session(token)
-        reads.append(f"session and settings of {found[0].user.name}" if found else "no session")
+        reads.append(f"session and settings of {found.session.user.name}" if found else "no session")
         return found
 
     def counted_settings(user: User) -> UserSettings:
         reads.append(f"settings of {user.name}")
         return alone(user)
 
+    def counted_site_settings() -> SiteSettings:
+        reads.append("site settings")
+        return site_wide()
+
     monkeypatch.setattr(lenta, "signed_in", counted_signed_in)
     monkeypatch.setattr(lenta, "user_settings", counted_settings)
+    monkeypatch.setattr(lenta, "site_settings", counted_site_settings)
     with client(web) as anonymous:
-        anonymous.get("/aggregator")
+        anonymous.get("/aggregator")  # its handler and its template both need the site's settings
+        assert reads == ["site settings"]
+        reads.clear()
         anonymous.get("/user/login")
-    assert reads == []
+        assert reads == ["site settings"]
     with signed_in(web) as http:
         reads.clear()
         http.get("/aggregator")

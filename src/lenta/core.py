@@ -127,6 +127,16 @@ class ImportResult:
     added_ids: tuple[int, ...] = ()  # the feeds added, not fetched yet: the caller fetches them (or the refresher does)
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """What a signed-in request needs first, read at once: the session (its
+    user), the user's settings and the site's."""
+
+    session: Session
+    settings: UserSettings
+    site: SiteSettings
+
+
 class _Progress:
     """A round's progress callback, told how far the round is (see
     :meth:`Lenta.refresh`); called with each feed's outcome as it finishes."""
@@ -1456,16 +1466,17 @@ class Lenta:
         """The live session a cookie's token opens, or None."""
         return self._storage.sessions.get(session_id(token), self.clock())
 
-    def signed_in(self, token: str) -> tuple[Session, UserSettings] | None:
-        """The live session a cookie's token opens and its user's settings
-        (:meth:`user_settings`), read at once; None if it opens none."""
+    def signed_in(self, token: str) -> SignedIn | None:
+        """The live session a cookie's token opens, its user's settings
+        (:meth:`user_settings`) and the site's (:meth:`site_settings`), read
+        at once; None if it opens none."""
         from lenta.user_settings import UserSettings
 
         found = self._storage.signed_in(session_id(token), self.clock())
         if found is None:
             return None
-        session, stored = found
-        return session, UserSettings.from_stored(stored)
+        session, own, site = found
+        return SignedIn(session, UserSettings.from_stored(own), SiteSettings.from_strings(site))
 
     def end_session(self, token: str) -> None:
         """Sign out: this session ends (the cookie's copies open nothing)."""

@@ -88,14 +88,15 @@ class Storage:
         self.feeds.log_fetches(connection, logs)
         self.feeds.count_fetches(connection, [(log.outcome, log.duration) for _, log in logs])
 
-    def signed_in(self, session_id: str, now: datetime) -> tuple[Session, dict[str, str]] | None:
-        """The live session with this id and its user's stored settings, in
-        one read (every signed-in page needs both); None if there is none."""
+    def signed_in(self, session_id: str, now: datetime) -> tuple[Session, dict[str, str], dict[str, str]] | None:
+        """The live session with this id, its user's stored settings and the
+        site's, in one read (every signed-in page needs all three); None if
+        there is no such session."""
         with self.db.read() as connection:
             session = self.sessions.get_in(connection, session_id, now)
             if session is None:
                 return None
-            return session, self.accounts.settings_in(connection, session.user.id)
+            return session, self.accounts.settings_in(connection, session.user.id), self.settings.all_in(connection)
 
     def close(self) -> None:
         self.db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -16,7 +17,12 @@ class SettingStore:
 
     def all(self) -> dict[str, str]:
         with self.db.read() as connection:
-            return {name: value for name, value in connection.execute(select(site_settings))}
+            return self.all_in(connection)
+
+    @staticmethod
+    def all_in(connection: Connection) -> dict[str, str]:
+        """:meth:`all`, in the caller's transaction."""
+        return {name: value for name, value in connection.execute(select(site_settings))}
 
     def put(self, values: dict[str, str]) -> None:
         with self.db.write() as connection:

@@ -50,6 +50,7 @@ from lenta.web.security import current_user
 from lenta.web.security import safe_destination
 from lenta.web.security import sign_in
 from lenta.web.security import sign_out
+from lenta.web.security import site_settings_of
 
 BUSY_RETRY_AFTER = 5  # seconds: a few hashes' time
 HASHING_PATHS = frozenset({"/user/login", "/user/register"})  # the forms that hash a password
@@ -147,12 +148,11 @@ def login_form(request: Request) -> Response:
 
 
 def login_context(request: Request, destination: str, name: str, error: str | None) -> dict[str, object]:
-    lenta: Lenta = request.app.state.lenta
     return {
         "destination": destination,
         "error": error,
         "name": name,
-        "registration_open": lenta.site_settings().open_registration,
+        "registration_open": site_settings_of(request).open_registration,
     }
 
 

@@ -29,6 +29,7 @@ from lenta.web.render import gettext_for
 from lenta.web.render import render
 from lenta.web.security import checked_form
 from lenta.web.security import require_user
+from lenta.web.security import site_settings_of
 
 PAGE = "/user/settings"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, as language menus show them
@@ -50,7 +51,7 @@ def _page(request: Request, user: User, values: dict[str, str], error: str | Non
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES],
         "themes": THEMES,
         "time_zones": time_zones(),
-        "site_zone": str(lenta.site_settings().zone),
+        "site_zone": str(site_settings_of(request).zone),
         "min_per_page": MIN_PER_PAGE,
         "max_per_page": MAX_PER_PAGE,
         "second_factor": lenta.second_factor(user),

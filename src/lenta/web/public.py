@@ -32,6 +32,7 @@ from lenta.web.params import page_number
 from lenta.web.params import path_id
 from lenta.web.render import render
 from lenta.web.river import cap_per_feed
+from lenta.web.security import site_settings_of
 
 RSS_ITEMS = 20
 # Feeds a page of /aggregator/sources shows, categories a page of
@@ -74,7 +75,7 @@ def home(request: Request) -> Response:
 def aggregator(request: Request) -> Response:
     page = _items_page(request)
     icons = _icons(request, {it.feed_id for it in page.items})
-    entries = cap_per_feed(page.items, _lenta(request).site_settings().river_feed_items)
+    entries = cap_per_feed(page.items, site_settings_of(request).river_feed_items)
     return render(
         request,
         "aggregator/items.html",
@@ -85,7 +86,7 @@ def aggregator(request: Request) -> Response:
 def sources(request: Request) -> Response:
     lenta = _lenta(request)
     page = _paged(request, lambda n: lenta.sources_page(n, SOURCES_PER_PAGE))
-    per_source = lenta.site_settings().source_items
+    per_source = site_settings_of(request).source_items
     latest = lenta.latest_items_per_feed([f.id for f in page.items], per_source)
     icons = _icons(request, [f.id for f in page.items])
     return render(request, "aggregator/sources.html", {"page": page, "latest": latest, "icons": icons})
@@ -103,7 +104,7 @@ def source(request: Request) -> Response:
 def categories(request: Request) -> Response:
     lenta = _lenta(request)
     page = _paged(request, lambda n: lenta.categories_page(n, CATEGORIES_PER_PAGE))
-    per_source = lenta.site_settings().source_items
+    per_source = site_settings_of(request).source_items
     latest = lenta.latest_items_per_category([c.id for c in page.items], per_source)
     icons = _icons(request, {it.feed_id for items in latest.values() for it in items})
     return render(request, "aggregator/categories.html", {"page": page, "latest": latest, "icons": icons})
@@ -114,7 +115,7 @@ def category(request: Request) -> Response:
     found = lenta.get_category(path_id(request, "category_id"))
     page = _items_page(request, category_id=found.id)
     icons = _icons(request, {it.feed_id for it in page.items})
-    entries = cap_per_feed(page.items, lenta.site_settings().river_feed_items)
+    entries = cap_per_feed(page.items, site_settings_of(request).river_feed_items)
     return render(request, "aggregator/category.html", {"category": found, "page": page, "entries": entries, "icons": icons})
 
 
@@ -126,7 +127,7 @@ def _base_url(request: Request) -> str:
 def rss(request: Request) -> Response:
     """RSS 2.0 of the site's latest items (Drupal's /aggregator/rss)."""
     lenta = _lenta(request)
-    site = lenta.site_settings()
+    site = site_settings_of(request)
     base = _base_url(request)
     root = etree.Element("rss", version="2.0")
     channel = etree.SubElement(root, "channel")

@@ -55,6 +55,7 @@ from lenta.web.security import csrf_token
 from lenta.web.security import current_session
 from lenta.web.security import current_user
 from lenta.web.security import set_csrf_cookie
+from lenta.web.security import site_settings_of
 from lenta.web.security import user_settings_of
 from lenta.web.teaser import trim_html
 
@@ -269,7 +270,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         user = current_user(request)
         own = user_settings_of(request)
         lenta = request.app.state.lenta
-        site = lenta.site_settings()
+        site = site_settings_of(request)
         zone = zone_for(user, site, own)
         now = lenta.clock()  # one "now" for the page (lenta's clock), so every "… ago" on it agrees
         values: dict[str, Any] = {

@@ -34,6 +34,7 @@ from starlette.responses import Response
 
 from lenta.core import SESSION_LIFETIME
 from lenta.core import Lenta
+from lenta.site_settings import SiteSettings
 from lenta.types import Session
 from lenta.types import User
 from lenta.user_settings import UserSettings
@@ -95,10 +96,11 @@ def current_session(request: Request) -> Session | None:
         return session
     token = _cookie_token(request, SESSION_COOKIE)
     found = _lenta(request).signed_in(token) if token else None
-    session = found[0] if found is not None else None
+    session = found.session if found is not None else None
     request.state.session = session
     if found is not None:
-        _apply_user_settings(request, found[1])
+        request.state.site_settings = found.site
+        _apply_user_settings(request, found.settings)
     return session
 
 
@@ -108,6 +110,16 @@ def _apply_user_settings(request: Request, own: UserSettings) -> None:
     request.state.user_settings = own
     if own.language:
         request.state.language = own.language
+
+
+def site_settings_of(request: Request) -> SiteSettings:
+    """The site's settings, read once a request (with the session, for a
+    signed-in one)."""
+    current_session(request)
+    site: SiteSettings | None = getattr(request.state, "site_settings", None)
+    if site is None:
+        site = request.state.site_settings = _lenta(request).site_settings()
+    return site
 
 
 def user_settings_of(request: Request) -> UserSettings | None:
@@ -143,10 +155,10 @@ def sign_in(request: Request, response: Response, user: User) -> Session:
     )
     found = lenta.signed_in(token)
     assert found is not None  # just made
-    session, own = found
-    request.state.session = session
-    _apply_user_settings(request, own)
-    return session
+    request.state.session = found.session
+    request.state.site_settings = found.site
+    _apply_user_settings(request, found.settings)
+    return found.session
 
 
 def sign_out(request: Request, response: Response) -> None:
