@@ -25,6 +25,7 @@ from lenta.config import Settings
 from lenta.core import Lenta
 from lenta.storage import _reader
 from lenta.web import create_app
+from lenta.web import reader as reader_web
 
 
 @pytest.fixture
@@ -319,3 +320,24 @@ def test_a_search_with_more_hits_than_it_ranks_says_so(
         fewer = http.get("/reader/search", params={"q": "body", "view": "all", "feed": beta.group(1)}).text
         assert fewer.count("data-item=") == 3
         assert notice not in fewer
+
+
+def test_the_subscriptions_page_shows_its_share_of_the_feeds_by_title(
+    site: tuple[AppServer, LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of forms for some of the subscriptions (one here), in the
+    navigation's order (by title), with links to the pages before and
+    after; the navigation beside it lists every feed."""
+    monkeypatch.setattr(reader_web, "SUBSCRIPTIONS_PER_PAGE", 1)
+    web, feeds = site
+    with signed_in(web, "ann") as (http, _):
+        token = token_of(http, "/reader/subscriptions")
+        for path in ("/beta.xml", "/alpha.xml"):  # followed out of title order
+            http.post("/reader/subscriptions", data={"csrf_token": token, "url": feeds.url(path)})
+        pages = [http.get("/reader/subscriptions", params={"page": n}).text for n in range(3)]
+    forms = [re.findall(r'<p class="reader-subscription-url">([^<]*)</p>', page) for page in pages]
+    assert forms == [[feeds.url("/alpha.xml")], [feeds.url("/beta.xml")], []]
+    assert 'rel="next"' in pages[0] and 'rel="prev"' not in pages[0]
+    assert 'rel="prev"' in pages[1] and 'rel="next"' not in pages[1]
+    for page in pages:
+        assert re.search(r'href="/reader/feeds/\d+">Alpha<', page) and re.search(r'href="/reader/feeds/\d+">Beta<', page)

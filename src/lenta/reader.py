@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterable
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,14 +171,16 @@ class Reader:
         """The subscriptions as a navigation lists them (id, title, unread, folders)."""
         return self._shelf.briefly()
 
-    def navigation(self, followed: Sequence[Followed] | None = None) -> Navigation:
+    def navigation(self) -> Navigation:
         """What the navigation beside every reader page shows, read at once:
-        the subscriptions briefly (from ``followed`` if the caller has them),
-        the folders and the tags."""
-        briefly, folders, tags = self._shelf.navigation(followed=followed is None)
-        if followed is not None:
-            briefly = [FollowedBrief(f.id, f.title, f.unread, f.folder_ids) for f in followed]
-        return Navigation(briefly, folders, tags)
+        the subscriptions briefly, the folders and the tags."""
+        return Navigation(*self._shelf.navigation())
+
+    def subscriptions_page(self, start: int, count: int) -> tuple[Navigation, list[Followed]]:
+        """The navigation, and in full the ``count`` subscriptions from
+        ``start`` in its order (by title), read at once."""
+        briefly, folders, tags, shown = self._shelf.subscriptions_page(start, count)
+        return Navigation(briefly, folders, tags), shown
 
     def subscription(self, subscription_id: int) -> Followed:
         return self._shelf.get(subscription_id)

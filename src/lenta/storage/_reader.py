@@ -305,12 +305,26 @@ class UserShelf:
         found = [FollowedBrief(row[0], row[1], max(0, int(row[2])), _folder_ids(row[3])) for row in rows]
         return sorted(found, key=lambda f: (f.title.casefold(), f.id))
 
-    def navigation(self, *, followed: bool = True) -> tuple[list[FollowedBrief], list[Folder], list[Tag]]:
+    def navigation(self) -> tuple[list[FollowedBrief], list[Folder], list[Tag]]:
         """What the navigation beside every reader page shows, read at once:
-        the subscriptions briefly (none if not ``followed``: the caller has
-        them), the folders and the tags."""
+        the subscriptions briefly, the folders and the tags."""
         with self.db.read() as connection:
-            return (self._briefly(connection) if followed else []), self._folders(connection), self._tags(connection)
+            return self._briefly(connection), self._folders(connection), self._tags(connection)
+
+    def subscriptions_page(self, start: int, count: int) -> tuple[list[FollowedBrief], list[Folder], list[Tag], list[Followed]]:
+        """:meth:`navigation`, and in full the ``count`` subscriptions from
+        ``start`` in its order (by title), in one read: only those are read
+        whole, however many the user follows."""
+        with self.db.read() as connection:
+            briefly = self._briefly(connection)
+            shown = [f.id for f in briefly[max(0, start) : max(0, start) + max(0, count)]]
+            rows = (
+                connection.execute(self._with_folders(connection, *_FOLLOWED_COLUMNS).where(_s.id.in_(shown))).all()
+                if shown
+                else []
+            )
+            whole = {row[0]: _followed_from_row(row, _folder_ids(row[-1])) for row in rows}
+            return briefly, self._folders(connection), self._tags(connection), [whole[i] for i in shown if i in whole]
 
     def get(self, subscription_id: int) -> Followed:
         with self.db.read() as connection:

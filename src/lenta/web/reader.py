@@ -11,7 +11,6 @@ statement, so another user's ids are simply not found (404).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -35,6 +34,7 @@ from lenta.exceptions import NotFollowingError
 from lenta.i18n import N_
 from lenta.reader import VIEWS
 from lenta.reader import Cursor
+from lenta.reader import Navigation
 from lenta.reader import Reader
 from lenta.reader import ReaderPage
 from lenta.storage._reader import View
@@ -102,11 +102,11 @@ def _view(request: Request, default: View = "unread") -> View:
     raise InvalidInputError("No view {view}.", view=raw[:20])
 
 
-def _nav(reader: Reader, followed_in_full: Sequence[Followed] | None = None) -> dict[str, Any]:
+def _nav(reader: Reader, navigation: Navigation | None = None) -> dict[str, Any]:
     """The navigation beside every reader page: folders (nested) and feeds,
     with unread counts summed from the subscriptions (no count query); one
-    read, the subscriptions left out of it if the page has them in full."""
-    navigation = reader.navigation(followed_in_full)
+    read, unless the page read it with its own."""
+    navigation = navigation or reader.navigation()
     followed, folders = navigation.followed, navigation.folders
     children: dict[int | None, list[Folder]] = {}
     for folder in folders:
@@ -388,15 +388,15 @@ SUBSCRIPTIONS_PER_PAGE = 100  # a form each, with a box per folder: a page of a 
 
 
 def _subscriptions_page(request: Request, reader: Reader) -> dict[str, Any]:
-    """The page's subscriptions, and the navigation (made from them)."""
+    """The page's subscriptions, and the navigation (read with them)."""
     page = _query_id(request, "page") or 0
-    followed = reader.followed()
     start = page * SUBSCRIPTIONS_PER_PAGE
+    navigation, shown = reader.subscriptions_page(start, SUBSCRIPTIONS_PER_PAGE)
     return {
-        "subscriptions": followed[start : start + SUBSCRIPTIONS_PER_PAGE],
+        "subscriptions": shown,
         "subscriptions_page": page,
-        "subscriptions_more": len(followed) > start + SUBSCRIPTIONS_PER_PAGE,
-        **_nav(reader, followed),
+        "subscriptions_more": len(navigation.followed) > start + SUBSCRIPTIONS_PER_PAGE,
+        **_nav(reader, navigation),
     }
 
 
