@@ -136,6 +136,8 @@ def _nav(reader: Reader, navigation: Navigation | None = None) -> dict[str, Any]
     walk(None, 0)
     return {
         "followed": followed,
+        # What the feeds' fragments show (lenta.web.fragments): ids, titles, counts.
+        "feeds_key": tuple((f.id, f.title, f.unread) for f in followed),
         "folder_tree": tree,
         "folders": folders,
         "tags": navigation.tags,

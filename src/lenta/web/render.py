@@ -47,6 +47,7 @@ from lenta.links import safe_url
 from lenta.site_settings import zone_for
 from lenta.types import Session
 from lenta.web.enclosures import attachments
+from lenta.web.fragments import cached_include
 from lenta.web.labels import ERROR_LABELS
 from lenta.web.labels import OUTCOME_LABELS
 from lenta.web.labels import WEBSUB_STATE_LABELS
@@ -207,6 +208,7 @@ def make_environment() -> Environment:
     env.globals["outcome_label"] = outcome_label
     env.globals["websub_state_label"] = websub_state_label
     env.globals["attachments"] = attachments
+    env.globals["cached_include"] = cached_include
     env.filters["safe_url"] = safe_url
     env.filters["number"] = format_number
     env.filters["size"] = format_size
