@@ -770,8 +770,10 @@ class UserShelf:
             if not page:
                 return []
             # Then only the page's rows, read whole: two small statements plan
-            # faster than one joining the window's tables to the page's.
-            rows = self._item_query("all", None, False).where(items.c.id.in_(page)).order_by(None)
+            # faster than one joining the window's tables to the page's. The ids
+            # drive it (the subscription looked up per item: joined, SQLite would
+            # probe each followed feed for every id).
+            rows = self._listing_query("all", None, False).where(items.c.id.in_(page)).order_by(None)
             found = {entry.item.id: entry for entry in map(_reader_item, connection.execute(rows))}
             return [found[item_id] for item_id in page if item_id in found]
 
