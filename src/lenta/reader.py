@@ -103,6 +103,11 @@ class SearchPage:
     window: int = 0
 
 
+def _one_scope(subscription_id: int | None, folder_id: int | None) -> None:
+    if subscription_id is not None and folder_id is not None:
+        raise InvalidInputError("A view is of one feed or of one folder, not both.")
+
+
 def _name(text: str | None, *, folder: bool = False) -> str | None:
     if text is None:
         return None
@@ -166,10 +171,6 @@ class Reader:
 
     def followed(self) -> list[Followed]:
         return self._shelf.followed()
-
-    def followed_briefly(self) -> list[FollowedBrief]:
-        """The subscriptions as a navigation lists them (id, title, unread, folders)."""
-        return self._shelf.briefly()
 
     def navigation(self) -> Navigation:
         """What the navigation beside every reader page shows, read at once:
@@ -241,8 +242,7 @@ class Reader:
         """
         if view not in VIEWS:
             raise InvalidInputError("No view {view}.", view=view)
-        if subscription_id is not None and folder_id is not None:
-            raise InvalidInputError("A view is of one feed or of one folder, not both.")
+        _one_scope(subscription_id, folder_id)
         per_page = max(1, min(per_page, MAX_PER_PAGE))
         # ``through`` is read before the items: what arrives after stays unread.
         found, through = self._shelf.page(
@@ -260,8 +260,7 @@ class Reader:
         return ReaderPage(shown, next_cursor, through)
 
     def _scope(self, subscription_id: int | None, folder_id: int | None) -> list[int] | None:
-        if subscription_id is not None and folder_id is not None:
-            raise InvalidInputError("A view is of one feed or of one folder, not both.")
+        _one_scope(subscription_id, folder_id)
         if subscription_id is not None:
             return [self._shelf.get(subscription_id).feed_id]
         if folder_id is not None:
@@ -358,7 +357,7 @@ class Reader:
         if tag_id is not None:
             self._shelf.mark_tag_read(tag_id, max(0, through))
             return
-        if folder_id is not None and subscription_id is None:  # the folder's feeds, found in the same transaction
+        if subscription_id is None:  # everything, or a folder's feeds found in the same transaction
             self._shelf.mark_all_read(None, max(0, through), folder_id=folder_id)
             return
         self._shelf.mark_all_read(self._scope(subscription_id, folder_id), max(0, through))

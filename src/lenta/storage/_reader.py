@@ -293,13 +293,9 @@ class UserShelf:
             .group_by(_s.id, feeds.c.id)
         )
 
-    def briefly(self) -> list[FollowedBrief]:
+    def _briefly(self, connection: Connection) -> list[FollowedBrief]:
         """The user's subscriptions as the navigation lists them: id, title,
         unread count, folders; by title."""
-        with self.db.read() as connection:
-            return self._briefly(connection)
-
-    def _briefly(self, connection: Connection) -> list[FollowedBrief]:
         title = func.coalesce(_s.title, feeds.c.custom_title, feeds.c.feed_title, feeds.c.url)
         rows = connection.execute(self._with_folders(connection, _s.id, title, _s.unread)).all()
         found = [FollowedBrief(row[0], row[1], max(0, int(row[2])), _folder_ids(row[3])) for row in rows]
@@ -777,14 +773,10 @@ class UserShelf:
             found = {entry.item.id: entry for entry in map(_reader_item, connection.execute(rows))}
             return [found[item_id] for item_id in page if item_id in found]
 
-    def newest_item_id(self) -> int:
-        """The newest item's id: what "mark all read" reaches up to, read
-        when a listing is shown."""
-        with self.db.read() as connection:
-            return self._newest_item_id(connection)
-
     @staticmethod
     def _newest_item_id(connection: Connection) -> int:
+        """The newest item's id: what "mark all read" reaches up to, read
+        when a listing is shown."""
         return int(connection.execute(select(func.max(items.c.id))).scalar() or 0)
 
     def mark(self, item_ids: Iterable[int], read: bool) -> int:
